@@ -1,0 +1,60 @@
+import { createRequire } from "node:module";
+
+import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+import { configVariable, defineConfig } from "hardhat/config";
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The compiler. Hardhat cannot download solc on many CI machines, so we use the wasm build
+ * shipped in the npm `solc` package. Its npm version MUST equal SOLC_VERSION: Hardhat does
+ * not notice a mismatch, so `test/toolchain.ts` fails if they ever differ.
+ */
+export const SOLC_VERSION = "0.8.30";
+
+/**
+ * EVM target: `cancun`. It is the newest target live on Ethereum (since March 2024) and on the
+ * major L2s and EVM sidechains, and OpenZeppelin 5.7's SignatureChecker needs its MCOPY.
+ * `prague`/`osaka` would only add opcodes we do not use while narrowing the set of chains.
+ */
+export const EVM_VERSION = "cancun";
+
+export default defineConfig({
+  plugins: [hardhatToolboxMochaEthers],
+  solidity: {
+    // Deployed by Ignition as the governance authority; compiled with our settings.
+    npmFilesToBuild: ["@openzeppelin/contracts/access/manager/AccessManager.sol"],
+    compilers: [
+      {
+        version: SOLC_VERSION,
+        path: require.resolve("solc/soljson.js"),
+        settings: {
+          evmVersion: EVM_VERSION,
+          optimizer: { enabled: true, runs: 1_000_000 },
+        },
+      },
+    ],
+  },
+  paths: {
+    tests: { mocha: "test", solidity: "test" },
+  },
+  test: {
+    solidity: {
+      fuzz: { runs: 256 },
+      invariant: { runs: 64, depth: 32, failOnRevert: false },
+    },
+  },
+  networks: {
+    localhost: {
+      type: "http",
+      chainType: "l1",
+      url: "http://127.0.0.1:8545",
+    },
+    sepolia: {
+      type: "http",
+      chainType: "l1",
+      url: configVariable("SEPOLIA_RPC_URL"),
+      accounts: [configVariable("SEPOLIA_PRIVATE_KEY")],
+    },
+  },
+});
