@@ -1,0 +1,132 @@
+import { Signature, TypedDataEncoder, randomBytes, toBigInt, verifyTypedData } from "ethers";
+import type { Signer, TypedDataDomain, TypedDataField } from "ethers";
+
+import { EIP712_NAME, EIP712_VERSION } from "./constants.js";
+
+/**
+ * EIP-712 definitions of the signed consent messages: the one TypeScript definition, tested
+ * against the contract's hashes in `test/libraries/ConsentHashes.ts`.
+ */
+export const CONSENT_TYPES = {
+  Grant: [
+    { name: "owner", type: "address" },
+    { name: "grantee", type: "address" },
+    { name: "dataId", type: "bytes32" },
+    { name: "purposes", type: "uint128" },
+    { name: "expiresAt", type: "uint64" },
+    { name: "noticeHash", type: "bytes32" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+  Revoke: [
+    { name: "owner", type: "address" },
+    { name: "grantee", type: "address" },
+    { name: "dataId", type: "bytes32" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+  RevokeAll: [
+    { name: "owner", type: "address" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+} as const satisfies Record<string, readonly TypedDataField[]>;
+
+export type ConsentMessageKind = keyof typeof CONSENT_TYPES;
+
+export interface GrantMessage {
+  owner: string;
+  grantee: string;
+  dataId: string;
+  purposes: bigint;
+  expiresAt: bigint;
+  noticeHash: string;
+  nonce: bigint;
+  deadline: bigint;
+}
+
+export interface RevokeMessage {
+  owner: string;
+  grantee: string;
+  dataId: string;
+  nonce: bigint;
+  deadline: bigint;
+}
+
+export interface RevokeAllMessage {
+  owner: string;
+  nonce: bigint;
+  deadline: bigint;
+}
+
+export interface MessageOf {
+  Grant: GrantMessage;
+  Revoke: RevokeMessage;
+  RevokeAll: RevokeAllMessage;
+}
+
+/** A message plus its signature: exactly the registry's `Signed*` calldata struct. */
+export type Signed<K extends ConsentMessageKind> = MessageOf[K] & { signature: string };
+
+/** The registry's EIP-712 domain: binds the chain id and the deployment address. */
+export function consentDomain(chainId: bigint | number, verifyingContract: string): TypedDataDomain {
+  return { name: EIP712_NAME, version: EIP712_VERSION, chainId: BigInt(chainId), verifyingContract };
+}
+
+function typesOf<K extends ConsentMessageKind>(kind: K): Record<string, TypedDataField[]> {
+  return { [kind]: [...CONSENT_TYPES[kind]] };
+}
+
+/** The EIP-712 digest the owner signs (what the contract passes to ecrecover / ERC-1271). */
+export function consentDigest<K extends ConsentMessageKind>(
+  kind: K,
+  domain: TypedDataDomain,
+  message: MessageOf[K],
+): string {
+  return TypedDataEncoder.hash(domain, typesOf(kind), message);
+}
+
+/** The EIP-712 struct hash of a message (the contract's `ConsentHashes.hash`). */
+export function consentStructHash<K extends ConsentMessageKind>(kind: K, message: MessageOf[K]): string {
+  return TypedDataEncoder.from(typesOf(kind)).hash(message);
+}
+
+/** Signs a consent message with `signer` (65-byte signature) and returns the relayable request. */
+export async function signConsent<K extends ConsentMessageKind>(
+  kind: K,
+  signer: Signer,
+  domain: TypedDataDomain,
+  message: MessageOf[K],
+): Promise<Signed<K>> {
+  const signature = await signer.signTypedData(domain, typesOf(kind), message);
+  return { ...message, signature };
+}
+
+/** The EOA address that signed `signature` over `message` (throws on a malformed signature). */
+export function recoverConsentSigner<K extends ConsentMessageKind>(
+  kind: K,
+  domain: TypedDataDomain,
+  message: MessageOf[K],
+  signature: string,
+): string {
+  return verifyTypedData(domain, typesOf(kind), message, signature);
+}
+
+/** The 64-byte EIP-2098 compact form (`r ‖ yParityAndS`) of a 65-byte signature. */
+export function toCompactSignature(signature: string): string {
+  return Signature.from(signature).compactSerialized;
+}
+
+/**
+ * A random unordered nonce. Nonces are a bitmap (bit `nonce & 255` of word `nonce >> 8`), so any
+ * unused value works and signed messages can be relayed in any order. Random 248-bit words keep
+ * two independently signed messages from colliding.
+ */
+export function randomNonce(): bigint {
+  return toBigInt(randomBytes(32)) >> 8n;
+}
+
+/** Splits a nonce into its bitmap word position and bit index (for `invalidateNonces`). */
+export function nonceBitPosition(nonce: bigint): { wordPos: bigint; bit: bigint } {
+  return { wordPos: nonce >> 8n, bit: nonce & 255n };
+}
