@@ -38,6 +38,10 @@ export default defineConfig({
   paths: {
     tests: { mocha: "test", solidity: "test" },
   },
+  coverage: {
+    // Test-only contracts are not part of what we ship; 100% is required of everything else.
+    skipFiles: ["contracts/mocks/**", "test/**"],
+  },
   test: {
     solidity: {
       fuzz: { runs: 256 },
