@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/**
+ * @title Vm
+ * @notice The few cheatcodes our Solidity tests use, declared by hand: Hardhat 3 runs forge-style
+ * tests without forge-std, and a small interface keeps every cheatcode we rely on visible.
+ * The runner answers calls to {VM_ADDRESS}; the signatures are the standard cheatcode ones.
+ */
+// The standard cheatcode interface name, kept so readers recognise it:
+// solhint-disable-next-line interface-starts-with-i
+interface Vm {
+    // --- environment ---
+    function warp(uint256 newTimestamp) external;
+    function prank(address msgSender) external;
+    function startPrank(address msgSender) external;
+    function stopPrank() external;
+    function label(address account, string calldata newLabel) external;
+    function load(address target, bytes32 slot) external view returns (bytes32 data);
+    function store(address target, bytes32 slot, bytes32 value) external;
+
+    // --- keys and signatures ---
+    function addr(uint256 privateKey) external pure returns (address keyAddr);
+    function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
+
+    // --- expectations ---
+    function expectRevert(bytes calldata revertData) external;
+    function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData, address emitter) external;
+    function assume(bool condition) external pure;
+
+    // --- assertions (fail the test with both values shown) ---
+    function assertTrue(bool condition, string calldata error) external pure;
+    function assertFalse(bool condition, string calldata error) external pure;
+    function assertEq(uint256 left, uint256 right, string calldata error) external pure;
+    function assertEq(bytes32 left, bytes32 right, string calldata error) external pure;
+    function assertEq(address left, address right, string calldata error) external pure;
+    function assertEq(bool left, bool right, string calldata error) external pure;
+    function assertEq(bytes calldata left, bytes calldata right, string calldata error) external pure;
+}
+
+/// @dev The address every cheatcode runner listens on: `address(uint160(uint256(keccak256("hevm cheat code"))))`.
+address constant VM_ADDRESS = 0x7109709ECfa91a80626fF3989D68f67F5b1DD12D;
+
+/// @dev The one handle tests and handlers use.
+Vm constant vm = Vm(VM_ADDRESS);
