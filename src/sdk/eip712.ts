@@ -1,4 +1,4 @@
-import { Signature, TypedDataEncoder, randomBytes, toBigInt, verifyTypedData } from "ethers";
+import { Signature, TypedDataEncoder, keccak256, randomBytes, toBigInt, toUtf8Bytes, verifyTypedData } from "ethers";
 import type { Signer, TypedDataDomain, TypedDataField } from "ethers";
 
 import { EIP712_NAME, EIP712_VERSION } from "./constants.js";
@@ -129,4 +129,14 @@ export function randomNonce(): bigint {
 /** Splits a nonce into its bitmap word position and bit index (for `invalidateNonces`). */
 export function nonceBitPosition(nonce: bigint): { wordPos: bigint; bit: bigint } {
   return { wordPos: nonce >> 8n, bit: nonce & 255n };
+}
+
+/** The EIP-712 encoded type string of a message kind, e.g. `RevokeAll(address owner,uint256 nonce,uint256 deadline)`. */
+export function consentEncodedType(kind: ConsentMessageKind): string {
+  return TypedDataEncoder.from(typesOf(kind)).encodeType(kind);
+}
+
+/** The EIP-712 typehash of a message kind (the contract's `ConsentHashes.*_TYPEHASH`). */
+export function consentTypeHash(kind: ConsentMessageKind): string {
+  return keccak256(toUtf8Bytes(consentEncodedType(kind)));
 }
