@@ -456,7 +456,12 @@ contract ConsentRegistry is IConsentRegistry, PurposeCatalog, EIP712 {
         mapping(bytes32 => uint256) storage byData = _consents[owner][grantee];
         uint256 word = byData[dataId];
         if (word & bit != 0 && word.isActive(_epochs[owner], _time())) return true;
-        if (dataId == ALL_DATA) return false;
+        // No fallback for ALL_DATA itself, nor for data id 0: 0 can never be granted, and an unset
+        // variable must not pass a check as "all data". `dataId + 1` wraps ALL_DATA to 0, so one
+        // comparison covers both (+6 gas on the fallback path only; a specific hit is unchanged).
+        unchecked {
+            if (uint256(dataId) + 1 <= 1) return false;
+        }
         word = byData[ALL_DATA];
         return word & bit != 0 && word.isActive(_epochs[owner], _time());
     }
