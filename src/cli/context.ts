@@ -1,0 +1,278 @@
+import { JsonRpcProvider, Network, Wallet, formatEther } from "ethers";
+import type { Signer } from "ethers";
+import { Option } from "commander";
+import type { Command } from "commander";
+
+import { ConsentRegistryClient } from "../sdk/client.js";
+import type { ConsentTransaction } from "../sdk/client.js";
+import { loadDeployment } from "../sdk/deployments.js";
+import type { Deployment } from "../sdk/deployments.js";
+import { GovernanceClient, IntegrationRegistryClient } from "../sdk/integrations.js";
+import { CliError } from "./failure.js";
+import { looksLikePrivateKey, parseAddress, parseUint } from "./parse.js";
+
+/**
+ * What every command shares: where the chain is, which registry, who signs, how to print.
+ *
+ * Options (global, valid before or after the command name):
+ * - `--rpc <url>`          JSON-RPC endpoint (env OMNI_RPC_URL, default http://127.0.0.1:8545)
+ * - `--registry <address>` the ConsentRegistry (env OMNI_REGISTRY; else the Ignition deployment
+ *                          recorded for the node's chain id)
+ * - `--chain-id <id>`      the chain the user expects; a different node chain is refused
+ * - `--account <index>`    sign with unlocked account `index` of a local dev node; otherwise the
+ *                          key comes from env OMNI_PRIVATE_KEY. A key on the command line is
+ *                          refused: it would leak into shell history and process listings.
+ * - `--json`               machine-readable output
+ */
+export interface GlobalOptions {
+  rpc: string;
+  registry?: string;
+  chainId?: string;
+  account?: string;
+  deployments?: string;
+  json?: boolean;
+  privateKey?: string;
+  key?: string;
+}
+
+export const DEFAULT_RPC_URL = "http://127.0.0.1:8545";
+
+/** Adds the global options to the root command. */
+export function addGlobalOptions(program: Command): void {
+  program
+    .addOption(new Option("--rpc <url>", "JSON-RPC endpoint").env("OMNI_RPC_URL").default(DEFAULT_RPC_URL))
+    .addOption(
+      new Option("--registry <address>", "ConsentRegistry address (default: the Ignition deployment of the chain)").env(
+        "OMNI_REGISTRY",
+      ),
+    )
+    .addOption(new Option("--chain-id <id>", "expected chain id; refuse to act on any other chain"))
+    .addOption(new Option("--account <index>", "sign with unlocked account <index> of a local dev node"))
+    .addOption(
+      new Option("--deployments <dir>", "project root holding ignition/deployments (default: current directory)").env(
+        "OMNI_DEPLOYMENTS_ROOT",
+      ),
+    )
+    .addOption(new Option("--json", "print machine-readable JSON"))
+    // Accepted only to refuse it with a clear message (see `checkNoKeyOnCommandLine`).
+    .addOption(new Option("--private-key <key>").hideHelp())
+    .addOption(new Option("--key <key>").hideHelp());
+}
+
+const KEY_REFUSED =
+  "refusing a private key on the command line (it leaks into shell history and process listings); set OMNI_PRIVATE_KEY in the environment, or use --account <index> on a dev node";
+
+/** Throws if a key was passed as an option (or pasted into `--account`). */
+export function checkNoKeyOnCommandLine(opts: GlobalOptions): void {
+  if (opts.privateKey !== undefined || opts.key !== undefined) throw new CliError(KEY_REFUSED);
+  if (opts.account !== undefined && looksLikePrivateKey(opts.account)) throw new CliError(KEY_REFUSED);
+}
+
+interface RpcReply {
+  result?: unknown;
+  error?: { message?: unknown };
+}
+
+/** Asks the node for its chain id with a short timeout, so a dead endpoint fails fast and in words. */
+async function probeChainId(url: string): Promise<bigint> {
+  let reply: RpcReply;
+  try {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    reply = (await res.json()) as RpcReply;
+  } catch (err) {
+    const e = err as { name?: string; cause?: { code?: string }; message?: string };
+    const reason = e.name === "TimeoutError" ? "timed out" : (e.cause?.code ?? e.message ?? String(err));
+    throw new CliError(
+      `cannot reach the RPC endpoint ${url} (${reason}); start a node or point --rpc / OMNI_RPC_URL at one`,
+    );
+  }
+  if (typeof reply.result !== "string" || !/^0x[0-9a-f]+$/i.test(reply.result)) {
+    throw new CliError(`the RPC endpoint ${url} did not answer eth_chainId (is it an Ethereum JSON-RPC node?)`);
+  }
+  return BigInt(reply.result);
+}
+
+export class CliContext {
+  readonly opts: GlobalOptions;
+  private providerPromise?: Promise<{ provider: JsonRpcProvider; chainId: bigint }>;
+  private signerPromise?: Promise<Signer>;
+
+  private constructor(opts: GlobalOptions) {
+    this.opts = opts;
+  }
+
+  /** The context of the command being run (its own options merged with the global ones). */
+  static of(command: Command): CliContext {
+    const opts = command.optsWithGlobals<GlobalOptions>();
+    checkNoKeyOnCommandLine(opts);
+    if (!/^https?:\/\/\S+$/.test(opts.rpc)) {
+      throw new CliError(`--rpc: "${opts.rpc}" is not an http(s) URL (e.g. http://127.0.0.1:8545)`);
+    }
+    if (opts.chainId !== undefined) parseUint("--chain-id", opts.chainId);
+    if (opts.account !== undefined) parseUint("--account", opts.account);
+    return new CliContext(opts);
+  }
+
+  get json(): boolean {
+    return this.opts.json === true;
+  }
+
+  /** The expected chain id, if the user gave one. */
+  get expectedChainId(): bigint | undefined {
+    return this.opts.chainId === undefined ? undefined : BigInt(this.opts.chainId);
+  }
+
+  /** The provider, after checking the node is reachable and on the expected chain. */
+  async provider(): Promise<JsonRpcProvider> {
+    return (await this.connection()).provider;
+  }
+
+  /** The node's chain id. */
+  async chainId(): Promise<bigint> {
+    return (await this.connection()).chainId;
+  }
+
+  private connection(): Promise<{ provider: JsonRpcProvider; chainId: bigint }> {
+    this.providerPromise ??= (async () => {
+      const chainId = await probeChainId(this.opts.rpc);
+      const expected = this.expectedChainId;
+      if (expected !== undefined && expected !== chainId) {
+        throw new CliError(
+          `wrong chain: the node at ${this.opts.rpc} is chain ${chainId} but --chain-id says ${expected}; fix --rpc or --chain-id`,
+        );
+      }
+      const provider = new JsonRpcProvider(this.opts.rpc, Network.from(chainId), {
+        staticNetwork: true,
+        polling: true,
+        pollingInterval: 200,
+      });
+      return { provider, chainId };
+    })();
+    return this.providerPromise;
+  }
+
+  /** The chain's clock: the latest block's timestamp (expiries are checked against it). */
+  async now(): Promise<bigint> {
+    const block = await (await this.provider()).getBlock("latest");
+    if (block === null) throw new CliError("the node returned no latest block");
+    return BigInt(block.timestamp);
+  }
+
+  /** Whether a signer was configured (without contacting the chain). */
+  hasSigner(): boolean {
+    return this.opts.account !== undefined || (process.env.OMNI_PRIVATE_KEY ?? "") !== "";
+  }
+
+  /** Fails early, before any chain access, when a write command has no signer. */
+  requireSigner(): void {
+    if (this.opts.account !== undefined && (process.env.OMNI_PRIVATE_KEY ?? "") !== "") {
+      throw new CliError("both OMNI_PRIVATE_KEY and --account are set; use only one signer");
+    }
+    if (!this.hasSigner()) {
+      throw new CliError(
+        "no signer: set OMNI_PRIVATE_KEY in the environment, or pass --account <index> (an unlocked account of a local dev node)",
+      );
+    }
+  }
+
+  /** A wallet from OMNI_PRIVATE_KEY, without a provider (for offline signing). */
+  offlineWallet(): Wallet | undefined {
+    const key = process.env.OMNI_PRIVATE_KEY ?? "";
+    if (key === "") return undefined;
+    const hex = key.startsWith("0x") ? key : `0x${key}`;
+    if (!looksLikePrivateKey(hex))
+      throw new CliError("OMNI_PRIVATE_KEY is not a private key (expected 32 bytes of hex)");
+    return new Wallet(hex);
+  }
+
+  /** The signer: OMNI_PRIVATE_KEY, or unlocked account `--account` of the node. */
+  signer(): Promise<Signer> {
+    this.signerPromise ??= (async () => {
+      this.requireSigner();
+      const provider = await this.provider();
+      const wallet = this.offlineWallet();
+      if (wallet) return wallet.connect(provider);
+      const index = Number(this.opts.account);
+      const accounts = (await provider.send("eth_accounts", [])) as string[];
+      if (index >= accounts.length) {
+        throw new CliError(
+          `--account ${index}: the node has ${accounts.length} unlocked account(s); use an index below ${accounts.length} or OMNI_PRIVATE_KEY`,
+        );
+      }
+      return provider.getSigner(accounts[index]);
+    })();
+    return this.signerPromise;
+  }
+
+  /** The signer's address. */
+  async signerAddress(): Promise<string> {
+    return (await this.signer()).getAddress();
+  }
+
+  /** The deployment of the node's chain, from Ignition's records. */
+  async deployment(): Promise<Deployment> {
+    const chainId = await this.chainId();
+    return loadDeployment(chainId, this.opts.deployments === undefined ? {} : { root: this.opts.deployments });
+  }
+
+  /** The registry address: --registry / OMNI_REGISTRY, else the chain's Ignition deployment. */
+  async registryAddress(): Promise<string> {
+    if (this.opts.registry !== undefined && this.opts.registry !== "") {
+      return parseAddress("--registry", this.opts.registry);
+    }
+    return (await this.deployment()).ConsentRegistry;
+  }
+
+  /** A registry client; with `write`, bound to the signer. Version and chain are checked. */
+  async registry(opts: { write: boolean }): Promise<ConsentRegistryClient> {
+    if (opts.write) this.requireSigner();
+    const address = await this.registryAddress();
+    const runner = opts.write ? await this.signer() : await this.provider();
+    return ConsentRegistryClient.connect(address, runner, { expectedChainId: await this.chainId() });
+  }
+
+  /** The integration registry the consent registry consults. */
+  async integrations(opts: { write: boolean }): Promise<IntegrationRegistryClient> {
+    const registry = await this.registry({ write: false });
+    const address = await registry.contract.integrations();
+    const runner = opts.write ? await this.signer() : await this.provider();
+    return IntegrationRegistryClient.connect(address, runner);
+  }
+
+  /** Governance over the registry's AccessManager (its `authority()`). */
+  async governance(opts: { write: boolean }): Promise<GovernanceClient> {
+    if (opts.write) this.requireSigner();
+    const registry = await this.registry({ write: false });
+    const runner = opts.write ? await this.signer() : await this.provider();
+    return GovernanceClient.connect(await registry.contract.authority(), runner, {
+      consentRegistry: registry.address,
+      integrationRegistry: await registry.contract.integrations(),
+    });
+  }
+
+  /**
+   * Sends a transaction after a dry run: the estimate surfaces a revert as the decoded custom
+   * error, and a balance check refuses a transaction the signer cannot pay for, before anything
+   * reaches the mempool.
+   */
+  async send<T>(tx: ConsentTransaction<T>): Promise<{ txHash: string; block: number; gasUsed: bigint; result: T }> {
+    const gas = await tx.estimateGas();
+    const provider = await this.provider();
+    const from = await this.signerAddress();
+    const fee = await provider.getFeeData();
+    const price = fee.maxFeePerGas ?? fee.gasPrice ?? 0n;
+    const balance = await provider.getBalance(from);
+    if (balance < gas * price) {
+      throw new CliError(
+        `insufficient funds: ${from} has ${formatEther(balance)} ETH but this transaction may cost up to ${formatEther(gas * price)} ETH; fund the account first`,
+      );
+    }
+    const { receipt, result } = await tx.wait();
+    return { txHash: receipt.hash, block: receipt.blockNumber, gasUsed: receipt.gasUsed, result };
+  }
+}

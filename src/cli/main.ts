@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+import { Command, CommanderError } from "commander";
+
+import { registerAuditCommands } from "./commands/audit.js";
+import { registerGovernanceCommands } from "./commands/gov.js";
+import { registerOwnerCommands } from "./commands/owner.js";
+import { registerReadCommands } from "./commands/read.js";
+import { registerProcessorCommands, registerRelayCommands } from "./commands/relay.js";
+import { addGlobalOptions } from "./context.js";
+import { EXIT_FAILURE, EXIT_USAGE, describeFailure } from "./failure.js";
+
+/**
+ * `omni-consent`: the command line of the consent registry. Commands only parse, validate and
+ * print; the chain is reached through `src/sdk` (and `src/audit` for the auditor commands).
+ * Every failure is one line on stderr — `error: <what to fix>` — with exit code 1, or 2 when
+ * the command line itself is malformed. No stack traces.
+ */
+export function buildProgram(): Command {
+  const program = new Command("omni-consent")
+    .description("grant, withdraw, enforce and audit data-use consent on the OmniTensor consent registry")
+    .exitOverride()
+    .showSuggestionAfterError(true);
+  addGlobalOptions(program);
+  registerOwnerCommands(program);
+  registerRelayCommands(program);
+  registerProcessorCommands(program);
+  registerGovernanceCommands(program);
+  registerReadCommands(program);
+  registerAuditCommands(program);
+  return program;
+}
+
+/** Runs the CLI on `argv` (as `process.argv`) and returns the exit code. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (err) {
+    // Commander has printed its own one-line message (unknown option, missing argument, …).
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    process.stderr.write(`error: ${describeFailure(err)}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  // Exit explicitly: an RPC provider may hold timers that would otherwise keep the process alive.
+  process.exit(await runCli(process.argv));
+}
