@@ -24,13 +24,15 @@ contract GasProbe {
         emit Measured(used, result);
     }
 
-    /// @dev Measures an arbitrary staticcall (used for the EAS anchor).
+    /// @dev Measures an arbitrary staticcall (used for the EAS anchor). `result` is true only
+    /// when the call returned exactly one word equal to 1 (a `bool` true): other return data,
+    /// such as EAS `getAttestation`'s struct, is not decoded (decoding it as `bool` reverted).
     function measureStaticCall(address target, bytes calldata data) external returns (uint256 used) {
         uint256 before = gasleft();
         // solhint-disable-next-line avoid-low-level-calls
         (bool ok, bytes memory ret) = target.staticcall(data);
         used = before - gasleft();
         if (!ok) revert GasProbeCallFailed(ret);
-        emit Measured(used, ret.length >= 32 && abi.decode(ret, (bool)));
+        emit Measured(used, ret.length == 32 && uint256(bytes32(ret)) == 1);
     }
 }
