@@ -1,0 +1,24 @@
+/**
+ * The auditor toolkit: copies the registry's events into SQLite, rebuilds state at any block,
+ * re-verifies every recorded use and share with an independent implementation of the rules, and
+ * writes subject-access, processor and Art. 30 reports. Depends only on ethers, better-sqlite3,
+ * node builtins and the SDK's ABI/constants/purposes — never on Hardhat.
+ */
+export { type AuditDb, type Checkpoint, type EventRow, openAuditDb, readSyncMeta, type SyncMeta } from "./db.js";
+export { decodeLog } from "./decode.js";
+export { ConsentModel, type ReplayEvent, type Violation } from "./model.js";
+export { replayEvents } from "./replay.js";
+export {
+  buildReport,
+  renderCsv,
+  renderHtml,
+  type Report,
+  type ReportFormat,
+  type ReportKind,
+  type ReportOptions,
+  writeReport,
+} from "./report.js";
+export { openProvider } from "./rpc.js";
+export { AuditState, type ConsentAtBlock, stateAt } from "./state.js";
+export { type SyncOptions, type SyncResult, syncEvents } from "./sync.js";
+export { verifyHistory, type VerifyResult } from "./verify.js";

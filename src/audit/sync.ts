@@ -1,0 +1,334 @@
+import { Contract, type Log, type Provider } from "ethers";
+
+import { CONSENT_REGISTRY_ABI } from "../sdk/abi.js";
+import { type AuditDb, readSyncMeta, type SyncMeta } from "./db.js";
+import { decodeLog, type Watched } from "./decode.js";
+import { errorMessage, openProvider, withRetry } from "./rpc.js";
+
+export interface SyncOptions {
+  db: AuditDb;
+  /** An RPC URL, or an ethers Provider (e.g. the in-process Hardhat provider). */
+  rpc: string | Provider;
+  /** The ConsentRegistry; its IntegrationRegistry and AccessManager are found from it. */
+  registry: string;
+  /** First block to scan on the first sync (the deployment block is ideal). Default 0. */
+  fromBlock?: number;
+  /** Stop at this block (default: the head minus `confirmations`). */
+  toBlock?: number;
+  /** Stay this many blocks behind the head. Default 0 (reorgs are detected and rewound anyway). */
+  confirmations?: number;
+  /** Follow the node's `finalized` block instead of head − confirmations. */
+  finalized?: boolean;
+  /** Blocks per eth_getLogs at the start; halved on errors, doubled on success up to maxRange. */
+  initialRange?: number;
+  maxRange?: number;
+  /** Consecutive failures (after halving down to one block) before giving up. Default 12. */
+  maxRetries?: number;
+  /** Per-request timeout when `rpc` is a URL. Default 10 s. */
+  timeoutMs?: number;
+  /** How many recent checkpoint hashes to keep for finding the common ancestor. Default 256. */
+  keepHashes?: number;
+  /** Progress output: "auto" (bar on a TTY, plain lines otherwise), "bar", "lines", or "none". */
+  progress?: "auto" | "bar" | "lines" | "none";
+  /** Called after each committed chunk (tests use it to kill a sync mid-way). */
+  onChunk?: (info: { from: number; to: number; events: number; range: number }) => void;
+}
+
+export interface SyncResult {
+  chainId: number;
+  registry: string;
+  fromBlock: number;
+  toBlock: number;
+  inserted: number;
+  chunks: number;
+  failures: number;
+  reorgs: number;
+}
+
+interface Header {
+  number: number;
+  hash: string;
+  timestamp: number;
+}
+
+async function header(provider: Provider, tag: number | string, retries: number): Promise<Header> {
+  return withRetry(
+    `eth_getBlockByNumber(${tag})`,
+    async () => {
+      const b = await provider.getBlock(tag);
+      if (!b || !b.hash) throw new Error(`block ${tag} not found`);
+      return { number: b.number, hash: b.hash, timestamp: b.timestamp };
+    },
+    retries,
+  );
+}
+
+/**
+ * Incrementally copies every event of the registry, its IntegrationRegistry and its AccessManager
+ * into the audit database.
+ *
+ * - eth_getLogs over an adaptive block range: halved on any provider error (range limits, result
+ *   caps, timeouts, 5xx), doubled again after each success up to `maxRange`.
+ * - Each chunk's events and the checkpoint (number AND hash of its last block) are written in ONE
+ *   SQLite transaction, so a kill -9 at any moment leaves a consistent database; rows are unique
+ *   by (chain_id, block_number, log_index), so replays are harmless.
+ * - Reorg safety: before every chunk the checkpoint hash is compared with the chain; on a
+ *   mismatch the kept block hashes are walked back to the newest one still on the chain, events
+ *   above it are deleted, and the sync continues from there.
+ */
+export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
+  const { db } = opts;
+  const retries = opts.maxRetries ?? 12;
+  const maxRange = opts.maxRange ?? 5000;
+  const keep = opts.keepHashes ?? 256;
+  const handle = await openProvider(opts.rpc, { timeoutMs: opts.timeoutMs, retries });
+  const { provider } = handle;
+  const chainId = Number(handle.chainId);
+  const progress = makeProgress(opts.progress ?? "auto");
+  try {
+    let meta = readSyncMeta(db, chainId);
+    const registry = opts.registry.toLowerCase();
+    if (meta && meta.registry !== registry) {
+      throw new Error(
+        `database tracks registry ${meta.registry} on chain ${chainId}, not ${registry}; use another --db`,
+      );
+    }
+    if (!meta) meta = await initMeta(db, provider, chainId, registry, opts.fromBlock ?? 0, retries);
+    const kinds = new Map<string, Watched>([
+      [meta.registry, "registry"],
+      [meta.integrations, "integrations"],
+      [meta.authority, "authority"],
+    ]);
+    const addresses = [...kinds.keys()];
+
+    const insertEvent = db.prepare(
+      `INSERT INTO events (chain_id, block_number, block_hash, log_index, tx_hash, address, event_name, args_json, block_timestamp)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    );
+    const insertHash = db.prepare(
+      `INSERT INTO block_hashes (chain_id, block_number, block_hash, block_timestamp) VALUES (?, ?, ?, ?)
+       ON CONFLICT (chain_id, block_number) DO UPDATE SET block_hash = excluded.block_hash, block_timestamp = excluded.block_timestamp`,
+    );
+    const pruneHashes = db.prepare(
+      `DELETE FROM block_hashes WHERE chain_id = ? AND block_number < (
+         SELECT MIN(block_number) FROM (SELECT block_number FROM block_hashes WHERE chain_id = ? ORDER BY block_number DESC LIMIT ?) AS recent)`,
+    );
+    const setCheckpoint = db.prepare("UPDATE sync_state SET block_number = ?, block_hash = ? WHERE chain_id = ?");
+
+    const commit = db.transaction((rows: unknown[][], hashes: Header[], cp: Header) => {
+      let inserted = 0;
+      for (const r of rows) inserted += insertEvent.run(...r).changes;
+      for (const h of hashes) insertHash.run(chainId, h.number, h.hash, h.timestamp);
+      pruneHashes.run(chainId, chainId, keep);
+      setCheckpoint.run(cp.number, cp.hash, chainId);
+      return inserted;
+    });
+
+    let range = Math.max(1, Math.min(opts.initialRange ?? 1000, maxRange));
+    const result: SyncResult = {
+      chainId,
+      registry,
+      fromBlock: meta.blockNumber + 1,
+      toBlock: meta.blockNumber,
+      inserted: 0,
+      chunks: 0,
+      failures: 0,
+      reorgs: 0,
+    };
+    let cursor = meta.blockNumber;
+    let cursorHash = meta.blockHash;
+    let target = await targetBlock(provider, opts, retries);
+    const startCursor = cursor;
+    const startedAt = Date.now();
+    let failuresInRow = 0;
+
+    while (true) {
+      // Reorg check: is our checkpoint still on the chain?
+      if (cursorHash !== "" && cursor >= 0) {
+        const onChain = await header(provider, cursor, retries);
+        if (onChain.hash !== cursorHash) {
+          const ancestor = await commonAncestor(db, provider, chainId, cursor, meta.fromBlock - 1, retries);
+          db.transaction(() => {
+            db.prepare("DELETE FROM events WHERE chain_id = ? AND block_number > ?").run(chainId, ancestor.number);
+            db.prepare("DELETE FROM block_hashes WHERE chain_id = ? AND block_number > ?").run(
+              chainId,
+              ancestor.number,
+            );
+            setCheckpoint.run(ancestor.number, ancestor.hash, chainId);
+          })();
+          progress.line(`reorg detected at block ${cursor}: rewound to common ancestor ${ancestor.number}`);
+          result.reorgs++;
+          cursor = ancestor.number;
+          cursorHash = ancestor.hash;
+          target = await targetBlock(provider, opts, retries);
+          continue;
+        }
+      }
+      if (cursor >= target) {
+        const latest = await targetBlock(provider, opts, retries);
+        if (opts.toBlock !== undefined || latest <= cursor) break;
+        target = latest;
+      }
+      const from = cursor + 1;
+      const to = Math.min(target, from + range - 1);
+      let logs: Log[];
+      try {
+        logs = await provider.getLogs({ address: addresses, fromBlock: from, toBlock: to });
+      } catch (err) {
+        result.failures++;
+        failuresInRow++;
+        if (failuresInRow > retries) {
+          throw new Error(`eth_getLogs ${from}..${to} failed ${failuresInRow} times: ${errorMessage(err)}`, {
+            cause: err,
+          });
+        }
+        const halved = Math.max(1, Math.floor(range / 2));
+        progress.debug(`eth_getLogs ${from}..${to} failed (${errorMessage(err)}); range ${range} -> ${halved}`);
+        range = halved;
+        await new Promise((r) => setTimeout(r, Math.min(1000, 20 * failuresInRow)));
+        continue;
+      }
+      // Timestamps of blocks holding events, and a consistency check against their hashes.
+      const blocks = new Map<number, Header>();
+      for (const n of new Set(logs.map((l) => l.blockNumber))) blocks.set(n, await header(provider, n, retries));
+      const end = blocks.get(to) ?? (await header(provider, to, retries));
+      if (logs.some((l) => blocks.get(l.blockNumber)!.hash !== l.blockHash)) {
+        // The chain moved under us between calls: drop the chunk and try again.
+        result.failures++;
+        continue;
+      }
+      const rows = logs.map((l) => {
+        const kind = kinds.get(l.address.toLowerCase())!;
+        const d = decodeLog(kind, l);
+        return [
+          chainId,
+          l.blockNumber,
+          l.blockHash,
+          l.index,
+          l.transactionHash,
+          l.address.toLowerCase(),
+          d.name,
+          JSON.stringify(d.args),
+          blocks.get(l.blockNumber)!.timestamp,
+        ];
+      });
+      blocks.set(end.number, end);
+      result.inserted += commit(rows, [...blocks.values()], end);
+      result.chunks++;
+      cursor = end.number;
+      cursorHash = end.hash;
+      result.toBlock = cursor;
+      failuresInRow = 0;
+      opts.onChunk?.({ from, to, events: rows.length, range });
+      range = Math.min(maxRange, range * 2);
+      progress.tick(cursor - startCursor, target - startCursor, result.inserted, Date.now() - startedAt, cursor);
+    }
+    progress.done(
+      `synced chain ${chainId} to block ${cursor}: +${result.inserted} events in ${result.chunks} chunks, ` +
+        `${result.failures} retried requests, ${result.reorgs} reorgs`,
+    );
+    return result;
+  } finally {
+    handle.close();
+  }
+}
+
+async function targetBlock(provider: Provider, opts: SyncOptions, retries: number): Promise<number> {
+  let head: number;
+  if (opts.finalized) head = (await header(provider, "finalized", retries)).number;
+  else
+    head = (await withRetry("eth_blockNumber", () => provider.getBlockNumber(), retries)) - (opts.confirmations ?? 0);
+  return opts.toBlock === undefined ? head : Math.min(head, opts.toBlock);
+}
+
+async function initMeta(
+  db: AuditDb,
+  provider: Provider,
+  chainId: number,
+  registry: string,
+  fromBlock: number,
+  retries: number,
+): Promise<SyncMeta> {
+  const code = await withRetry("eth_getCode", () => provider.getCode(registry), retries);
+  if (code === "0x") throw new Error(`no contract at ${registry} on chain ${chainId}; check --registry and --rpc`);
+  const c = new Contract(registry, CONSENT_REGISTRY_ABI, provider);
+  const integrations = String(await withRetry("integrations()", () => c.integrations(), retries)).toLowerCase();
+  const authority = String(await withRetry("authority()", () => c.authority(), retries)).toLowerCase();
+  const meta: SyncMeta = {
+    chainId,
+    registry,
+    integrations,
+    authority,
+    fromBlock,
+    blockNumber: fromBlock - 1,
+    blockHash: "",
+  };
+  db.prepare(
+    `INSERT INTO sync_state (chain_id, registry, integrations, authority, from_block, block_number, block_hash)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  ).run(chainId, registry, integrations, authority, fromBlock, meta.blockNumber, meta.blockHash);
+  return meta;
+}
+
+/** Newest kept block (≤ `below`) whose hash the chain still has; the scan start if none. */
+async function commonAncestor(
+  db: AuditDb,
+  provider: Provider,
+  chainId: number,
+  below: number,
+  floor: number,
+  retries: number,
+): Promise<{ number: number; hash: string }> {
+  const kept = db
+    .prepare(
+      `SELECT block_number, block_hash FROM block_hashes WHERE chain_id = ? AND block_number <= ?
+       UNION SELECT DISTINCT block_number, block_hash FROM events WHERE chain_id = ? AND block_number <= ?
+       ORDER BY block_number DESC`,
+    )
+    .all(chainId, below, chainId, below) as { block_number: number; block_hash: string }[];
+  for (const k of kept) {
+    const h = await header(provider, k.block_number, retries);
+    if (h.hash === k.block_hash) return { number: k.block_number, hash: k.block_hash };
+  }
+  return { number: floor, hash: "" };
+}
+
+interface Progress {
+  tick(done: number, total: number, events: number, elapsedMs: number, block: number): void;
+  line(msg: string): void;
+  debug(msg: string): void;
+  done(msg: string): void;
+}
+
+function makeProgress(mode: "auto" | "bar" | "lines" | "none"): Progress {
+  const resolved = mode === "auto" ? (process.stderr.isTTY ? "bar" : "lines") : mode;
+  let lastLine = 0;
+  const write = (s: string) => process.stderr.write(s);
+  if (resolved === "none") return { tick() {}, line() {}, debug() {}, done() {} };
+  return {
+    tick(done, total, events, elapsedMs, block) {
+      const frac = total > 0 ? Math.min(1, done / total) : 1;
+      const secs = Math.max(elapsedMs / 1000, 1e-3);
+      const rate = events / secs;
+      const eta = frac > 0 ? (secs * (1 - frac)) / frac : 0;
+      const text = `block ${block} ${(frac * 100).toFixed(1)}% ${events} events ${rate.toFixed(0)} ev/s ETA ${eta.toFixed(0)}s`;
+      if (resolved === "bar") {
+        const width = 30;
+        const filled = Math.round(frac * width);
+        write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${text}   `);
+      } else if (Date.now() - lastLine > 2000) {
+        lastLine = Date.now();
+        write(`sync: ${text}\n`);
+      }
+    },
+    line(msg) {
+      write(`${resolved === "bar" ? "\n" : ""}sync: ${msg}\n`);
+    },
+    debug(msg) {
+      if (process.env.OMNI_AUDIT_DEBUG) write(`sync: ${msg}\n`);
+    },
+    done(msg) {
+      write(`${resolved === "bar" ? "\n" : ""}sync: ${msg}\n`);
+    },
+  };
+}
