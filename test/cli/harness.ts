@@ -1,0 +1,134 @@
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { createServer } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/**
+ * Test harness for the CLI: a real `hardhat node` on a free port of 127.0.0.1 (never 8545:
+ * other engineers run nodes too), JSON-RPC helpers, and the CLI run as a subprocess exactly as
+ * a user runs it. Used by test/cli/bad-input.ts and test/e2e/cli.e2e.ts.
+ */
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const HARDHAT_CLI = join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
+const BUILT_CLI = join(ROOT, "dist", "src", "cli", "main.js");
+
+/** A TCP port that was free a moment ago (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** One JSON-RPC call; throws with the node's message on an error reply. */
+export async function rpc<T = unknown>(url: string, method: string, params: unknown[] = []): Promise<T> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  const reply = (await res.json()) as { result?: T; error?: { message: string } };
+  if (reply.error) throw new Error(`${method}: ${reply.error.message}`);
+  return reply.result as T;
+}
+
+export interface DevNode {
+  url: string;
+  port: number;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts `hardhat node` on a free port and waits until it answers `eth_chainId`. */
+export async function startNode(timeoutMs = 60_000): Promise<DevNode> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let log = "";
+  child.stdout?.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
+  child.stderr?.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`hardhat node exited early (${child.exitCode}):\n${log}`);
+    try {
+      await rpc(url, "eth_chainId");
+      return { url, port, process: child, stop };
+    } catch {
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`hardhat node did not answer on ${url} within ${timeoutMs} ms:\n${log}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Newest modification time of the `.ts` files under `dir`. */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
+    else if (entry.name.endsWith(".ts")) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** How to start the CLI: the compiled build when it is newer than every source, else tsx. */
+function cliEntry(): string[] {
+  const fresh = existsSync(BUILT_CLI) && statSync(BUILT_CLI).mtimeMs >= newestSource(join(ROOT, "src"));
+  return fresh ? [BUILT_CLI] : ["--import", "tsx", join(ROOT, "src", "cli", "main.ts")];
+}
+
+/**
+ * Runs `omni-consent <args>` as a subprocess: the compiled CLI (`npm run build` → dist/) when it
+ * is up to date, else the TypeScript source through tsx (so a stale build is never tested). The environment is reduced to PATH/HOME plus
+ * `env`, so a developer's own OMNI_* variables never leak into a test.
+ */
+export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const entry = cliEntry();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...entry, ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The account's transaction count (nonce) on the node: unchanged means nothing was sent. */
+export async function nonceOf(url: string, address: string): Promise<bigint> {
+  return BigInt(await rpc<string>(url, "eth_getTransactionCount", [address, "latest"]));
+}
