@@ -1,0 +1,161 @@
+import { ZeroHash, getAddress, isHexString } from "ethers";
+import { z } from "zod";
+
+import { MAX_PURPOSE_ID, NO_EXPIRY } from "./constants.js";
+import { ConsentSdkError } from "./errors.js";
+import { Purpose, purposesToMask } from "./purposes.js";
+import type { PurposeName } from "./purposes.js";
+
+/**
+ * Input validation at the SDK's edge, with one schema library (zod). Every public write parses
+ * its request here first, so bad input fails with ConsentSdkError("INVALID_INPUT") and a single
+ * line naming the field before any transaction is built.
+ */
+
+const UINT64_MAX = (1n << 64n) - 1n;
+const UINT128_MAX = (1n << 128n) - 1n;
+const UINT256_MAX = (1n << 256n) - 1n;
+
+/** An address, all-lowercase or correctly EIP-55 checksummed; normalised to the checksum form. */
+export const addressSchema = z
+  .string({ error: "expected an address string" })
+  .regex(/^0x[0-9a-fA-F]{40}$/, { error: "expected a 0x-prefixed 20-byte hex address" })
+  .transform((s, ctx) => {
+    const lower = s.toLowerCase();
+    const checksummed = getAddress(lower);
+    if (s !== lower && s !== checksummed) {
+      ctx.addIssue({ code: "custom", message: `bad EIP-55 checksum (did you mean ${checksummed}?)` });
+      return z.NEVER;
+    }
+    return checksummed;
+  });
+
+/** A 32-byte hex value (data id, notice hash, evidence); normalised to lowercase. */
+export const bytes32Schema = z
+  .string({ error: "expected a 0x-prefixed 32-byte hex string" })
+  .refine((s) => isHexString(s, 32), { error: "expected a 0x-prefixed 32-byte hex string (66 characters)" })
+  .transform((s) => s.toLowerCase());
+
+/** A data id: bytes32 and not zero (use a salted hash of the asset, or ALL_DATA). */
+export const dataIdSchema = bytes32Schema.refine((s) => s !== ZeroHash, {
+  error: "dataId must not be zero; use a salted hash of the asset or ALL_DATA",
+});
+
+const purposeNames = Object.keys(Purpose) as PurposeName[];
+
+/** One purpose: an id 0..127 or a name of the initial catalogue. */
+export const purposeSchema = z.union(
+  [
+    z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_PURPOSE_ID, { error: `purpose ids are 0..${MAX_PURPOSE_ID}` }),
+    z.enum(purposeNames),
+  ],
+  { error: `expected a purpose id 0..${MAX_PURPOSE_ID} or one of ${purposeNames.join(", ")}` },
+);
+
+/** A non-empty list of purposes, or a non-zero uint128 bitmap; normalised to the bitmap. */
+export const purposesSchema = z
+  .union(
+    [
+      z.array(purposeSchema).min(1, { error: "name at least one purpose" }),
+      z
+        .bigint()
+        .min(1n, { error: "the purpose bitmap must not be 0" })
+        .max(UINT128_MAX, { error: "the purpose bitmap must fit in uint128" }),
+    ],
+    { error: "expected a list of purposes or a uint128 bitmap" },
+  )
+  .transform((p) =>
+    typeof p === "bigint" ? p : purposesToMask(p.map((x) => (typeof x === "number" ? x : Purpose[x]))),
+  );
+
+const uint64Schema = z.bigint({ error: "expected a bigint" }).min(0n).max(UINT64_MAX, { error: "must fit in uint64" });
+const uint256Schema = z
+  .bigint({ error: "expected a bigint" })
+  .min(0n, { error: "must not be negative" })
+  .max(UINT256_MAX, { error: "must fit in uint256" });
+
+export const grantRequestSchema = z.object({
+  grantee: addressSchema,
+  dataId: dataIdSchema,
+  purposes: purposesSchema,
+  expiresAt: uint64Schema.optional().default(NO_EXPIRY),
+  noticeHash: bytes32Schema.optional().default(ZeroHash),
+});
+
+export const revokeRequestSchema = z.object({ grantee: addressSchema, dataId: dataIdSchema });
+
+export const useRequestSchema = z.object({
+  owner: addressSchema,
+  dataId: dataIdSchema,
+  purpose: purposeSchema.transform((p) => (typeof p === "number" ? p : Purpose[p])),
+  evidence: bytes32Schema.optional().default(ZeroHash),
+});
+
+export const shareRequestSchema = useRequestSchema.extend({ to: addressSchema });
+
+export const signatureSchema = z
+  .string()
+  .refine((s) => isHexString(s) && (s.length === 132 || s.length === 130 || s.length > 132), {
+    error: "expected a 0x-prefixed 65-byte, 64-byte or ERC-1271 signature",
+  });
+
+export const signedGrantSchema = z.object({
+  owner: addressSchema,
+  grantee: addressSchema,
+  dataId: dataIdSchema,
+  purposes: purposesSchema,
+  expiresAt: uint64Schema,
+  noticeHash: bytes32Schema,
+  nonce: uint256Schema,
+  deadline: uint256Schema,
+  signature: signatureSchema,
+});
+
+export const signedRevokeSchema = z.object({
+  owner: addressSchema,
+  grantee: addressSchema,
+  dataId: dataIdSchema,
+  nonce: uint256Schema,
+  deadline: uint256Schema,
+  signature: signatureSchema,
+});
+
+export const signedRevokeAllSchema = z.object({
+  owner: addressSchema,
+  nonce: uint256Schema,
+  deadline: uint256Schema,
+  signature: signatureSchema,
+});
+
+export { uint256Schema, uint64Schema };
+
+function pathOf(path: readonly PropertyKey[], label: string): string {
+  const parts = path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
+  return `${label}${parts}`;
+}
+
+/**
+ * Parses `input` with `schema`, or throws ConsentSdkError("INVALID_INPUT") whose message is one
+ * line naming the offending field, e.g. `grant.grantee: bad EIP-55 checksum (…)`.
+ */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, label: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const where = pathOf(issue?.path ?? [], label);
+  throw new ConsentSdkError("INVALID_INPUT", `${where}: ${issue?.message ?? "invalid input"}`);
+}
+
+/** Rejects an expiry that is not in the future of `nowTs` (NO_EXPIRY = 0 is always fine). */
+export function assertFutureExpiry(expiresAt: bigint, nowTs: bigint, label: string): void {
+  if (expiresAt !== NO_EXPIRY && expiresAt <= nowTs) {
+    throw new ConsentSdkError(
+      "INVALID_INPUT",
+      `${label}.expiresAt: ${expiresAt} is not after the chain time ${nowTs}; use a later unix time or NO_EXPIRY (0)`,
+    );
+  }
+}
