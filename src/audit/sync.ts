@@ -63,6 +63,11 @@ async function header(provider: Provider, tag: number | string, retries: number)
   );
 }
 
+/** The hash of block `n` on the chain now, or null if the chain has no such block. */
+async function hashAt(provider: Provider, n: number, retries: number): Promise<string | null> {
+  return withRetry(`eth_getBlockByNumber(${n})`, async () => (await provider.getBlock(n))?.hash ?? null, retries);
+}
+
 /**
  * Incrementally copies every event of the registry, its IntegrationRegistry and its AccessManager
  * into the audit database.
@@ -145,8 +150,8 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
     while (true) {
       // Reorg check: is our checkpoint still on the chain?
       if (cursorHash !== "" && cursor >= 0) {
-        const onChain = await header(provider, cursor, retries);
-        if (onChain.hash !== cursorHash) {
+        // null = the chain is now shorter than our checkpoint: that is a reorg too.
+        if ((await hashAt(provider, cursor, retries)) !== cursorHash) {
           const ancestor = await commonAncestor(db, provider, chainId, cursor, meta.fromBlock - 1, retries);
           db.transaction(() => {
             db.prepare("DELETE FROM events WHERE chain_id = ? AND block_number > ?").run(chainId, ancestor.number);
@@ -287,8 +292,9 @@ async function commonAncestor(
     )
     .all(chainId, below, chainId, below) as { block_number: number; block_hash: string }[];
   for (const k of kept) {
-    const h = await header(provider, k.block_number, retries);
-    if (h.hash === k.block_hash) return { number: k.block_number, hash: k.block_hash };
+    if ((await hashAt(provider, k.block_number, retries)) === k.block_hash) {
+      return { number: k.block_number, hash: k.block_hash };
+    }
   }
   return { number: floor, hash: "" };
 }

@@ -1,0 +1,76 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+
+import { type AuditDb, openAuditDb, syncEvents, verifyHistory } from "../../src/audit/index.js";
+import { ALL_DATA, NO_EXPIRY } from "../../src/sdk/constants.js";
+import { deploySystem } from "../helpers/fixture.js";
+
+const { ethers, networkHelpers } = await network.create();
+
+/** (block, logIndex, blockHash, txHash) of every stored row, in chain order. */
+function stored(db: AuditDb) {
+  return db
+    .prepare(
+      "SELECT block_number, log_index, block_hash, tx_hash, event_name FROM events ORDER BY block_number, log_index",
+    )
+    .all() as { block_number: number; log_index: number; block_hash: string; tx_hash: string; event_name: string }[];
+}
+
+describe("audit: reorg handling", function () {
+  this.timeout(60_000);
+
+  for (const shape of ["longer", "shorter"] as const) {
+    it(`rewinds to the common ancestor and resyncs when the chain is replaced by a ${shape} fork`, async () => {
+      const { accounts, registry, integrations, manager } = await deploySystem(ethers);
+      const [owner, processor, other] = accounts;
+      const addr = await registry.getAddress();
+      const data = ethers.id("asset");
+      await registry.connect(owner).grant(processor.address, ALL_DATA, 0b111n, NO_EXPIRY, ethers.ZeroHash);
+      await registry.connect(processor).recordUse(owner.address, data, 1, ethers.id("before-fork"));
+      const db = openAuditDb(":memory:");
+      await syncEvents({ db, rpc: ethers.provider, registry: addr, progress: "none" });
+      const forkPoint = await ethers.provider.getBlockNumber();
+
+      const snapshot = await networkHelpers.takeSnapshot();
+      // Branch A: three uses and a revocation, then 5 empty blocks.
+      for (let i = 0; i < 3; i++)
+        await registry.connect(processor).recordUse(owner.address, data, 0, ethers.id(`a${i}`));
+      await registry.connect(owner).revoke(processor.address, ALL_DATA);
+      await networkHelpers.mine(5);
+      const a = await syncEvents({ db, rpc: ethers.provider, registry: addr, progress: "none", initialRange: 3 });
+      expect(a.reorgs).to.equal(0);
+      expect(a.inserted).to.equal(4);
+      const branchAHead = await ethers.provider.getBlockNumber();
+
+      await snapshot.restore();
+      // Branch B: a different history at the same heights.
+      await registry.connect(owner).grant(other.address, data, 0b10n, NO_EXPIRY, ethers.ZeroHash);
+      await registry.connect(other).recordUse(owner.address, data, 1, ethers.id("b0"));
+      if (shape === "longer") await networkHelpers.mine(20);
+      const headB = await ethers.provider.getBlockNumber();
+      expect(headB > branchAHead).to.equal(shape === "longer");
+
+      const b = await syncEvents({ db, rpc: ethers.provider, registry: addr, progress: "none" });
+      expect(b.reorgs).to.equal(1);
+      expect(b.toBlock).to.equal(headB);
+      const chain = await ethers.provider.getLogs({
+        address: [addr, await integrations.getAddress(), await manager.getAddress()],
+        fromBlock: 0,
+        toBlock: headB,
+      });
+      expect(stored(db).map((r) => [r.block_number, r.log_index, r.block_hash, r.tx_hash])).to.deep.equal(
+        chain.map((l) => [l.blockNumber, l.index, l.blockHash, l.transactionHash]),
+      );
+      const names = stored(db)
+        .filter((r) => r.block_number > forkPoint)
+        .map((r) => r.event_name);
+      expect(names).to.deep.equal(["ConsentGranted", "DataUsed"]);
+      const checkpoint = db.prepare("SELECT block_number, block_hash FROM sync_state").get();
+      expect(checkpoint).to.deep.equal({
+        block_number: headB,
+        block_hash: (await ethers.provider.getBlock(headB))!.hash,
+      });
+      expect(verifyHistory(db).violations).to.deep.equal([]);
+    });
+  }
+});
