@@ -1,0 +1,362 @@
+/**
+ * `npm run demo` — the main job on the embedded default: Hardhat's in-process chain and SQLite.
+ *
+ * Deploys the whole system with Ignition, then plays a realistic scenario for 20 data owners,
+ * 5 AI processors and 3 third-party integrations: grants by transaction and by relayed EIP-712
+ * signature (owners without gas), enforced uses and shares, shares refused for lack of consent,
+ * revocations, a revoke-all, a signed revoke, and an integration suspended through the
+ * governance delay. It prints who may use what and what was refused, then syncs the events into
+ * SQLite, re-verifies every use and share with the independent auditor, and writes an HTML report.
+ */
+import { mkdirSync, rmSync } from "node:fs";
+import path from "node:path";
+
+import { Wallet, id as hashText } from "ethers";
+import type { Signer } from "ethers";
+import { network } from "hardhat";
+
+import ConsentSystem from "../ignition/modules/ConsentSystem.js";
+import { openAuditDb, syncEvents, verifyHistory, writeReport } from "../src/audit/index.js";
+import {
+  ALL_DATA,
+  ConsentRegistryClient,
+  ConsentSdkError,
+  GovernanceClient,
+  IntegrationRegistryClient,
+  NO_EXPIRY,
+  type PurposeName,
+  type Signed,
+  purposeName,
+} from "../src/sdk/index.js";
+
+const started = performance.now();
+const DAY = 24n * 60n * 60n;
+const EXECUTION_DELAY = 1n * DAY;
+const OUT_DIR = "reports";
+
+const { ethers, ignition, networkHelpers } = await network.create();
+const [admin, relayer, ...signers] = await ethers.getSigners();
+const processors = signers.slice(0, 5);
+const integrationAccounts = signers.slice(5, 8);
+const PROCESSOR_NAMES = ["trainer-A", "trainer-B", "inference-node", "validator", "analytics"];
+const INTEGRATION_NAMES = ["research-lab", "model-market", "ad-partner"];
+const label = new Map<string, string>();
+processors.forEach((p, i) => label.set(p.address.toLowerCase(), PROCESSOR_NAMES[i]));
+integrationAccounts.forEach((p, i) => label.set(p.address.toLowerCase(), INTEGRATION_NAMES[i]));
+label.set(relayer.address.toLowerCase(), "relayer");
+
+function who(address: string): string {
+  return label.get(address.toLowerCase()) ?? `${address.slice(0, 8)}…`;
+}
+function say(line = ""): void {
+  console.log(line);
+}
+function section(title: string): void {
+  say(`\n== ${title} ${"=".repeat(Math.max(0, 74 - title.length))}`);
+}
+/** A salted commitment to a data asset: nothing personal goes on-chain. */
+function assetId(owner: number, name: string): string {
+  return hashText(`salt-${owner}-${Math.random()}:${name}`);
+}
+/** Runs a write that must be refused and prints the decoded reason. */
+async function refused(what: string, action: () => Promise<unknown>): Promise<string> {
+  try {
+    await action();
+  } catch (err) {
+    const raw = err instanceof ConsentSdkError ? err.message : String(err);
+    const reason = raw
+      .replace(/0x[0-9a-fA-F]{40}\b/g, (a) => who(a))
+      .replace(/0x[0-9a-fA-F]{64}\b/g, (h) => `${h.slice(0, 10)}…`);
+    say(`  REFUSED  ${what}\n           ${reason}`);
+    refusals.push({ what, reason });
+    return reason;
+  }
+  throw new Error(`demo invariant broken: "${what}" was not refused`);
+}
+const refusals: { what: string; reason: string }[] = [];
+
+// ---------------------------------------------------------------------------------------------
+section("1. Deploy (Ignition, in-process chain)");
+const { manager, integrationRegistry, consentRegistry } = await ignition.deploy(ConsentSystem, {
+  parameters: { ConsentSystem: { executionDelay: EXECUTION_DELAY } },
+  displayUi: false,
+});
+const registryAddress = await consentRegistry.getAddress();
+const integrationsAddress = await integrationRegistry.getAddress();
+const managerAddress = await manager.getAddress();
+const as = (signer: Signer) => ConsentRegistryClient.connect(registryAddress, signer);
+const registry = await as(relayer);
+say(`  ConsentRegistry      ${registryAddress}  version ${await registry.contract.version()}`);
+say(`  IntegrationRegistry  ${integrationsAddress}`);
+say(`  AccessManager        ${managerAddress}  (governance delay ${EXECUTION_DELAY / 3600n} h)`);
+
+// ---------------------------------------------------------------------------------------------
+section("2. Governance registers 3 integrations (scheduled, visible for a day, then executed)");
+const gov = await GovernanceClient.connect(managerAddress, admin, {
+  consentRegistry: registryAddress,
+  integrationRegistry: integrationsAddress,
+});
+const integrationPurposes: PurposeName[][] = [
+  ["RESEARCH", "MODEL_TRAINING"],
+  ["MODEL_TRAINING", "FINE_TUNING", "INFERENCE"],
+  ["ANALYTICS"],
+];
+const integrationRequests = integrationAccounts.map((acct, i) => ({
+  integration: acct.address,
+  metadataHash: hashText(`integration:${INTEGRATION_NAMES[i]}:dpa-v1`),
+  purposes: integrationPurposes[i],
+}));
+for (const req of integrationRequests) {
+  const { result } = await gov.proposeRegisterIntegration(req).wait();
+  say(`  scheduled register ${who(req.integration)} (${req.purposes.join(", ")}), ready at ${result.readyAt}`);
+}
+await networkHelpers.time.increase(EXECUTION_DELAY);
+for (const req of integrationRequests) await gov.executeRegisterIntegration(req).wait();
+const integrationsClient = await IntegrationRegistryClient.connect(integrationsAddress, relayer);
+say(`  executed after the delay: ${(await integrationsClient.list()).length} integrations active`);
+
+// ---------------------------------------------------------------------------------------------
+section("3. 20 data owners consent (10 by transaction, 10 gasless by signature)");
+const owners: Wallet[] = Array.from({ length: 20 }, () => Wallet.createRandom(ethers.provider));
+owners.forEach((o, i) => label.set(o.address.toLowerCase(), `owner-${String(i + 1).padStart(2, "0")}`));
+const assets = owners.map((_, i) => ({ photos: assetId(i, "photos"), health: assetId(i, "wearable") }));
+const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+const notice = hashText("OmniTensor consent notice v1 (privacy policy 2025-01)");
+
+for (let i = 0; i < 10; i++) await networkHelpers.setBalance(owners[i].address, 10n ** 18n);
+let grantsByTx = 0;
+for (let i = 0; i < 10; i++) {
+  const client = await as(owners[i]);
+  await client
+    .grantBatch([
+      // the inference node may run inference on everything, no expiry
+      {
+        grantee: processors[2].address,
+        dataId: ALL_DATA,
+        purposes: ["INFERENCE"],
+        expiresAt: NO_EXPIRY,
+        noticeHash: notice,
+      },
+      // the research lab (integration) may receive the photos for research
+      {
+        grantee: integrationAccounts[0].address,
+        dataId: assets[i].photos,
+        purposes: ["RESEARCH", "MODEL_TRAINING"],
+        noticeHash: notice,
+      },
+      // trainer-A may train on the photos, and pass them on for research, for 90 days
+      {
+        grantee: processors[0].address,
+        dataId: assets[i].photos,
+        purposes: ["MODEL_TRAINING", "RESEARCH"],
+        expiresAt: now + 90n * DAY,
+        noticeHash: notice,
+      },
+    ])
+    .wait();
+  grantsByTx += 3;
+}
+say(`  owners 01-10: ${grantsByTx} grants in 10 transactions (grantBatch)`);
+
+const signed: Signed<"Grant">[] = [];
+for (let i = 10; i < 20; i++) {
+  const client = await as(owners[i]);
+  signed.push(
+    await client.signGrant(owners[i], {
+      grantee: processors[1].address,
+      dataId: assets[i].health,
+      purposes: ["MODEL_TRAINING", "FINE_TUNING"],
+      expiresAt: now + 30n * DAY,
+      noticeHash: notice,
+      nonce: 0n,
+    }),
+    await client.signGrant(owners[i], {
+      grantee: processors[3].address,
+      dataId: ALL_DATA,
+      purposes: ["EVALUATION"],
+      noticeHash: notice,
+      nonce: 1n,
+    }),
+  );
+}
+const relayed = await registry.relayGrantBatch(signed).wait();
+say(`  owners 11-20: ${relayed.result.count} signed grants relayed by ${who(relayer.address)} in ONE transaction`);
+say(
+  `               (the owners hold no ETH: balance of owner-11 = ${await ethers.provider.getBalance(owners[10].address)})`,
+);
+
+// ---------------------------------------------------------------------------------------------
+section("4. Processors record uses and shares — checked against consent on-chain");
+const trainerA = await as(processors[0]);
+const trainerB = await as(processors[1]);
+const inference = await as(processors[2]);
+const validator = await as(processors[3]);
+const analytics = await as(processors[4]);
+const job = (name: string) => hashText(`job:${name}`);
+
+const uses = await trainerA
+  .recordUseBatch(
+    owners
+      .slice(0, 10)
+      .map((o, i) => ({
+        owner: o.address,
+        dataId: assets[i].photos,
+        purpose: "MODEL_TRAINING",
+        evidence: job("train-vision-v1"),
+      })),
+  )
+  .wait();
+say(`  trainer-A      trained on 10 owners' photos          (${uses.result.count} DataUsed, batch)`);
+const inferenceUses = await inference
+  .recordUseBatch(
+    owners
+      .slice(0, 10)
+      .map((o, i) => ({ owner: o.address, dataId: assets[i].health, purpose: "INFERENCE", evidence: job("infer-1") })),
+  )
+  .wait();
+say(
+  `  inference-node ran inference on 10 owners' wearable data via their ALL_DATA consent (${inferenceUses.result.count} uses)`,
+);
+await trainerB
+  .recordUseBatch(
+    owners
+      .slice(10)
+      .map((o, j) => ({
+        owner: o.address,
+        dataId: assets[10 + j].health,
+        purpose: "FINE_TUNING",
+        evidence: job("ft-health-v2"),
+      })),
+  )
+  .wait();
+await validator
+  .recordUse({ owner: owners[15].address, dataId: assets[15].health, purpose: "EVALUATION", evidence: job("eval-7") })
+  .wait();
+say(`  trainer-B      fine-tuned on 10 gasless owners' data; validator evaluated owner-16's data`);
+const shares = await trainerA
+  .recordShareBatch(
+    owners
+      .slice(0, 5)
+      .map((o, i) => ({
+        owner: o.address,
+        to: integrationAccounts[0].address,
+        dataId: assets[i].photos,
+        purpose: "RESEARCH",
+        evidence: job("share-lab"),
+      })),
+  )
+  .wait();
+say(`  trainer-A      shared 5 owners' photos with research-lab for RESEARCH (${shares.result.count} DataShared)`);
+
+await refused("analytics uses owner-01's photos for ANALYTICS (no consent)", () =>
+  analytics.recordUse({ owner: owners[0].address, dataId: assets[0].photos, purpose: "ANALYTICS" }).wait(),
+);
+await refused("trainer-A shares owner-01's photos with model-market (the market holds no consent)", () =>
+  trainerA
+    .recordShare({
+      owner: owners[0].address,
+      to: integrationAccounts[1].address,
+      dataId: assets[0].photos,
+      purpose: "MODEL_TRAINING",
+    })
+    .wait(),
+);
+await refused("trainer-B shares owner-11's data with ad-partner (trainer-B lacks ANALYTICS consent)", () =>
+  trainerB
+    .recordShare({
+      owner: owners[10].address,
+      to: integrationAccounts[2].address,
+      dataId: assets[10].health,
+      purpose: "ANALYTICS",
+    })
+    .wait(),
+);
+
+// ---------------------------------------------------------------------------------------------
+section("5. Owners withdraw: revoke, revoke-all, and a gasless signed revoke");
+await (await as(owners[2])).revoke({ grantee: processors[0].address, dataId: assets[2].photos }).wait();
+say(`  owner-03 revoked trainer-A's consent for their photos`);
+const ra = await (await as(owners[4])).revokeAll().wait();
+say(`  owner-05 revoked ALL consents in O(1) (epoch → ${ra.result.newEpoch})`);
+const signedRevoke = await (
+  await as(owners[12])
+).signRevoke(owners[12], { grantee: processors[1].address, dataId: assets[12].health, nonce: 2n });
+await registry.relayRevoke(signedRevoke).wait();
+say(`  owner-13 signed a revoke offline; ${who(relayer.address)} relayed it (withdrawal as easy as giving)`);
+await refused("trainer-A trains on owner-03's photos after the revoke", () =>
+  trainerA.recordUse({ owner: owners[2].address, dataId: assets[2].photos, purpose: "MODEL_TRAINING" }).wait(),
+);
+await refused("inference-node uses owner-05's data after revoke-all", () =>
+  inference.recordUse({ owner: owners[4].address, dataId: assets[4].health, purpose: "INFERENCE" }).wait(),
+);
+
+// ---------------------------------------------------------------------------------------------
+section("6. Governance suspends research-lab — announced, effective only after the delay");
+const proposal = await gov.proposeSuspendIntegration(integrationAccounts[0].address).wait();
+say(`  scheduled: suspend research-lab, ready at ${proposal.result.readyAt}`);
+await trainerA
+  .recordShare({
+    owner: owners[5].address,
+    to: integrationAccounts[0].address,
+    dataId: assets[5].photos,
+    purpose: "RESEARCH",
+    evidence: job("share-lab"),
+  })
+  .wait();
+say(`  during the delay shares still flow (owner-06 → research-lab recorded); everyone can see the change coming`);
+await networkHelpers.time.increase(EXECUTION_DELAY);
+await gov.executeSuspendIntegration(integrationAccounts[0].address).wait();
+say(`  executed: research-lab is ${(await integrationsClient.getIntegration(integrationAccounts[0].address)).status}`);
+await refused("trainer-A shares owner-07's photos with the suspended research-lab", () =>
+  trainerA
+    .recordShare({
+      owner: owners[6].address,
+      to: integrationAccounts[0].address,
+      dataId: assets[6].photos,
+      purpose: "RESEARCH",
+    })
+    .wait(),
+);
+const kept = await registry.getConsent(owners[6].address, integrationAccounts[0].address, assets[6].photos);
+say(`  suspension touched no consent: owner-07 → research-lab consent still active = ${kept.active}`);
+
+// ---------------------------------------------------------------------------------------------
+section("7. Who may use what now (from events, confirmed against current state)");
+const rows: string[] = [];
+for (const grantee of [...processors, ...integrationAccounts]) {
+  const consents = await registry.consentsGrantedTo(grantee.address);
+  const byPurpose = new Map<string, number>();
+  for (const c of consents)
+    for (const p of c.purposes) byPurpose.set(purposeName(p), (byPurpose.get(purposeName(p)) ?? 0) + 1);
+  const owners = new Set(consents.map((c) => c.owner)).size;
+  const purposes = [...byPurpose].map(([p, n]) => `${p}×${n}`).join(", ") || "—";
+  rows.push(`  ${who(grantee.address).padEnd(15)} ${String(owners).padStart(2)} owners  ${purposes}`);
+}
+say(rows.join("\n"));
+const o1 = await registry.activeConsentsOf(owners[0].address);
+say(
+  `  e.g. owner-01 has ${o1.length} active consents: ${o1.map((c) => `${who(c.grantee)}:${c.purposes.map(purposeName).join("+")}${c.expiresAt ? " until " + new Date(Number(c.expiresAt) * 1000).toISOString().slice(0, 10) : ""}`).join("; ")}`,
+);
+say(`  refused: ${refusals.length} attempts (each reverted on-chain with a named custom error)`);
+
+// ---------------------------------------------------------------------------------------------
+section("8. Audit: sync events into SQLite, verify independently, write the report");
+mkdirSync(OUT_DIR, { recursive: true });
+const dbPath = path.join(OUT_DIR, "demo-audit.db");
+for (const suffix of ["", "-wal", "-shm"]) rmSync(dbPath + suffix, { force: true });
+const db = openAuditDb(dbPath);
+const synced = await syncEvents({ db, rpc: ethers.provider, registry: registryAddress, progress: "none" });
+const verdict = verifyHistory(db);
+say(`  synced ${synced.inserted} events into ${dbPath}`);
+say(
+  `  verify: ${verdict.usesChecked} uses and ${verdict.sharesChecked} shares re-checked by the independent rule engine → ${verdict.violations.length} violations`,
+);
+const html = path.join(OUT_DIR, "demo-report.html");
+writeReport(db, { kind: "ropa", format: "html", out: html });
+const ownerHtml = path.join(OUT_DIR, "demo-owner-01.html");
+writeReport(db, { kind: "owner", format: "html", out: ownerHtml, subject: owners[0].address });
+db.close();
+say(`  wrote ${html} (record of processing) and ${ownerHtml} (owner-01's subject access report)`);
+if (!verdict.ok) throw new Error(`audit found ${verdict.violations.length} violations`);
+
+say(`\nDone in ${((performance.now() - started) / 1000).toFixed(1)} s. Open ${html} in a browser.`);
