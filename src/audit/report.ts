@@ -152,7 +152,7 @@ function eventRow(section: string, e: ReplayEvent): ReportRow {
 export function buildReport(db: AuditDb, opts: Omit<ReportOptions, "format" | "out">): Report {
   const subject = opts.subject?.toLowerCase() ?? null;
   if (opts.kind !== "ropa" && (!subject || !/^0x[0-9a-f]{40}$/.test(subject))) {
-    throw new Error(`a ${opts.kind} report needs --${opts.kind === "owner" ? "owner" : "processor"} <0x address>`);
+    throw new Error(`the ${opts.kind} report needs --${opts.kind === "owner" ? "owner" : "processor"} <0x address>`);
   }
   const model = new ConsentModel();
   const history: ReportRow[] = [];

@@ -1,5 +1,5 @@
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -184,5 +184,65 @@ describe("audit: sync against a faulty RPC (hardhat node behind a fault-injectin
     } finally {
       await proxy.close();
     }
+  });
+
+  it("CLI: audit sync / verify / state / report, and verify exits 1 with evidence on a forged use", async () => {
+    const dbPath = join(dir, "cli.db");
+    const cli = (...args: string[]) =>
+      spawnSync(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          join(ROOT, "src/cli/main.ts"),
+          "--rpc",
+          node.url,
+          "--registry",
+          registry,
+          "audit",
+          ...args,
+          "--db",
+          dbPath,
+        ],
+        { cwd: ROOT, encoding: "utf8", env: { ...process.env, OMNI_RPC_URL: "", OMNI_REGISTRY: "" } },
+      );
+    const synced = cli("sync", "--to-block", String(head));
+    expect(synced.stderr + synced.stdout).to.include(`synced to block ${head}: ${logs.length} new events`);
+    expect(synced.status).to.equal(0);
+
+    const ok = cli("verify");
+    expect(ok.stdout).to.include(`checked ${logs.length} events (480 uses, 1 shares) up to block`);
+    expect(ok.status).to.equal(0);
+
+    const state = cli("state", "--block", String(head));
+    expect(state.status).to.equal(0);
+    expect(state.stdout).to.include("3 consents, 0 managers, 1 integrations, 8 purposes");
+
+    const out = join(dir, "ropa.html");
+    const rep = cli("report", "--out", out);
+    expect(rep.stdout.trim()).to.equal(`wrote ropa report (html) to ${out}`);
+    expect(readFileSync(out, "utf8")).to.include("Record of processing activities (GDPR Art. 30)");
+
+    const bad = cli("report", "--owner", "0x1234");
+    expect(bad.status).to.equal(1);
+    expect(bad.stderr.trim()).to.match(/^error: --owner/);
+
+    const db = new Database(dbPath);
+    const args = {
+      owner: "0x" + "11".repeat(20),
+      processor: "0x" + "22".repeat(20),
+      dataId: keccakId("d"),
+      purpose: "0",
+      evidence: keccakId("e"),
+    };
+    db.prepare(
+      `INSERT INTO events (chain_id, block_number, block_hash, log_index, tx_hash, address, event_name, args_json, block_timestamp)
+       VALUES (31337, ?, ?, 0, ?, ?, 'DataUsed', ?, 1)`,
+    ).run(head + 1, "0x" + "00".repeat(32), "0x" + "ee".repeat(32), registry.toLowerCase(), JSON.stringify(args));
+    db.close();
+    const failed = cli("verify");
+    expect(failed.status).to.equal(1);
+    expect(failed.stdout).to.include(`VIOLATION use-without-consent at block ${head + 1} tx 0x${"ee".repeat(32)}`);
+    expect(failed.stderr.trim()).to.equal("error: 1 violation(s) found in the recorded history");
   });
 });

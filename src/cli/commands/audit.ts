@@ -1,14 +1,166 @@
-import type { Command } from "commander";
+import { existsSync } from "node:fs";
+
+import { type Command, Option } from "commander";
+
+import {
+  openAuditDb,
+  readSyncMeta,
+  type ReportFormat,
+  type ReportKind,
+  stateAt,
+  syncEvents,
+  verifyHistory,
+  writeReport,
+} from "../../audit/index.js";
+import { CliContext } from "../context.js";
+import { CliError } from "../failure.js";
+import { parseAddress, parseUint } from "../parse.js";
 
 /**
- * Registers the auditor commands (`sync`, `state`, `verify`, `report`) on the
- * given commander program. Implementation lands in follow-up commits.
+ * The auditor commands, grouped under `omni-consent audit`:
+ *   sync    copy the registry's events into the audit database (resumable, reorg-safe)
+ *   state   the consent state rebuilt from events at a block
+ *   verify  re-check every recorded use/share and consent change; exit 1 on any violation
+ *   report  subject-access (--owner), processor (--processor) or Art. 30 (default) report
+ * They use the global --rpc / --registry / --chain-id / --json options; `state`, `verify` and
+ * `report` work offline from the database alone.
  */
 export function registerAuditCommands(program: Command): void {
-  program
-    .command("audit-placeholder", { hidden: true })
-    .description("auditor toolkit (being implemented)")
-    .action(() => {
-      throw new Error("audit commands are not implemented yet");
+  const audit = program
+    .command("audit")
+    .description("auditor toolkit: sync events into SQLite, rebuild state, verify history, write reports");
+
+  const dbOption = () =>
+    new Option("--db <path>", "audit database (SQLite)").env("OMNI_AUDIT_DB").default("./omni-audit.db");
+  const existingDb = (path: string) => {
+    if (!existsSync(path))
+      throw new CliError(`--db: ${path} does not exist; run \`omni-consent audit sync --db ${path}\` first`);
+    return openAuditDb(path);
+  };
+  const blockNumber = (option: string, value: string | undefined) =>
+    value === undefined ? undefined : Number(parseUint(option, value));
+
+  audit
+    .command("sync")
+    .description("fetch every registry, integration-registry and AccessManager event into the database")
+    .addOption(dbOption())
+    .option("--confirmations <n>", "stay this many blocks behind the head", "0")
+    .option("--finalized", "follow the node's finalized block instead of head - confirmations")
+    .option("--from-block <n>", "first block to scan on the first sync (the deployment block is ideal)", "0")
+    .option("--to-block <n>", "stop at this block")
+    .option("--max-range <n>", "largest eth_getLogs block range to try", "5000")
+    .option("--timeout <ms>", "per-request timeout", "10000")
+    .action(async (o: Record<string, string | boolean | undefined>, cmd: Command) => {
+      const ctx = CliContext.of(cmd);
+      await ctx.chainId(); // reachability and --chain-id check, in words
+      const registry = await ctx.registryAddress();
+      const db = openAuditDb(String(o.db));
+      try {
+        const res = await syncEvents({
+          db,
+          rpc: ctx.opts.rpc,
+          registry,
+          confirmations: blockNumber("--confirmations", String(o.confirmations)),
+          finalized: o.finalized === true,
+          fromBlock: blockNumber("--from-block", String(o.fromBlock)),
+          toBlock: blockNumber("--to-block", o.toBlock as string | undefined),
+          maxRange: Math.max(1, blockNumber("--max-range", String(o.maxRange)) ?? 5000),
+          timeoutMs: blockNumber("--timeout", String(o.timeout)),
+        });
+        if (ctx.json) process.stdout.write(JSON.stringify(res, null, 2) + "\n");
+        else process.stdout.write(`synced to block ${res.toBlock}: ${res.inserted} new events (${String(o.db)})\n`);
+      } finally {
+        db.close();
+      }
+    });
+
+  audit
+    .command("state")
+    .description("the state rebuilt from events alone at a block (default: the last synced block)")
+    .addOption(dbOption())
+    .option("--block <n>", "block number")
+    .option("--owner <address>", "only this owner's consents")
+    .action((o: { db: string; block?: string; owner?: string }, cmd: Command) => {
+      const json = cmd.optsWithGlobals<{ json?: boolean }>().json === true;
+      const owner = o.owner === undefined ? undefined : parseAddress("--owner", o.owner).toLowerCase();
+      const db = existingDb(o.db);
+      try {
+        const state = stateAt(db, blockNumber("--block", o.block)).toJSON();
+        const consents = owner === undefined ? state.consents : state.consents.filter((c) => c.owner === owner);
+        if (json) {
+          process.stdout.write(JSON.stringify({ ...state, consents }, null, 2) + "\n");
+          return;
+        }
+        const lines = [`chain ${state.chainId}, block ${state.block} (time ${state.timestamp})`];
+        for (const c of consents) {
+          lines.push(
+            `${c.active ? "active " : "expired/withdrawn"} ${c.owner} → ${c.grantee} data ${c.dataId} for ${c.purposeNames.join(",")} until ${c.expiresAt === 0 ? "never" : new Date(c.expiresAt * 1000).toISOString()}`,
+          );
+        }
+        lines.push(
+          `${consents.length} consents, ${state.managers.length} managers, ${state.integrations.length} integrations, ${state.purposes.length} purposes`,
+        );
+        process.stdout.write(lines.join("\n") + "\n");
+      } finally {
+        db.close();
+      }
+    });
+
+  audit
+    .command("verify")
+    .description("re-check the whole history with an independent implementation of the rules (exit 1 on any violation)")
+    .addOption(dbOption())
+    .option("--to-block <n>", "only events up to this block")
+    .action((o: { db: string; toBlock?: string }, cmd: Command) => {
+      const json = cmd.optsWithGlobals<{ json?: boolean }>().json === true;
+      const db = existingDb(o.db);
+      try {
+        const meta = readSyncMeta(db);
+        const res = verifyHistory(db, { toBlock: blockNumber("--to-block", o.toBlock) });
+        if (json) process.stdout.write(JSON.stringify({ registry: meta?.registry, ...res }, null, 2) + "\n");
+        else {
+          const lines = [
+            `checked ${res.eventsChecked} events (${res.usesChecked} uses, ${res.sharesChecked} shares) up to block ${res.lastBlock} in ${res.elapsedMs.toFixed(0)} ms`,
+          ];
+          for (const v of res.violations) {
+            lines.push(`VIOLATION ${v.rule} at block ${v.event.blockNumber} tx ${v.event.txHash}: ${v.message}`);
+            lines.push(`  evidence: ${JSON.stringify(v.evidence)}`);
+          }
+          process.stdout.write(lines.join("\n") + "\n");
+        }
+        if (!res.ok) throw new CliError(`${res.violations.length} violation(s) found in the recorded history`);
+      } finally {
+        db.close();
+      }
+    });
+
+  audit
+    .command("report")
+    .description("subject-access (--owner), processor (--processor) or GDPR Art. 30 record of processing (default)")
+    .addOption(dbOption())
+    .option("--owner <address>", "data owner: who may use which of my data, and every use and share")
+    .option("--processor <address>", "processor or integration: what it may use and what it recorded")
+    .addOption(new Option("--format <format>", "output format").choices(["html", "json", "csv"]))
+    .option("--out <file>", "write to this file (default: stdout)")
+    .action((o: { db: string; owner?: string; processor?: string; format?: string; out?: string }) => {
+      if (o.owner !== undefined && o.processor !== undefined)
+        throw new CliError("give either --owner or --processor, not both");
+      const kind: ReportKind = o.owner !== undefined ? "owner" : o.processor !== undefined ? "processor" : "ropa";
+      const subject =
+        o.owner !== undefined
+          ? parseAddress("--owner", o.owner)
+          : o.processor !== undefined
+            ? parseAddress("--processor", o.processor)
+            : undefined;
+      const fromExt = o.out?.match(/\.(html|json|csv)$/i)?.[1].toLowerCase();
+      const format = (o.format ?? fromExt ?? "json") as ReportFormat;
+      const db = existingDb(o.db);
+      try {
+        const { text } = writeReport(db, { kind, format, out: o.out, subject });
+        if (o.out === undefined) process.stdout.write(text);
+        else process.stdout.write(`wrote ${kind} report (${format}) to ${o.out}\n`);
+      } finally {
+        db.close();
+      }
     });
 }
