@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ZeroAddress, id } from "ethers";
-import { network } from "hardhat";
+import hre, { network } from "hardhat";
 
 import { ALL_DATA, NO_EXPIRY } from "../src/sdk/constants.js";
 import { Purpose, initialPurposeMetadata, purposesToMask } from "../src/sdk/purposes.js";
@@ -154,11 +154,16 @@ describe("ConsentGated", () => {
     // Hit on the specific consent; worst case: specific slot empty, then the ALL_DATA consent.
     const [coldHit, warmHit] = await gate.measure(owner.address, processor.address, DATA, TRAINING);
     const [coldWorst, warmWorst] = await gate.measure(owner.address, viaAllData.address, DATA, TRAINING);
-    // Bounds, not exact values: the registry may get cheaper without this test failing.
-    expect(Number(coldHit)).to.be.closeTo(8_600, 300);
-    expect(Number(coldWorst)).to.be.closeTo(10_800, 300);
-    expect(Number(warmHit)).to.be.closeTo(2_200, 300);
-    expect(Number(warmWorst)).to.be.closeTo(2_400, 300);
+    // Bounds, not exact values, so the registry may get cheaper without this test failing.
+    // Coverage instruments the bytecode, which changes gas: the numbers hold for real builds only.
+    if (!hre.globalOptions.coverage) {
+      expect(Number(coldHit)).to.be.closeTo(8_600, 300);
+      expect(Number(coldWorst)).to.be.closeTo(10_800, 300);
+      expect(Number(warmHit)).to.be.closeTo(2_200, 300);
+      expect(Number(warmWorst)).to.be.closeTo(2_400, 300);
+      // Cold pays for the registry account and slots; the repeat in the same call is far cheaper.
+      expect(Number(warmHit)).to.be.lessThan(Number(coldHit) / 3);
+    }
     expect(await gate.hasConsent(owner.address, processor.address, DATA, TRAINING)).to.equal(true);
     expect(await gate.hasConsent(owner.address, viaAllData.address, DATA, TRAINING)).to.equal(true);
   });
