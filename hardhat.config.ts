@@ -54,11 +54,27 @@ export default defineConfig({
       chainType: "l1",
       url: "http://127.0.0.1:8545",
     },
+    // A real network: the RPC URL and the deployer key come from configuration variables,
+    // resolved from the encrypted keystore (`npx hardhat keystore set SEPOLIA_PRIVATE_KEY`) or the
+    // environment, and only when a command uses this network. Never put a key in a file or argv.
     sepolia: {
       type: "http",
       chainType: "l1",
       url: configVariable("SEPOLIA_RPC_URL"),
       accounts: [configVariable("SEPOLIA_PRIVATE_KEY")],
     },
+  },
+  // Deterministic addresses: `--strategy create2` deploys through the CreateX factory with this
+  // salt. Its first 20 bytes are zero and byte 21 is 0x00, so CreateX applies neither a
+  // deployer lock nor a chain-id guard: same bytecode + same constructor arguments (same admin)
+  // = same addresses on every chain. Changing the salt moves every address (see docs/DEPLOY.md).
+  ignition: {
+    strategyConfig: {
+      create2: { salt: "0x00000000000000000000000000000000000000000000636f6e73656e742d7631" },
+    },
+  },
+  // Source verification (`npx hardhat verify` / `ignition verify`); read only when verifying.
+  verify: {
+    etherscan: { apiKey: configVariable("ETHERSCAN_API_KEY") },
   },
 });
