@@ -43,9 +43,22 @@ export default defineConfig({
     skipFiles: ["contracts/mocks/**", "test/**"],
   },
   test: {
+    // Solidity test profiles (`--test-profile <name>`; "default" when none is given).
+    // failOnRevert is true: handlers (test/solidity/handlers) catch the registry's reverts and
+    // check the exact error themselves, so a handler call that reverts is a bug to report.
     solidity: {
-      fuzz: { runs: 256 },
-      invariant: { runs: 64, depth: 32, failOnRevert: false },
+      profiles: {
+        // Every `npx hardhat test solidity`: quick enough for each commit.
+        default: {
+          fuzz: { runs: 256 },
+          invariant: { runs: 64, depth: 32, failOnRevert: true },
+        },
+        // `npm run test:invariants`: the long stateful campaign (measured in the PR notes).
+        invariants: {
+          fuzz: { runs: 256 },
+          invariant: { runs: 1000, depth: 50, failOnRevert: true },
+        },
+      },
     },
   },
   networks: {
