@@ -45,6 +45,9 @@ export interface SyncResult {
   reorgs: number;
 }
 
+/** Block headers fetched in parallel per chunk (for timestamps and hash checks). */
+const HEADER_CONCURRENCY = 8;
+
 interface Header {
   number: number;
   hash: string;
@@ -195,7 +198,11 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
       }
       // Timestamps of blocks holding events, and a consistency check against their hashes.
       const blocks = new Map<number, Header>();
-      for (const n of new Set(logs.map((l) => l.blockNumber))) blocks.set(n, await header(provider, n, retries));
+      const wanted = [...new Set(logs.map((l) => l.blockNumber))];
+      for (let i = 0; i < wanted.length; i += HEADER_CONCURRENCY) {
+        const got = await Promise.all(wanted.slice(i, i + HEADER_CONCURRENCY).map((n) => header(provider, n, retries)));
+        for (const h of got) blocks.set(h.number, h);
+      }
       const end = blocks.get(to) ?? (await header(provider, to, retries));
       if (logs.some((l) => blocks.get(l.blockNumber)!.hash !== l.blockHash)) {
         // The chain moved under us between calls: drop the chunk and try again.

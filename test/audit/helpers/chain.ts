@@ -31,12 +31,35 @@ async function rpcOk(url: string): Promise<boolean> {
   }
 }
 
-/** Starts `hardhat node` on 127.0.0.1:<free port>; stop it with `stop()` (kills its pid). */
+/**
+ * Starts `hardhat node` on 127.0.0.1:<free port>; stop it with `stop()` (kills its pid). Retried:
+ * the node reads the build info at start, which a concurrent `hardhat build` may be rewriting.
+ */
 export async function startHardhatNode(): Promise<{ url: string; child: ChildProcess; stop: () => void }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce();
+    } catch (err) {
+      if (attempt >= 4) throw err;
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+  }
+}
+
+async function startOnce(): Promise<{ url: string; child: ChildProcess; stop: () => void }> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [`${ROOT}node_modules/hardhat/dist/src/cli.js`, "node", "--hostname", "127.0.0.1", "--port", String(port)],
+    [
+      `${ROOT}node_modules/hardhat/dist/src/cli.js`,
+      "--config",
+      `${ROOT}test/audit/helpers/node.config.ts`,
+      "node",
+      "--hostname",
+      "127.0.0.1",
+      "--port",
+      String(port),
+    ],
     { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] },
   );
   let stderr = "";
