@@ -48,8 +48,22 @@ export interface DevNode {
   stop(): Promise<void>;
 }
 
-/** Starts `hardhat node` on a free port and waits until it answers `eth_chainId`. */
+/**
+ * Starts `hardhat node` on a free port and waits until it answers `eth_chainId`. Retries once
+ * if the node exits at start-up: it reads the artifacts' build info, which a concurrent
+ * `hardhat build` may be rewriting at that moment.
+ */
 export async function startNode(timeoutMs = 60_000): Promise<DevNode> {
+  try {
+    return await startNodeOnce(timeoutMs);
+  } catch (err) {
+    if (!(err instanceof Error) || !err.message.startsWith("hardhat node exited early")) throw err;
+    await new Promise((r) => setTimeout(r, 2_000));
+    return startNodeOnce(timeoutMs);
+  }
+}
+
+async function startNodeOnce(timeoutMs: number): Promise<DevNode> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
