@@ -222,6 +222,10 @@ export async function chainIdOf(provider: Provider): Promise<bigint> {
 /**
  * The consent registry, over its TypeChain binding. Writes return a {@link ConsentTransaction}
  * (validated at the edge, estimated, sent, decoded); reads return plain values.
+ *
+ * Over JSON-RPC, create the provider with `{ cacheTimeout: -1 }`: ethers' JsonRpcProvider
+ * otherwise answers an identical call from a short cache, so a read right after a write can
+ * return the state from before it.
  */
 export class ConsentRegistryClient {
   private constructor(

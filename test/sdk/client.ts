@@ -1,5 +1,8 @@
 import { expect } from "chai";
-import { ZeroHash, getAddress, id } from "ethers";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
+
+import { JsonRpcProvider, ZeroHash, getAddress, id } from "ethers";
 import type { Signer } from "ethers";
 import { network } from "hardhat";
 
@@ -79,6 +82,24 @@ describe("ConsentRegistryClient", () => {
       const err = await rejects(ConsentRegistryClient.connect(address, owner, { expectedChainId: 11155111n }));
       expect(err.code).to.equal("WRONG_CHAIN");
       expect(err.message).to.equal("the provider is on chain 31337, expected chain 11155111; check the RPC URL");
+    });
+
+    it("reports an RPC endpoint that does not answer (RPC_UNREACHABLE)", async () => {
+      // A port that was free a moment ago: nothing listens there.
+      const server = createServer();
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const { port } = server.address() as AddressInfo;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const provider = new JsonRpcProvider(`http://127.0.0.1:${port}`, undefined, { cacheTimeout: -1 });
+      try {
+        const err = await rejects(ConsentRegistryClient.connect(ALL_DATA.slice(0, 42), provider));
+        expect(err.code).to.equal("RPC_UNREACHABLE");
+        expect(err.message).to.equal(
+          `reading the chain id: the RPC endpoint is unreachable (connect ECONNREFUSED 127.0.0.1:${port})`,
+        );
+      } finally {
+        provider.destroy();
+      }
     });
 
     it("rejects a malformed address before any RPC call (INVALID_INPUT)", async () => {

@@ -1,0 +1,98 @@
+import { expect } from "chai";
+import { JsonRpcProvider, id } from "ethers";
+import type { JsonRpcSigner } from "ethers";
+
+import { ConsentRegistryClient } from "../../src/sdk/client.js";
+import { ConsentSdkError } from "../../src/sdk/errors.js";
+import { initialPurposeMetadata } from "../../src/sdk/purposes.js";
+import {
+  AccessManager__factory,
+  ConsentRegistry__factory,
+  IntegrationRegistry__factory,
+} from "../../types/ethers-contracts/index.js";
+import { startNode } from "../cli/harness.js";
+import type { DevNode } from "../cli/harness.js";
+
+const DATA = id("omnitensor:dataset:over-json-rpc");
+
+async function rejects(p: Promise<unknown>): Promise<ConsentSdkError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).to.be.instanceOf(ConsentSdkError);
+    return err as ConsentSdkError;
+  }
+  expect.fail("expected a ConsentSdkError");
+}
+
+/**
+ * The same client over a real JSON-RPC node (a `hardhat node` on a free port): revert data
+ * arrives nested differently than in-process, and reads follow writes without a stale cache.
+ */
+describe("ConsentRegistryClient over JSON-RPC (hardhat node)", function () {
+  this.timeout(120_000);
+  let node: DevNode;
+  let provider: JsonRpcProvider;
+  let owner: JsonRpcSigner;
+  let grantee: JsonRpcSigner;
+  let relayer: JsonRpcSigner;
+  let client: ConsentRegistryClient;
+
+  before(async () => {
+    node = await startNode();
+    provider = new JsonRpcProvider(node.url, undefined, { cacheTimeout: -1 });
+    const admin = await provider.getSigner(0);
+    [owner, grantee, relayer] = await Promise.all([1, 2, 3].map((i) => provider.getSigner(i)));
+    const manager = await new AccessManager__factory(admin).deploy(admin.address);
+    const integrations = await new IntegrationRegistry__factory(admin).deploy(await manager.getAddress());
+    const registry = await new ConsentRegistry__factory(admin).deploy(
+      await manager.getAddress(),
+      await integrations.getAddress(),
+      initialPurposeMetadata(),
+    );
+    await registry.waitForDeployment();
+    client = await ConsentRegistryClient.connect(await registry.getAddress(), owner, { expectedChainId: 31337n });
+  });
+
+  after(async () => {
+    provider?.destroy();
+    await node?.stop();
+  });
+
+  it("grant → an immediate read sees it; revoke of nothing reverts in words", async () => {
+    const { result } = await client.grant({ grantee: grantee.address, dataId: DATA, purposes: ["INFERENCE"] }).wait();
+    expect([result.owner, result.grantee, result.purposesMask]).to.deep.equal([owner.address, grantee.address, 4n]);
+    expect(await client.isAllowed(owner.address, grantee.address, DATA, "INFERENCE")).to.equal(true);
+    await client.revoke({ grantee: grantee.address, dataId: DATA }).wait();
+    expect(await client.isAllowed(owner.address, grantee.address, DATA, "INFERENCE")).to.equal(false);
+
+    const err = await rejects(client.revoke({ grantee: grantee.address, dataId: DATA }).wait());
+    expect([err.code, err.message]).to.deep.equal([
+      "REVERTED",
+      `ConsentRegistryNotGranted: ${owner.address} has no live consent for ${grantee.address} on data ${DATA}`,
+    ]);
+  });
+
+  it("a failing batch names the item and its inner error", async () => {
+    const err = await rejects(
+      client
+        .revokeBatch([
+          { grantee: relayer.address, dataId: DATA },
+          { grantee: grantee.address, dataId: DATA },
+        ])
+        .wait(),
+    );
+    expect(err.message).to.equal(
+      `ConsentRegistryBatchItemFailed: batch item #0 failed: ConsentRegistryNotGranted: ${owner.address} has no live consent for ${relayer.address} on data ${DATA}`,
+    );
+  });
+
+  it("sign by the owner, relay by another account, then list active consents from events", async () => {
+    const signed = await client.signGrant(owner, { grantee: relayer.address, dataId: DATA, purposes: [0, 7] });
+    const relay = await ConsentRegistryClient.connect(client.address, relayer);
+    const { result } = await relay.relayGrant(signed).wait();
+    expect([result.owner, result.actor, result.purposes]).to.deep.equal([owner.address, relayer.address, [0, 7]]);
+    const live = await client.activeConsentsOf(owner.address);
+    expect(live.map((c) => [c.grantee, c.dataId, c.purposesMask])).to.deep.equal([[relayer.address, DATA, 129n]]);
+  });
+});
