@@ -14,6 +14,7 @@ import {
   AccessManager__factory,
   ConsentRegistry__factory,
   IntegrationRegistry__factory,
+  WrongVersionRegistry__factory,
 } from "../../types/ethers-contracts/index.js";
 import { freePort, nonceOf, rpc, runCli, startNode } from "./harness.js";
 import type { DevNode } from "./harness.js";
@@ -46,6 +47,7 @@ describe("omni-consent: bad input is refused in one line, before anything is sen
   let grantee: JsonRpcSigner;
   let registry: string;
   let integrations: string;
+  let wrongVersion: string;
   let dir: string;
   let closedPort: number;
   const poor = Wallet.createRandom();
@@ -70,6 +72,9 @@ describe("omni-consent: bad input is refused in one line, before anything is sen
     await reg.waitForDeployment();
     registry = await reg.getAddress();
     integrations = await ints.getAddress();
+    const future = await new WrongVersionRegistry__factory(admin).deploy();
+    await future.waitForDeployment();
+    wrongVersion = await future.getAddress();
     closedPort = await freePort();
 
     // Signed-message files for `relay`: one valid template, then damaged variants.
@@ -260,6 +265,12 @@ describe("omni-consent: bad input is refused in one line, before anything is sen
       code: 1,
       stderr: () =>
         `error: ${integrations} does not answer version(); it is not a consent registry this SDK (v1.0.0) can talk to`,
+    },
+    {
+      name: "incompatible registry version (major 2)",
+      args: () => ["--registry", wrongVersion, ...grantArgs()],
+      code: 1,
+      stderr: () => `error: registry ${wrongVersion} is version 2.0.0; this SDK speaks 1.x (1.0.0)`,
     },
     {
       name: "RPC unreachable (closed port)",
