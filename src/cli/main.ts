@@ -47,11 +47,13 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** Run directly (`node dist/src/cli/main.js`) or through the `bin/omni-consent.js` shim, which only imports this module. */
 function isEntryPoint(): boolean {
   const script = process.argv[1];
   if (script === undefined) return false;
   try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+    const real = realpathSync(script);
+    return real === realpathSync(fileURLToPath(import.meta.url)) || /(^|[\\/])omni-consent(\.js)?$/.test(real);
   } catch {
     return false;
   }
