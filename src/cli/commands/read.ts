@@ -58,7 +58,11 @@ export function registerReadCommands(program: Command): void {
           ["epoch", consent.epoch.toString()],
         ];
         if (purpose !== undefined) {
-          fields.push([`allowed ${purposeName(purpose)}(${purpose})`, allowed === true ? "yes" : "no"]);
+          const how =
+            allowed === true && !(consent.active && consent.purposes.includes(purpose))
+              ? " (through the owner's ALL consent)"
+              : "";
+          fields.push([`allowed ${purposeName(purpose)}(${purpose})`, allowed === true ? `yes${how}` : "no"]);
         }
         printLines(formatFields(fields));
       }),
