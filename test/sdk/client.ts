@@ -390,6 +390,26 @@ describe("ConsentRegistryClient", () => {
       );
     });
 
+    it("default nonces are sequential: the lowest unused on-chain and not yet handed out (cheaper relays)", async () => {
+      const { client, owner, grantee, relayer, as } = await networkHelpers.loadFixture(setup);
+      const req = { grantee: grantee.address, dataId: DATA, purposes: [0] as number[] };
+      const first = await client.signGrant(owner, req);
+      const second = await client.signGrant(owner, { ...req, dataId: ethers.id("another asset"), purposes: [1] });
+      expect([first.nonce, second.nonce]).to.deep.equal([0n, 1n]);
+      const relay = await as(relayer);
+      const g1 = (await relay.relayGrant(first).wait()).receipt.gasUsed;
+      const g2 = (await relay.relayGrant(second).wait()).receipt.gasUsed;
+      // The second relay writes the already non-zero bitmap word: 20,000 - 2,900 gas cheaper.
+      expect(g1 - g2).to.be.within(16_900n, 17_300n);
+      // A fresh client sees nonces 0 and 1 used on-chain and continues at 2; a gap is reused.
+      const fresh = await as(relayer);
+      expect(await fresh.nextNonce(owner.address)).to.equal(2n);
+      await (await as(owner)).invalidateNonces(0n, 0b1000n).wait(); // nonce 3 cancelled
+      expect(await fresh.nextNonce(owner.address)).to.equal(4n);
+      const other = await as(relayer);
+      expect(await other.nextNonce(owner.address)).to.equal(2n);
+    });
+
     it("a signature by someone else is refused in words", async () => {
       const { client, owner, grantee, stranger, as } = await networkHelpers.loadFixture(setup);
       const forged = await client.signGrant(stranger, { grantee: grantee.address, dataId: DATA, purposes: [0] });
