@@ -22,6 +22,8 @@ export interface SyncOptions {
   /** Blocks per eth_getLogs at the start; halved on errors, doubled on success up to maxRange. */
   initialRange?: number;
   maxRange?: number;
+  /** Aim for about this many logs per eth_getLogs (the range shrinks after heavier chunks). Default 5000. */
+  targetLogs?: number;
   /** Consecutive failures (after halving down to one block) before giving up. Default 12. */
   maxRetries?: number;
   /** Per-request timeout when `rpc` is a URL. Default 10 s. */
@@ -43,6 +45,64 @@ export interface SyncResult {
   chunks: number;
   failures: number;
   reorgs: number;
+}
+
+/** A log as the JSON-RPC returns it (numbers as numbers), without ethers' per-log formatting. */
+interface RawLog {
+  address: string;
+  topics: readonly string[];
+  data: string;
+  blockNumber: number;
+  blockHash: string;
+  index: number;
+  transactionHash: string;
+}
+
+type Sender = { send(method: string, params: unknown[]): Promise<unknown> };
+
+/**
+ * eth_getLogs. Through `send` when the provider has it (JsonRpcProvider, Hardhat's provider):
+ * ethers' getLogs checksums every address (a keccak per log) and builds a Log object per entry,
+ * which dominated the sync of a 100k-event history.
+ */
+async function fetchLogs(provider: Provider, addresses: string[], from: number, to: number): Promise<RawLog[]> {
+  const sender = provider as unknown as Partial<Sender>;
+  if (typeof sender.send === "function") {
+    const raw = (await sender.send("eth_getLogs", [
+      { address: addresses, fromBlock: `0x${from.toString(16)}`, toBlock: `0x${to.toString(16)}` },
+    ])) as {
+      address: string;
+      topics: string[];
+      data: string;
+      blockNumber: string;
+      blockHash: string;
+      logIndex: string;
+      transactionHash: string;
+      removed?: boolean;
+    }[];
+    if (!Array.isArray(raw)) throw new Error("eth_getLogs returned no array");
+    return raw
+      .filter((l) => l.removed !== true)
+      .map((l) => ({
+        address: l.address,
+        topics: l.topics,
+        data: l.data,
+        blockNumber: Number(l.blockNumber),
+        blockHash: l.blockHash,
+        index: Number(l.logIndex),
+        transactionHash: l.transactionHash,
+      }));
+  }
+  const logs: Log[] = await provider.getLogs({ address: addresses, fromBlock: from, toBlock: to });
+  return logs.map((l) => ({
+    address: l.address,
+    topics: l.topics,
+    data: l.data,
+    blockNumber: l.blockNumber,
+    blockHash: l.blockHash,
+    index: l.index,
+    transactionHash: l.transactionHash,
+  }));
 }
 
 /** Block headers fetched in parallel per chunk (for timestamps and hash checks). */
@@ -88,6 +148,7 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
   const { db } = opts;
   const retries = opts.maxRetries ?? 12;
   const maxRange = opts.maxRange ?? 5000;
+  const targetLogs = opts.targetLogs ?? 5000;
   const keep = opts.keepHashes ?? 256;
   const handle = await openProvider(opts.rpc, { timeoutMs: opts.timeoutMs, retries });
   const { provider } = handle;
@@ -132,7 +193,7 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
       return inserted;
     });
 
-    let range = Math.max(1, Math.min(opts.initialRange ?? 1000, maxRange));
+    let range = Math.max(1, Math.min(opts.initialRange ?? 200, maxRange));
     const result: SyncResult = {
       chainId,
       registry,
@@ -179,9 +240,9 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
       }
       const from = cursor + 1;
       const to = Math.min(target, from + range - 1);
-      let logs: Log[];
+      let logs: RawLog[];
       try {
-        logs = await provider.getLogs({ address: addresses, fromBlock: from, toBlock: to });
+        logs = await fetchLogs(provider, addresses, from, to);
       } catch (err) {
         result.failures++;
         failuresInRow++;
@@ -232,7 +293,10 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
       result.toBlock = cursor;
       failuresInRow = 0;
       opts.onChunk?.({ from, to, events: rows.length, range });
-      range = Math.min(maxRange, range * 2);
+      // Grow while chunks are light; shrink towards `targetLogs` when they are heavy (a huge
+      // eth_getLogs answer costs memory and risks the provider's result cap).
+      if (rows.length > targetLogs) range = Math.max(1, Math.floor(((to - from + 1) * targetLogs) / rows.length));
+      else if (rows.length < targetLogs / 2) range = Math.min(maxRange, range * 2);
       progress.tick(cursor - startCursor, target - startCursor, result.inserted, Date.now() - startedAt, cursor);
     }
     progress.done(
