@@ -30,7 +30,10 @@ export async function loadDeployment(chainId: bigint | number, opts: { root?: st
   try {
     text = await readFile(file, "utf8");
   } catch {
-    throw new ConsentSdkError("NOT_FOUND", `no deployment for chain ${id}; deploy with \`npm run deploy:local\``);
+    throw new ConsentSdkError(
+      "NOT_FOUND",
+      `no deployment for chain ${id}; deploy to a local node with \`npx hardhat node\` then \`npm run deploy:node\``,
+    );
   }
   let json: unknown;
   try {
@@ -45,7 +48,7 @@ export async function loadDeployment(chainId: bigint | number, opts: { root?: st
     if (record[key] === undefined) {
       throw new ConsentSdkError(
         "NOT_FOUND",
-        `no deployment for chain ${id}: ${file} has no "${key}"; deploy with \`npm run deploy:local\``,
+        `no deployment for chain ${id}: ${file} has no "${key}"; deploy to a local node with \`npx hardhat node\` then \`npm run deploy:node\``,
       );
     }
     out[name] = parseInput(addressSchema, record[key], `${file} "${key}"`);

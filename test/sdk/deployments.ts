@@ -49,13 +49,13 @@ describe("loadDeployment (Ignition's deployed_addresses.json)", () => {
     const none = await rejects(loadDeployment(5, { root }));
     expect([none.code, none.message]).to.deep.equal([
       "NOT_FOUND",
-      "no deployment for chain 5; deploy with `npm run deploy:local`",
+      "no deployment for chain 5; deploy to a local node with `npx hardhat node` then `npm run deploy:node`",
     ]);
     write(7, JSON.stringify({ "ConsentSystem#AccessManager": ADDRESSES["ConsentSystem#AccessManager"] }));
     const partial = await rejects(loadDeployment(7, { root }));
     expect(partial.code).to.equal("NOT_FOUND");
     expect(partial.message).to.match(
-      /^no deployment for chain 7: .*deployed_addresses\.json has no "ConsentSystem#IntegrationRegistry"; deploy with `npm run deploy:local`$/,
+      /^no deployment for chain 7: .*deployed_addresses\.json has no "ConsentSystem#IntegrationRegistry"; deploy to a local node with `npx hardhat node` then `npm run deploy:node`$/,
     );
   });
 
