@@ -73,4 +73,25 @@ describe("audit: reorg handling", function () {
       expect(verifyHistory(db).violations).to.deep.equal([]);
     });
   }
+
+  it("stays `confirmations` blocks behind the head, or at the node's finalized block", async () => {
+    const { accounts, registry } = await deploySystem(ethers);
+    const [owner, processor] = accounts;
+    const addr = await registry.getAddress();
+    await registry.connect(owner).grant(processor.address, ALL_DATA, 1n, NO_EXPIRY, ethers.ZeroHash);
+    const grantBlock = await ethers.provider.getBlockNumber();
+    await networkHelpers.mine(3);
+    const db = openAuditDb(":memory:");
+    const behind = await syncEvents({ db, rpc: ethers.provider, registry: addr, progress: "none", confirmations: 4 });
+    expect(behind.toBlock).to.equal(grantBlock - 1);
+    expect(stored(db).some((r) => r.event_name === "ConsentGranted" && r.block_number === grantBlock)).to.equal(false);
+    const fin = await syncEvents({ db, rpc: ethers.provider, registry: addr, progress: "none", finalized: true });
+    expect(fin.toBlock).to.equal((await ethers.provider.getBlock("finalized"))!.number);
+    expect(fin.toBlock).to.be.greaterThan(grantBlock);
+    expect(
+      stored(db)
+        .filter((r) => r.block_number === grantBlock)
+        .map((r) => r.event_name),
+    ).to.deep.equal(["ConsentGranted"]);
+  });
 });
