@@ -117,7 +117,7 @@ say(`  executed after the delay: ${(await integrationsClient.list()).length} int
 
 // ---------------------------------------------------------------------------------------------
 section("3. 20 data owners consent (10 by transaction, 10 gasless by signature)");
-const owners: Wallet[] = Array.from({ length: 20 }, () => Wallet.createRandom(ethers.provider));
+const owners = Array.from({ length: 20 }, () => Wallet.createRandom(ethers.provider));
 owners.forEach((o, i) => label.set(o.address.toLowerCase(), `owner-${String(i + 1).padStart(2, "0")}`));
 const assets = owners.map((_, i) => ({ photos: assetId(i, "photos"), health: assetId(i, "wearable") }));
 const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
@@ -196,14 +196,12 @@ const job = (name: string) => hashText(`job:${name}`);
 
 const uses = await trainerA
   .recordUseBatch(
-    owners
-      .slice(0, 10)
-      .map((o, i) => ({
-        owner: o.address,
-        dataId: assets[i].photos,
-        purpose: "MODEL_TRAINING",
-        evidence: job("train-vision-v1"),
-      })),
+    owners.slice(0, 10).map((o, i) => ({
+      owner: o.address,
+      dataId: assets[i].photos,
+      purpose: "MODEL_TRAINING",
+      evidence: job("train-vision-v1"),
+    })),
   )
   .wait();
 say(`  trainer-A      trained on 10 owners' photos          (${uses.result.count} DataUsed, batch)`);
@@ -219,14 +217,12 @@ say(
 );
 await trainerB
   .recordUseBatch(
-    owners
-      .slice(10)
-      .map((o, j) => ({
-        owner: o.address,
-        dataId: assets[10 + j].health,
-        purpose: "FINE_TUNING",
-        evidence: job("ft-health-v2"),
-      })),
+    owners.slice(10).map((o, j) => ({
+      owner: o.address,
+      dataId: assets[10 + j].health,
+      purpose: "FINE_TUNING",
+      evidence: job("ft-health-v2"),
+    })),
   )
   .wait();
 await validator
@@ -235,15 +231,13 @@ await validator
 say(`  trainer-B      fine-tuned on 10 gasless owners' data; validator evaluated owner-16's data`);
 const shares = await trainerA
   .recordShareBatch(
-    owners
-      .slice(0, 5)
-      .map((o, i) => ({
-        owner: o.address,
-        to: integrationAccounts[0].address,
-        dataId: assets[i].photos,
-        purpose: "RESEARCH",
-        evidence: job("share-lab"),
-      })),
+    owners.slice(0, 5).map((o, i) => ({
+      owner: o.address,
+      to: integrationAccounts[0].address,
+      dataId: assets[i].photos,
+      purpose: "RESEARCH",
+      evidence: job("share-lab"),
+    })),
   )
   .wait();
 say(`  trainer-A      shared 5 owners' photos with research-lab for RESEARCH (${shares.result.count} DataShared)`);

@@ -44,12 +44,20 @@ export interface Report {
   lastBlock: number;
   generatedAt: string;
   summary: Record<string, number | string>;
-  sections: { name: string; title: string; rows: ReportRow[] }[];
+  sections: ReportSection[];
   charts: {
     timeline: { start: number; grants: number; withdrawals: number }[];
     perPurpose: { label: string; uses: number; shares: number }[];
     perIntegration: { label: string; shares: number }[];
   };
+}
+
+/** A table of the report; `headings` rename columns where the generic name would mislead. */
+export interface ReportSection {
+  name: string;
+  title: string;
+  rows: ReportRow[];
+  headings?: Partial<Record<keyof ReportRow, string>>;
 }
 
 const COLUMNS: (keyof ReportRow)[] = [
@@ -234,15 +242,26 @@ export function buildReport(db: AuditDb, opts: Omit<ReportOptions, "format" | "o
   if (opts.kind === "owner") {
     const managers = [...model.managers].filter((k) => k.startsWith(`${subject}|`)).map((k) => k.split("|")[1]);
     sections.push(
-      { name: "consents", title: "Who may use which of my data, for what, until when", rows: consentRows },
+      {
+        name: "consents",
+        title: "Who may use which of my data, for what, until when",
+        rows: consentRows,
+        headings: { block: "granted at block", party: "may be used by", tx: "granted in tx" },
+      },
       {
         name: "managers",
+        headings: { party: "manager" },
         title: "Accounts I appointed to manage my consents",
         rows: managers.map((m) => row({ section: "managers", owner: subject!, party: m, status: "manager" })),
       },
-      { name: "history", title: "Every consent change", rows: history },
-      { name: "uses", title: "Every use of my data", rows: uses },
-      { name: "shares", title: "Every share of my data with a third party", rows: shares },
+      { name: "history", title: "Every consent change", rows: history, headings: { party: "grantee" } },
+      { name: "uses", title: "Every use of my data", rows: uses, headings: { party: "processor" } },
+      {
+        name: "shares",
+        title: "Every share of my data with a third party",
+        rows: shares,
+        headings: { party: "shared by", recipient: "shared with" },
+      },
     );
     Object.assign(summary, {
       activeConsents: consentRows.filter((x) => x.status === "active").length,
@@ -297,10 +316,25 @@ export function buildReport(db: AuditDb, opts: Omit<ReportOptions, "format" | "o
       );
     }
     sections.push(
-      { name: "purposes", title: "Record of processing activities (GDPR Art. 30): per purpose", rows: ropaRows },
+      {
+        name: "purposes",
+        title: "Record of processing activities (GDPR Art. 30): per purpose",
+        rows: ropaRows,
+        headings: {
+          block: "defined at block",
+          purposes: "purpose",
+          owner: "data subjects",
+          party: "processors",
+          recipient: "recipients (integrations)",
+          expiresAt: "retention (consent expiry)",
+          status: "catalogue status",
+          detail: "DPV concept, activity, metadata",
+        },
+      },
       {
         name: "recipients",
         title: "Categories of recipients: third-party integrations",
+        headings: { block: "since block", party: "integration", purposes: "may receive", detail: "activity, metadata" },
         rows: [...model.integrations.values()].map((i) =>
           row({
             section: "recipients",
@@ -383,11 +417,21 @@ function lineChart(data: Report["charts"]["timeline"]): string {
   const y = (v: number) => h - pad - (v * (h - 2 * pad)) / max;
   const path = (k: "grants" | "withdrawals") =>
     data.map((d, i) => `${x(i).toFixed(1)},${y(d[k]).toFixed(1)}`).join(" ");
+  // Dots mark each bucket, so a history whose events all fall in one bucket still shows.
+  const dots = (k: "grants" | "withdrawals", color: string) =>
+    data
+      .map((d, i) =>
+        d[k] > 0
+          ? `<circle cx="${x(i).toFixed(1)}" cy="${y(d[k]).toFixed(1)}" r="3" fill="${color}"><title>${d[k]}</title></circle>`
+          : "",
+      )
+      .join("");
   return `<svg viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="Consents and withdrawals over time">
 <line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}" stroke="#888"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${h - pad}" stroke="#888"/>
 <text x="2" y="${pad}" font-size="10">${max}</text><text x="${pad}" y="${h - 8}" font-size="10">${esc(iso(data[0].start).slice(0, 16))}</text>
 <text x="${w - pad - 90}" y="${h - 8}" font-size="10">${esc(iso(data[data.length - 1].start).slice(0, 16))}</text>
 <polyline fill="none" stroke="#2a7" stroke-width="2" points="${path("grants")}"/><polyline fill="none" stroke="#c33" stroke-width="2" points="${path("withdrawals")}"/>
+${dots("grants", "#2a7")}${dots("withdrawals", "#c33")}
 <text x="${w - 150}" y="14" font-size="11" fill="#2a7">■ consents</text><text x="${w - 80}" y="14" font-size="11" fill="#c33">■ withdrawals</text></svg>`;
 }
 
@@ -428,7 +472,7 @@ export function renderHtml(report: Report, rowLimit = 2000): string {
         ? `Processor report for ${report.subject}`
         : "Record of processing activities (GDPR Art. 30)";
   const summary = Object.entries(report.summary)
-    .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`)
+    .map(([k, v]) => `<tr><th>${esc(humanize(k))}</th><td>${esc(v)}</td></tr>`)
     .join("");
   const tables = report.sections
     .map((s) => {
@@ -439,7 +483,7 @@ export function renderHtml(report: Report, rowLimit = 2000): string {
       const body = shown.map((r) => `<tr>${cols.map((c) => `<td>${esc(r[c])}</td>`).join("")}</tr>`).join("\n");
       return `<h2>${esc(s.title)} (${s.rows.length})</h2>${
         s.rows.length
-          ? `<table><thead><tr>${cols.map((c) => `<th>${esc(c)}</th>`).join("")}</tr></thead><tbody>${body}</tbody></table>`
+          ? `<table><thead><tr>${cols.map((c) => `<th>${esc(s.headings?.[c] ?? humanize(c))}</th>`).join("")}</tr></thead><tbody>${body}</tbody></table>`
           : "<p>None.</p>"
       }${more}`;
     })
@@ -447,7 +491,7 @@ export function renderHtml(report: Report, rowLimit = 2000): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;font-size:12px;margin-bottom:1em}
-td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top;word-break:break-all}th{background:#f3f3f3}svg{display:block;margin:1em 0}</style></head>
+td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}th{background:#f3f3f3}svg{display:block;margin:1em 0}</style></head>
 <body><h1>${esc(title)}</h1>
 <p>Chain ${report.chainId}, events up to block ${report.lastBlock}; generated ${esc(report.generatedAt)} by the OmniTensor audit toolkit from on-chain events alone.</p>
 <table>${summary}</table>
@@ -467,6 +511,11 @@ td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top;w
 ${tables}
 </body></html>
 `;
+}
+
+/** `liveConsents` → `live consents`, `dataId` → `data id`. */
+function humanize(key: string): string {
+  return key.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
 }
 
 /** Builds the report and renders it as JSON, CSV or one self-contained HTML file. */
