@@ -31,9 +31,4 @@ library Purposes {
 
     /// @dev Number of purposes in the initial catalogue (ids 0..INITIAL_COUNT-1).
     uint8 internal constant INITIAL_COUNT = 8;
-
-    /// @dev The bitmap bit of purpose `id` (`id` must be <= MAX_PURPOSE_ID).
-    function bit(uint8 id) internal pure returns (uint128) {
-        return uint128(1) << id;
-    }
 }
