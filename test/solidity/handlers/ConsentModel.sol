@@ -30,13 +30,22 @@ import {vm} from "../utils/Vm.sol";
  * == owner` (the owner's EIP-712 signature was relayed). Anything else increments
  * {unauthorizedChanges}; changes during Governance / Processor / Time actions are never allowed.
  *
- * To add the signature path: write a `SignatureHandler` whose actions build and sign a request
- * with `vm.sign(ownerKey, digest)` for an owner of {owners} (derive those owners from private
- * keys with `vm.addr`), relay it as `relayer`, and call `recordChanges(before, relayer,
- * signedBy, ActionKind.Signature)` where `signedBy` is the key's address (NOT necessarily the
- * request's `owner`: signing for someone else must show up as unauthorised). On success call
- * {applyGrant} / {applyRevoke} / {applyRevokeAll} so the consent model stays exact, and route
- * the outcome through {checkOutcome}.
+ * Each {ChangeRecord} names the {Path} that authorised it: `Owner` (the owner sent it), `Manager`
+ * (a manager of the owner at that moment sent it) or `Signature` (with the nonce).
+ *
+ * ## The signature path and nonces
+ * The {SignatureHandler} relays EIP-712 requests signed with `vm.sign` by owners derived from
+ * private keys. When the registry accepts one, the handler calls {consumeNonce} for each signed
+ * request it carried (before {applyGrant} / {applyRevoke} / {applyRevokeAll}), then
+ * `recordChanges(before, relayer, signedBy, ActionKind.Signature)`. A change made during a
+ * Signature action is authorised only if one request consumed in that same action targeted
+ * exactly that (owner, grantee, dataId) (or the owner's epoch, for revokeAll), was signed by
+ * the owner's own key, and used a nonce that was unused before (neither consumed nor
+ * invalidated) and has been consumed exactly once. `signedBy` is the key's address, or
+ * address(0) for a signature that is not the owner's over exactly this request (tampered,
+ * malleated, other domain), so an accepted forgery shows up as unauthorised.
+ * The nonce ghost ({nonceUsed}, {consumedBitmap}, {invalidatedBitmap}, {signedUseAt}) lets the
+ * invariant test compare the registry's nonce bitmap bit for bit.
  */
 // A ghost model is state by nature (one field per fact it tracks): the state count is expected.
 // solhint-disable-next-line max-states-count
@@ -46,6 +55,14 @@ contract ConsentModel {
         Processor,
         Governance,
         Time,
+        Signature
+    }
+
+    /// @notice What authorised a change of an owner's consents (None: nothing did).
+    enum Path {
+        None,
+        Owner,
+        Manager,
         Signature
     }
 
@@ -66,6 +83,21 @@ contract ConsentModel {
         address signer;
         ActionKind kind;
         bool authorized;
+        Path path;
+        uint256 nonce; // the consumed nonce when `path == Signature`, else 0
+        uint64 time;
+    }
+
+    /// @notice One signed request the registry accepted, i.e. one nonce it consumed.
+    /// `grantee == address(0)` for a revokeAll. `wasUnused`: the nonce was neither consumed nor
+    /// invalidated (in the model) before this request.
+    struct SignedUse {
+        address owner;
+        uint256 nonce;
+        address signer;
+        address grantee;
+        bytes32 dataId;
+        bool wasUnused;
         uint64 time;
     }
 
@@ -110,6 +142,16 @@ contract ConsentModel {
 
     UseRecord[] private _uses;
     ChangeRecord[] private _changes;
+
+    /// @dev Nonce ghost: how often each (owner, nonce) was consumed by an accepted signed request,
+    /// and, per 256-nonce word, the bits consumed by signatures and the bits the owner invalidated.
+    mapping(address owner => mapping(uint256 nonce => uint256 count)) private _sigUses;
+    mapping(address owner => mapping(uint256 wordPos => uint256 bitmap)) private _consumedBits;
+    mapping(address owner => mapping(uint256 wordPos => uint256 bitmap)) private _invalidatedBits;
+    SignedUse[] private _signedUses;
+    /// @dev Indexes into `_signedUses` of the requests consumed by the current Signature action
+    /// (cleared by every {recordChanges}).
+    uint256[] private _pendingSigned;
 
     uint256 public unauthorizedChanges;
     uint256 public governanceConsentChanges;
@@ -210,6 +252,23 @@ contract ConsentModel {
         _managers[owner][manager] = approved;
     }
 
+    /// @notice `owner` called `invalidateNonces(wordPos, mask)`.
+    function applyInvalidateNonces(address owner, uint256 wordPos, uint256 mask) external {
+        _invalidatedBits[owner][wordPos] |= mask;
+    }
+
+    /**
+     * @notice The registry accepted a request signed by `signer` that consumed `owner`'s `nonce`
+     * and targets `(grantee, dataId)` (both 0 for a revokeAll). Call before applying its effect.
+     */
+    function consumeNonce(address owner, uint256 nonce, address signer, address grantee, bytes32 dataId) external {
+        bool wasUnused = !nonceUsed(owner, nonce);
+        ++_sigUses[owner][nonce];
+        _consumedBits[owner][nonce >> 8] |= uint256(1) << (nonce & 0xff);
+        _pendingSigned.push(_signedUses.length);
+        _signedUses.push(SignedUse(owner, nonce, signer, grantee, dataId, wasUnused, clock));
+    }
+
     function applyDefine(uint8 id) external {
         grantable |= uint128(1) << id;
         defined |= uint128(1) << id;
@@ -242,6 +301,33 @@ contract ConsentModel {
 
     function isManager(address owner, address manager) external view returns (bool) {
         return _managers[owner][manager];
+    }
+
+    /// @notice Whether the model knows `owner`'s `nonce` as used (consumed or invalidated).
+    function nonceUsed(address owner, uint256 nonce) public view returns (bool) {
+        uint256 bit = uint256(1) << (nonce & 0xff);
+        return (_consumedBits[owner][nonce >> 8] | _invalidatedBits[owner][nonce >> 8]) & bit != 0;
+    }
+
+    function consumedBitmap(address owner, uint256 wordPos) external view returns (uint256) {
+        return _consumedBits[owner][wordPos];
+    }
+
+    function invalidatedBitmap(address owner, uint256 wordPos) external view returns (uint256) {
+        return _invalidatedBits[owner][wordPos];
+    }
+
+    /// @notice How many accepted signed requests consumed `owner`'s `nonce` (must be 0 or 1).
+    function sigUsesOf(address owner, uint256 nonce) external view returns (uint256) {
+        return _sigUses[owner][nonce];
+    }
+
+    function signedUseCount() external view returns (uint256) {
+        return _signedUses.length;
+    }
+
+    function signedUseAt(uint256 i) external view returns (SignedUse memory) {
+        return _signedUses[i];
     }
 
     function integrationOf(address integration) external view returns (IIntegrationRegistry.Integration memory) {
@@ -358,7 +444,8 @@ contract ConsentModel {
 
     /// @notice Diffs the registry state against `before` and records who changed what.
     /// @param actor  the account that sent the call (msg.sender seen by the registry)
-    /// @param signer the account whose valid signature was relayed, or address(0)
+    /// @param signer for a Signature action, the key whose signature was relayed (else address(0));
+    ///               the authorisation itself comes from the requests passed to {consumeNonce}
     function recordChanges(bytes32[] calldata before, address actor, address signer, ActionKind kind) external {
         bytes32[] memory afterState = readState();
         uint256 nG = _grantees.length;
@@ -366,22 +453,49 @@ contract ConsentModel {
         uint256 nKeys = _owners.length * nG * nD;
         for (uint256 i = 0; i < afterState.length; ++i) {
             if (afterState[i] == before[i]) continue;
-            address owner;
-            address grantee;
-            bytes32 dataId;
+            ChangeRecord memory c;
             if (i < nKeys) {
-                owner = _owners[i / (nG * nD)];
-                grantee = _grantees[(i / nD) % nG];
-                dataId = _dataIds[i % nD];
+                c.owner = _owners[i / (nG * nD)];
+                c.grantee = _grantees[(i / nD) % nG];
+                c.dataId = _dataIds[i % nD];
             } else {
-                owner = _owners[i - nKeys];
+                c.owner = _owners[i - nKeys];
             }
-            bool ownerAction = kind == ActionKind.Owner || kind == ActionKind.Signature;
-            bool authorized = ownerAction && (actor == owner || _managers[owner][actor] || signer == owner);
-            if (!authorized) ++unauthorizedChanges;
+            c.actor = actor;
+            c.signer = signer;
+            c.kind = kind;
+            c.time = clock;
+            if (kind == ActionKind.Owner) {
+                if (actor == c.owner) c.path = Path.Owner;
+                else if (_managers[c.owner][actor]) c.path = Path.Manager;
+            } else if (kind == ActionKind.Signature) {
+                (c.path, c.nonce, c.signer) = _signedPath(c.owner, c.grantee, c.dataId, signer);
+            }
+            c.authorized = c.path != Path.None;
+            if (!c.authorized) ++unauthorizedChanges;
             if (kind == ActionKind.Governance) ++governanceConsentChanges;
-            _changes.push(ChangeRecord(owner, grantee, dataId, actor, signer, kind, authorized, clock));
+            _changes.push(c);
         }
+        delete _pendingSigned;
+    }
+
+    /// @dev The signed request of the current action that authorises a change of `(owner,
+    /// grantee, dataId)`: the latest one consumed for exactly that target, if it was signed by the
+    /// owner's key with a nonce unused before and consumed only once. Also returns its signer
+    /// (`signer` when no request of the action targeted the entry).
+    function _signedPath(
+        address owner,
+        address grantee,
+        bytes32 dataId,
+        address signer
+    ) private view returns (Path, uint256, address) {
+        for (uint256 j = _pendingSigned.length; j > 0; --j) {
+            SignedUse storage u = _signedUses[_pendingSigned[j - 1]];
+            if (u.owner != owner || u.grantee != grantee || u.dataId != dataId) continue;
+            bool valid = u.signer == owner && u.wasUnused && _sigUses[owner][u.nonce] == 1;
+            return (valid ? Path.Signature : Path.None, u.nonce, u.signer);
+        }
+        return (Path.None, 0, signer);
     }
 
     function changeCount() external view returns (uint256) {

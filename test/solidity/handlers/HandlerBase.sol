@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {NO_EXPIRY} from "../../../contracts/Common.sol";
+import {IConsentRegistry} from "../../../contracts/interfaces/IConsentRegistry.sol";
 import {ConsentRegistryHarness} from "../../../contracts/mocks/ConsentRegistryHarness.sol";
 import {ConsentModel} from "./ConsentModel.sol";
 
@@ -51,5 +53,32 @@ abstract contract HandlerBase {
     function _purpose(uint256 seed) internal view returns (uint8) {
         if (seed % 16 == 15) return uint8(128 + ((seed >> 8) % 128));
         return uint8((seed >> 8) % model.TRACKED_PURPOSES());
+    }
+
+    /// @dev The error the registry must give a grant of these inputs now, in its validation order
+    /// (grantee, data id, purposes, catalogue, expiry), or "" if it must be accepted.
+    function _predictGrantError(
+        address grantee,
+        bytes32 dataId,
+        uint128 purposes,
+        uint64 expiresAt
+    ) internal view returns (bytes memory) {
+        if (grantee == address(0)) return abi.encodeWithSelector(IConsentRegistry.ConsentRegistryZeroGrantee.selector);
+        if (dataId == bytes32(0)) return abi.encodeWithSelector(IConsentRegistry.ConsentRegistryZeroDataId.selector);
+        if (purposes == 0) return abi.encodeWithSelector(IConsentRegistry.ConsentRegistryEmptyPurposes.selector);
+        uint128 notGrantable = purposes & ~model.grantable();
+        if (notGrantable != 0) {
+            return
+                abi.encodeWithSelector(
+                    IConsentRegistry.ConsentRegistryPurposeNotGrantable.selector,
+                    purposes,
+                    notGrantable
+                );
+        }
+        uint64 nowTs = model.clock();
+        if (expiresAt != NO_EXPIRY && expiresAt <= nowTs) {
+            return abi.encodeWithSelector(IConsentRegistry.ConsentRegistryExpiryInPast.selector, expiresAt, nowTs);
+        }
+        return "";
     }
 }

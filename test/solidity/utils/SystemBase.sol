@@ -86,6 +86,19 @@ abstract contract SystemBase {
         revert SystemBaseSlotNotFound("_consents");
     }
 
+    /// @dev The storage slot of the registry's `_nonces` mapping (owner => wordPos => bitmap),
+    /// found by probing: a throwaway account invalidates one bit of word 0.
+    function _findNoncesSlot() internal returns (uint256) {
+        address probe = address(uint160(uint256(keccak256("nonces-slot-probe"))));
+        vm.prank(probe);
+        registry.invalidateNonces(0, 1);
+        for (uint256 p = 0; p < 64; ++p) {
+            bytes32 slot = keccak256(abi.encode(uint256(0), keccak256(abi.encode(probe, p))));
+            if (vm.load(address(registry), slot) == bytes32(uint256(1))) return p;
+        }
+        revert SystemBaseSlotNotFound("_nonces");
+    }
+
     /// @dev Where `_consents[owner][grantee][dataId]` lives when the mapping is at `base`.
     function _consentSlot(
         uint256 base,
