@@ -307,8 +307,9 @@ export function addBranchesToLcov(lcov: string, reports: readonly FileBranchRepo
     out.push(line);
   }
   if (out.at(-1) === "") out.pop();
+  // A file without an SF section has no statements; add one only if it somehow has branches.
   for (const r of reports) {
-    if (!done.has(r.file)) out.push(`SF:${r.file}`, ...records(r), "end_of_record");
+    if (!done.has(r.file) && r.branches.length > 0) out.push(`SF:${r.file}`, ...records(r), "end_of_record");
   }
   return `${out.join("\n")}\n`;
 }

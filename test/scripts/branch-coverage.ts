@@ -186,7 +186,7 @@ describe("scripts/branch-coverage", () => {
     ]);
   });
 
-  it("writes BRDA/BRF/BRH into the file's lcov section, replacing old ones, and adds missing files", () => {
+  it("writes BRDA/BRF/BRH into the file's lcov section, replacing old ones, and adds files that have branches", () => {
     const report = analyzeSource(FILE, SOURCE, scenario(4, 3));
     const other: FileBranchReport = {
       file: "contracts/Other.sol",
@@ -208,7 +208,8 @@ describe("scripts/branch-coverage", () => {
       "end_of_record",
       "",
     ].join("\n");
-    expect(addBranchesToLcov(lcov, [report, other]).split("\n")).to.deep.equal([
+    const noBranches: FileBranchReport = { file: "contracts/Constants.sol", branches: [], unmeasurable: [] };
+    expect(addBranchesToLcov(lcov, [report, other, noBranches]).split("\n")).to.deep.equal([
       "TN:",
       `SF:${FILE}`,
       "DA:9,1",
