@@ -1,0 +1,75 @@
+/**
+ * Branches the feature suites left untaken (found by `npm run coverage`, scripts/branch-coverage.ts).
+ * Each test names the branch it takes and checks the exact outcome, not just that it ran.
+ */
+import { expect } from "chai";
+import { id } from "ethers";
+import { network } from "hardhat";
+
+import { Via } from "../src/sdk/constants.js";
+import { consentDomain, nonceBitPosition, signConsent } from "../src/sdk/eip712.js";
+import { Purpose, purposesToMask } from "../src/sdk/purposes.js";
+import { deploySystem } from "./helpers/fixture.js";
+
+const { ethers, networkHelpers } = await network.create();
+
+const DATA = id("dataset:coverage-gaps");
+const PURPOSES = purposesToMask([Purpose.MODEL_TRAINING]);
+const NOW = 2_000_000_000n;
+
+async function fixture() {
+  const system = await deploySystem(ethers);
+  const { registry, accounts } = system;
+  const [owner, grantee, relayer, stranger] = accounts;
+  await registry.setTime(NOW);
+  await registry.connect(owner).grant(grantee.address, DATA, PURPOSES, 0n, id("notice"));
+  const { chainId } = await ethers.provider.getNetwork();
+  const domain = consentDomain(chainId, await registry.getAddress());
+  return { ...system, owner, grantee, relayer, stranger, domain };
+}
+
+describe("coverage gaps: ConsentRegistry", () => {
+  // ConsentRegistry._revokeBySig: `if (err.length == 0) err = _revoke(...)`, false branch: the
+  // signature check failed, so the revocation is never attempted and that error is what reverts.
+  describe("revokeBySig with a failing signature check does not revoke", () => {
+    it("deadline passed: SignatureExpired(deadline, now), consent and nonce untouched", async () => {
+      const { registry, owner, grantee, relayer, domain } = await networkHelpers.loadFixture(fixture);
+      const message = { owner: owner.address, grantee: grantee.address, dataId: DATA, nonce: 11n, deadline: NOW - 1n };
+      const signed = await signConsent("Revoke", owner, domain, message);
+
+      await expect(registry.connect(relayer).revokeBySig(signed))
+        .to.be.revertedWithCustomError(registry, "ConsentRegistrySignatureExpired")
+        .withArgs(NOW - 1n, NOW);
+      expect(await registry.isNonceUsed(owner.address, 11n)).to.equal(false);
+      expect(await registry.activePurposes(owner.address, grantee.address, DATA)).to.equal(PURPOSES);
+    });
+
+    it("signed by someone else: InvalidSignature(owner), consent and nonce untouched", async () => {
+      const { registry, owner, grantee, relayer, stranger, domain } = await networkHelpers.loadFixture(fixture);
+      const message = { owner: owner.address, grantee: grantee.address, dataId: DATA, nonce: 12n, deadline: NOW + 60n };
+      const signed = await signConsent("Revoke", stranger, domain, message);
+
+      await expect(registry.connect(relayer).revokeBySig(signed))
+        .to.be.revertedWithCustomError(registry, "ConsentRegistryInvalidSignature")
+        .withArgs(owner.address);
+      expect(await registry.isNonceUsed(owner.address, 12n)).to.equal(false);
+      expect(await registry.activePurposes(owner.address, grantee.address, DATA)).to.equal(PURPOSES);
+    });
+
+    it("nonce already used: NonceUsed(owner, nonce); the first use revoked exactly once", async () => {
+      const { registry, owner, grantee, relayer, domain } = await networkHelpers.loadFixture(fixture);
+      const message = { owner: owner.address, grantee: grantee.address, dataId: DATA, nonce: 13n, deadline: NOW + 60n };
+      const signed = await signConsent("Revoke", owner, domain, message);
+      await expect(registry.connect(relayer).revokeBySig(signed))
+        .to.emit(registry, "ConsentRevoked")
+        .withArgs(owner.address, grantee.address, DATA, relayer.address, Via.Signature);
+
+      await expect(registry.connect(relayer).revokeBySig(signed))
+        .to.be.revertedWithCustomError(registry, "ConsentRegistryNonceUsed")
+        .withArgs(owner.address, 13n);
+      const { wordPos, bit } = nonceBitPosition(13n);
+      expect(await registry.nonceBitmap(owner.address, wordPos)).to.equal(1n << bit);
+      expect(await registry.activePurposes(owner.address, grantee.address, DATA)).to.equal(0n);
+    });
+  });
+});
