@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ConsentSlot} from "../libraries/ConsentSlot.sol";
+
+/**
+ * @title SMTNegativeControls
+ * @notice VERIFICATION ONLY (`npm run verify:smt`, see docs/FORMAL.md). FALSE properties, each
+ * a plausible mistake: the SMTChecker must report every assert here as violated. If it ever
+ * calls one safe, the checker set-up is vacuous (e.g. no solver answered) and the run fails.
+ * Never deployed.
+ */
+contract SMTNegativeControls {
+    using ConsentSlot for uint256;
+
+    /// @notice Dropping `_isAllowed`'s `purpose > MAX_PURPOSE_ID` guard: purpose 128..255 would
+    /// read expiry/epoch bits, so this (unguarded) statement must be refuted.
+    function unguardedPurposeBitReadsPurposesOnly(
+        uint8 purpose,
+        uint128 purposes,
+        uint64 expiresAt,
+        uint64 epoch
+    ) external pure {
+        uint256 bit = uint256(1) << purpose;
+        uint256 word = ConsentSlot.pack(purposes, expiresAt, epoch);
+        assert((word & bit != 0) == (uint256(purposes) & bit != 0));
+    }
+
+    /// @notice Off by one on expiry ("expired only AFTER expiresAt"): must be refuted at
+    /// nowTs == expiresAt.
+    function activeAtExpiry(uint128 purposes, uint64 expiresAt, uint64 epoch) external pure {
+        if (purposes != 0 && expiresAt != 0) {
+            assert(ConsentSlot.pack(purposes, expiresAt, epoch).isActive(epoch, expiresAt));
+        }
+    }
+
+    /// @notice A checked-looking guard written as `dataId + 1 == 0` misses data id 0.
+    function wrongFallbackGuard(bytes32 dataId) external pure {
+        bool noFallback;
+        unchecked {
+            noFallback = uint256(dataId) + 1 == 0;
+        }
+        assert(noFallback == (dataId == bytes32(0) || dataId == bytes32(type(uint256).max)));
+    }
+}
