@@ -1,10 +1,15 @@
 import type { Command } from "commander";
 
+import type { ConsentRegistryClient, ConsentTransaction } from "../../sdk/client.js";
 import type { Signed } from "../../sdk/eip712.js";
-import { CliError } from "../failure.js";
+import { decodeConsentError } from "../../sdk/errors.js";
+import type { DecodedConsentError } from "../../sdk/errors.js";
+import type { CliContext } from "../context.js";
+import { CliError, describeFailure } from "../failure.js";
+import { formatFields, printJson, printLines } from "../output.js";
 import { isoOf, parseAddress, parseDataId, parseHashOrText, parseOnePurpose } from "../parse.js";
 import { describeSigned, readSignedFile } from "../signed-file.js";
-import type { SignedFile } from "../signed-file.js";
+import type { SignedFile, SignedKind } from "../signed-file.js";
 import { printSent, withContext } from "./shared.js";
 import type { SentTransaction } from "./shared.js";
 
@@ -17,10 +22,136 @@ interface UseOptions {
   evidence: string;
 }
 
+interface LoadedFile {
+  path: string;
+  file: SignedFile;
+}
+
+/**
+ * One transaction of a relay: a run of consecutive files of the same kind. Grants and
+ * revocations of a run go in one all-or-nothing batch (`grantBySigBatch` / `revokeBySigBatch`);
+ * a revoke-all has no batch form, so each is a run of its own. Runs keep the files' order, so
+ * e.g. a grant followed by a revocation of the same consent still ends revoked.
+ */
+interface Step {
+  kind: SignedKind;
+  files: LoadedFile[];
+}
+
+/** What `relay --json` prints per transaction. */
+interface RelayedTransaction extends SentTransaction<unknown> {
+  kind: SignedKind;
+  files: string[];
+}
+
+function planSteps(loaded: readonly LoadedFile[]): Step[] {
+  const steps: Step[] = [];
+  for (const l of loaded) {
+    const last = steps[steps.length - 1];
+    if (last !== undefined && last.kind === l.file.kind && l.file.kind !== "RevokeAll") last.files.push(l);
+    else steps.push({ kind: l.file.kind, files: [l] });
+  }
+  return steps;
+}
+
+function stepTransaction(client: ConsentRegistryClient, step: Step): ConsentTransaction<unknown> {
+  const signed = step.files.map((l) => l.file.signed);
+  if (step.kind === "Grant") {
+    const grants = signed as Signed<"Grant">[];
+    return grants.length > 1 ? client.relayGrantBatch(grants) : client.relayGrant(grants[0]);
+  }
+  if (step.kind === "Revoke") {
+    const revokes = signed as Signed<"Revoke">[];
+    return revokes.length > 1 ? client.relayRevokeBatch(revokes) : client.relayRevoke(revokes[0]);
+  }
+  return client.relayRevokeAll(signed[0] as Signed<"RevokeAll">);
+}
+
+const KIND_PLURAL: Record<SignedKind, string> = {
+  Grant: "signed grants",
+  Revoke: "signed revocations",
+  RevokeAll: "signed revoke-alls",
+};
+
+/**
+ * The one line for a transaction of `step` that the dry run refused: which file (a batch's
+ * `ConsentRegistryBatchItemFailed` index mapped back to its file), the decoded reason, and what
+ * was sent already.
+ */
+function refusal(err: unknown, step: Step, sentBefore: readonly RelayedTransaction[]): unknown {
+  const decoded = decodeConsentError(err);
+  if (decoded === null) return err;
+  const notSent =
+    sentBefore.length === 0
+      ? "nothing was sent"
+      : `this transaction was not sent; already sent before it: ${sentBefore.map((t) => `${t.files.join(", ")} in tx ${t.txHash}`).join("; ")}`;
+  if (decoded.name === "ConsentRegistryBatchItemFailed" && step.files.length > 1) {
+    const index = Number(decoded.args.index);
+    const failed = step.files[index];
+    if (failed !== undefined) {
+      const inner = decoded.args.inner as DecodedConsentError | null;
+      const reason = inner === null ? `an undecodable reason ${String(decoded.args.reason)}` : inner.message;
+      return new CliError(
+        `${failed.path}: batch item #${index} of ${step.files.length} would revert with ${reason}; the batch is all or nothing, so ${notSent}`,
+      );
+    }
+  }
+  const where = step.files.length === 1 ? `${step.files[0].path}: ` : "";
+  return new CliError(`${where}${describeFailure(err)}; ${notSent}`);
+}
+
+/**
+ * Sends the loaded (already checked) files, one transaction per {@link Step}. Each transaction is
+ * simulated first (`estimateGas`): a revert is refused with the file that causes it, before
+ * anything of that transaction reaches the mempool. Several steps are not atomic together; only
+ * a single batch is, and the output says how the files were grouped.
+ */
+async function sendRelays(
+  ctx: CliContext,
+  client: ConsentRegistryClient,
+  loaded: readonly LoadedFile[],
+): Promise<void> {
+  const steps = planSteps(loaded);
+  const sent: RelayedTransaction[] = [];
+  for (const step of steps) {
+    const tx = stepTransaction(client, step);
+    try {
+      await tx.estimateGas();
+    } catch (err) {
+      throw refusal(err, step, sent);
+    }
+    const done = await ctx.send(tx);
+    const record: RelayedTransaction = { kind: step.kind, files: step.files.map((l) => l.path), ...done };
+    sent.push(record);
+    if (!ctx.json) printStep(step, record);
+  }
+  if (ctx.json) {
+    printJson(sent.length === 1 ? sent[0] : { transactions: sent });
+  } else if (steps.length > 1) {
+    printLines(`relayed ${loaded.length} signed messages in ${steps.length} transactions`);
+  }
+}
+
+function printStep(step: Step, record: RelayedTransaction): void {
+  const tx = formatFields([["tx", `${record.txHash} (block ${record.block}, gas ${record.gasUsed})`]]);
+  if (step.files.length > 1) {
+    printLines(
+      `relayed ${step.files.length} ${KIND_PLURAL[step.kind]} in one batch transaction (all or nothing):`,
+      ...step.files.map((l) => `  ${l.path}: ${describeSigned(l.file)}`),
+      tx,
+    );
+    return;
+  }
+  const note = step.kind === "RevokeAll" ? " (revoke-alls have no batch form: one transaction each)" : "";
+  printLines(`relayed ${describeSigned(step.files[0].file)}${note}`, tx);
+}
+
 export function registerRelayCommands(program: Command): void {
   program
     .command("relay <files...>")
-    .description("submit signed messages (from sign-grant / sign-revoke); several grants go in one batch")
+    .description(
+      "submit signed messages (from sign-grant / sign-revoke); consecutive grants, and consecutive revocations, go in one batch each",
+    )
     .action(
       withContext<Record<string, never>>(async (ctx, _o, files) => {
         // Everything is checked before the first transaction: file shape, signature, domain,
@@ -54,21 +185,7 @@ export function registerRelayCommands(program: Command): void {
           loaded.push({ path, file });
         }
 
-        if (loaded.length > 1 && loaded.every((l) => l.file.kind === "Grant")) {
-          const grants = loaded.map((l) => l.file.signed as Signed<"Grant">);
-          const sent = await ctx.send(client.relayGrantBatch(grants));
-          printSent(ctx, `relayed ${grants.length} signed grants in one batch`, sent);
-          return;
-        }
-        for (const { file } of loaded) {
-          const sent: SentTransaction<unknown> =
-            file.kind === "Grant"
-              ? await ctx.send(client.relayGrant(file.signed as Signed<"Grant">))
-              : file.kind === "Revoke"
-                ? await ctx.send(client.relayRevoke(file.signed as Signed<"Revoke">))
-                : await ctx.send(client.relayRevokeAll(file.signed as Signed<"RevokeAll">));
-          printSent(ctx, `relayed ${describeSigned(file)}`, sent);
-        }
+        await sendRelays(ctx, client, loaded);
       }),
     );
 }
