@@ -2,7 +2,8 @@ import type { Command } from "commander";
 
 import type { ConsentTransaction } from "../../sdk/client.js";
 import type { GovernanceClient } from "../../sdk/integrations.js";
-import { formatTable, printJson, printLines } from "../output.js";
+import { decodeGovernedCall, readyWords, targetName } from "../calldata.js";
+import { formatFields, printJson, printLines } from "../output.js";
 import { isoOf, parseAddress, parseHashOrText, parsePurposeId, parsePurposeList } from "../parse.js";
 import { printSent, purposesWords, withContext } from "./shared.js";
 
@@ -125,21 +126,50 @@ export function registerGovernanceCommands(program: Command): void {
   addPhase(gov, "execute");
   gov
     .command("pending")
-    .description("scheduled governed calls not yet executed or cancelled")
+    .description("scheduled governed calls not yet executed, cancelled or expired, decoded into words")
     .action(
       withContext(async (ctx) => {
         const client = await ctx.governance({ write: false });
-        const pending = await client.pending();
+        const [pending, now] = await Promise.all([client.pending(), ctx.now()]);
+        const known = { ...client.targets, accessManager: client.address };
+        const described = pending.map((p) => {
+          const name = targetName(p.target, known);
+          const call = decodeGovernedCall(name, p.data);
+          return {
+            ...p,
+            targetName: name,
+            readyAtIso: isoOf(p.readyAt),
+            decoded: { function: call.function, args: call.args },
+            description: call.words,
+            when: readyWords(p.readyAt, now),
+          };
+        });
         if (ctx.json) {
-          printJson({ pending });
+          printJson({ chainTime: now, pending: described.map(({ when: _when, ...rest }) => rest) });
           return;
         }
+        if (described.length === 0) {
+          printLines("(no pending operations)");
+          return;
+        }
+        const blocks = described.map((d) =>
+          [
+            d.description,
+            formatFields([
+              ["operation", d.operationId],
+              ["target", `${d.targetName ?? "unknown contract"} ${d.target}`],
+              ["ready at", `${d.readyAtIso} (${d.when})`],
+              ["proposed", `by ${d.caller} in tx ${d.transactionHash} (block ${d.blockNumber})`],
+            ])
+              .split("\n")
+              .map((line) => `  ${line}`)
+              .join("\n"),
+          ].join("\n"),
+        );
         printLines(
-          formatTable(
-            ["operation", "target", "ready", "from", "by"],
-            pending.map((p) => [p.operationId, p.target, p.ready ? "yes" : "no", isoOf(p.readyAt), p.caller]),
-            "(no pending operations)",
-          ),
+          `${described.length} pending operation${described.length === 1 ? "" : "s"} (chain time ${isoOf(now)}):`,
+          "",
+          blocks.join("\n\n"),
         );
       }),
     );
