@@ -3,7 +3,9 @@ import Database from "better-sqlite3";
 /**
  * The audit store. One `events` table holds every synced log of the watched contracts, decoded;
  * `sync_state` holds the checkpoint (block number AND hash) and `block_hashes` the hashes of
- * recent blocks used to find the common ancestor after a reorg.
+ * recent blocks used to find the common ancestor after a reorg. `signed_requests` holds the
+ * signed requests read from the calldata of transactions that changed consent by signature (see
+ * signatures.ts); nonces and deadlines are uint256, so they are decimal TEXT.
  *
  * The SQL is deliberately portable (plain types, no SQLite-only functions in queries, `ON
  * CONFLICT DO NOTHING`), so the same schema and queries run on PostgreSQL when an auditor
@@ -59,6 +61,21 @@ CREATE TABLE IF NOT EXISTS block_hashes (
   block_timestamp INTEGER NOT NULL,
   PRIMARY KEY (chain_id, block_number)
 );
+CREATE TABLE IF NOT EXISTS signed_requests (
+  chain_id      INTEGER NOT NULL,
+  block_number  INTEGER NOT NULL,
+  tx_hash       TEXT    NOT NULL,
+  item_index    INTEGER NOT NULL,
+  kind          TEXT    NOT NULL,
+  owner         TEXT    NOT NULL,
+  args_json     TEXT    NOT NULL,
+  nonce         TEXT,
+  deadline      TEXT,
+  signature     TEXT,
+  erc1271_valid INTEGER,
+  UNIQUE (chain_id, tx_hash, item_index)
+);
+CREATE INDEX IF NOT EXISTS signed_requests_by_block ON signed_requests (chain_id, block_number);
 `;
 
 /** Opens (creating if needed) an audit database in WAL mode with the schema in place. */

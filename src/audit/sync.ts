@@ -4,6 +4,7 @@ import { CONSENT_REGISTRY_ABI } from "../sdk/abi.js";
 import { type AuditDb, readSyncMeta, type SyncMeta } from "./db.js";
 import { decodeLog, type Watched } from "./decode.js";
 import { errorMessage, openProvider, withRetry } from "./rpc.js";
+import { fetchSignedRequests, INSERT_SIGNED_REQUEST, isSignedChange } from "./signatures.js";
 
 export interface SyncOptions {
   db: AuditDb;
@@ -183,10 +184,12 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
          SELECT MIN(block_number) FROM (SELECT block_number FROM block_hashes WHERE chain_id = ? ORDER BY block_number DESC LIMIT ?) AS recent)`,
     );
     const setCheckpoint = db.prepare("UPDATE sync_state SET block_number = ?, block_hash = ? WHERE chain_id = ?");
+    const insertSigned = db.prepare(INSERT_SIGNED_REQUEST);
 
-    const commit = db.transaction((rows: unknown[][], hashes: Header[], cp: Header) => {
+    const commit = db.transaction((rows: unknown[][], signed: unknown[][], hashes: Header[], cp: Header) => {
       let inserted = 0;
       for (const r of rows) inserted += insertEvent.run(...r).changes;
+      for (const r of signed) insertSigned.run(...r);
       for (const h of hashes) insertHash.run(chainId, h.number, h.hash, h.timestamp);
       pruneHashes.run(chainId, chainId, keep);
       setCheckpoint.run(cp.number, cp.hash, chainId);
@@ -210,6 +213,7 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
     const startCursor = cursor;
     const startedAt = Date.now();
     let failuresInRow = 0;
+    await backfillSignedRequests(db, provider, chainId, registry, retries);
 
     while (true) {
       // Reorg check: is our checkpoint still on the chain?
@@ -219,6 +223,10 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
           const ancestor = await commonAncestor(db, provider, chainId, cursor, meta.fromBlock - 1, retries);
           db.transaction(() => {
             db.prepare("DELETE FROM events WHERE chain_id = ? AND block_number > ?").run(chainId, ancestor.number);
+            db.prepare("DELETE FROM signed_requests WHERE chain_id = ? AND block_number > ?").run(
+              chainId,
+              ancestor.number,
+            );
             db.prepare("DELETE FROM block_hashes WHERE chain_id = ? AND block_number > ?").run(
               chainId,
               ancestor.number,
@@ -270,9 +278,14 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
         result.failures++;
         continue;
       }
+      // Transactions that changed consent by signature: their calldata holds the signed requests.
+      const signedTxs = new Map<string, { blockNumber: number; blockHash: string }>();
       const rows = logs.map((l) => {
         const kind = kinds.get(l.address.toLowerCase())!;
         const d = decodeLog(kind, l);
+        if (kind === "registry" && isSignedChange(d.name, d.args)) {
+          signedTxs.set(l.transactionHash, { blockNumber: l.blockNumber, blockHash: l.blockHash });
+        }
         return [
           chainId,
           l.blockNumber,
@@ -285,8 +298,14 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
           blocks.get(l.blockNumber)!.timestamp,
         ];
       });
+      const signed =
+        signedTxs.size === 0 ? [] : await fetchSignedRequests(provider, chainId, registry, signedTxs, retries);
+      if (signed === null) {
+        result.failures++;
+        continue;
+      }
       blocks.set(end.number, end);
-      result.inserted += commit(rows, [...blocks.values()], end);
+      result.inserted += commit(rows, signed, [...blocks.values()], end);
       result.chunks++;
       cursor = end.number;
       cursorHash = end.hash;
@@ -307,6 +326,36 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
   } finally {
     handle.close();
   }
+}
+
+/**
+ * Databases synced before `signed_requests` existed: fetch the signed requests of every stored
+ * signed consent change whose transaction has no row yet (a no-op query afterwards).
+ */
+async function backfillSignedRequests(
+  db: AuditDb,
+  provider: Provider,
+  chainId: number,
+  registry: string,
+  retries: number,
+): Promise<void> {
+  const missing = db
+    .prepare(
+      `SELECT DISTINCT tx_hash, block_number, block_hash FROM events
+       WHERE chain_id = ? AND address = ? AND event_name IN ('ConsentGranted', 'ConsentRevoked', 'AllConsentsRevoked')
+         AND args_json LIKE '%"via":"2"%'
+         AND tx_hash NOT IN (SELECT tx_hash FROM signed_requests WHERE chain_id = ?)`,
+    )
+    .all(chainId, registry, chainId) as { tx_hash: string; block_number: number; block_hash: string }[];
+  if (missing.length === 0) return;
+  const txs = new Map(missing.map((m) => [m.tx_hash, { blockNumber: m.block_number, blockHash: m.block_hash }]));
+  // null: a stored block is no longer on the chain; the reorg check rewinds it, the chunks refetch.
+  const signed = await fetchSignedRequests(provider, chainId, registry, txs, retries);
+  if (signed === null) return;
+  const insert = db.prepare(INSERT_SIGNED_REQUEST);
+  db.transaction(() => {
+    for (const r of signed) insert.run(...r);
+  })();
 }
 
 async function targetBlock(provider: Provider, opts: SyncOptions, retries: number): Promise<number> {
