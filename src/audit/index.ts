@@ -19,6 +19,7 @@ export {
   writeReport,
 } from "./report.js";
 export { openProvider } from "./rpc.js";
+export { recoverStrict, SignatureAudit, type SignedRequestRow, type Warning } from "./signatures.js";
 export { AuditState, type ConsentAtBlock, stateAt } from "./state.js";
 export { type SyncOptions, type SyncResult, syncEvents } from "./sync.js";
 export { verifyHistory, type VerifyResult } from "./verify.js";

@@ -150,7 +150,8 @@ export class ConsentModel {
     } else if (via !== Via.Owner && via !== Via.Manager && via !== Via.Signature) {
       out.push({ rule: "unknown-via", message: `${e.name} has unknown via ${via}`, event: e, evidence: { via } });
     }
-    // Via.Signature: the signature is checked on chain and is not in the event; nothing to add.
+    // Via.Signature: the signature is not in the event; SignatureAudit (signatures.ts) checks it
+    // against the signed request stored from the transaction's calldata.
   }
 
   /** Replays one event; returns the violations it shows (empty when it is consistent). */

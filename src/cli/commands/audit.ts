@@ -126,6 +126,13 @@ export function registerAuditCommands(program: Command): void {
             lines.push(`VIOLATION ${v.rule} at block ${v.event.blockNumber} tx ${v.event.txHash}: ${v.message}`);
             lines.push(`  evidence: ${JSON.stringify(v.evidence)}`);
           }
+          for (const w of res.warnings) {
+            lines.push(`WARNING ${w.rule} at block ${w.event.blockNumber} tx ${w.event.txHash}: ${w.message}`);
+            lines.push(`  evidence: ${JSON.stringify(w.evidence)}`);
+          }
+          if (res.signaturesChecked !== 0 || res.warnings.length !== 0) {
+            lines.push(`${res.signaturesChecked} signed consent changes checked, ${res.warnings.length} warning(s)`);
+          }
           process.stdout.write(lines.join("\n") + "\n");
         }
         if (!res.ok) throw new CliError(`${res.violations.length} violation(s) found in the recorded history`);
