@@ -114,7 +114,7 @@ contract OwnerHandler is HandlerBase {
         if (keySeed % 64 == 63) c.dataId = bytes32(0);
 
         bytes memory expected = viaFor ? _authError(caller, owner) : bytes("");
-        if (expected.length == 0) expected = _grantError(c.grantee, c.dataId, c.purposes, c.expiresAt);
+        if (expected.length == 0) expected = _predictGrantError(c.grantee, c.dataId, c.purposes, c.expiresAt);
 
         bytes32[] memory before = model.readState();
         (bool ok, bytes memory err) = _sendGrant(c);
@@ -208,32 +208,6 @@ contract OwnerHandler is HandlerBase {
     function _authError(address caller, address owner) private view returns (bytes memory) {
         if (caller == owner || model.isManager(owner, caller)) return "";
         return abi.encodeWithSelector(IConsentRegistry.ConsentRegistryNotAuthorized.selector, caller, owner);
-    }
-
-    /// @dev The registry's validation order: grantee, data id, purposes, catalogue, expiry.
-    function _grantError(
-        address grantee,
-        bytes32 dataId,
-        uint128 purposes,
-        uint64 expiresAt
-    ) private view returns (bytes memory) {
-        if (grantee == address(0)) return abi.encodeWithSelector(IConsentRegistry.ConsentRegistryZeroGrantee.selector);
-        if (dataId == bytes32(0)) return abi.encodeWithSelector(IConsentRegistry.ConsentRegistryZeroDataId.selector);
-        if (purposes == 0) return abi.encodeWithSelector(IConsentRegistry.ConsentRegistryEmptyPurposes.selector);
-        uint128 notGrantable = purposes & ~model.grantable();
-        if (notGrantable != 0) {
-            return
-                abi.encodeWithSelector(
-                    IConsentRegistry.ConsentRegistryPurposeNotGrantable.selector,
-                    purposes,
-                    notGrantable
-                );
-        }
-        uint64 nowTs = model.clock();
-        if (expiresAt != NO_EXPIRY && expiresAt <= nowTs) {
-            return abi.encodeWithSelector(IConsentRegistry.ConsentRegistryExpiryInPast.selector, expiresAt, nowTs);
-        }
-        return "";
     }
 
     /// @dev Expiries around "now", so that consents expire during a run and boundaries are hit.
