@@ -4,8 +4,8 @@ import { network } from "hardhat";
 
 import { ALL_DATA, NO_EXPIRY, Via } from "../src/sdk/constants.js";
 import { Purpose, purposesToMask } from "../src/sdk/purposes.js";
-import type { ConsentRegistryHarness, ERC1271WalletMock } from "../types/ethers-contracts/index.js";
-import { deploySystem } from "./helpers/fixture.js";
+import type { ERC1271WalletMock } from "../types/ethers-contracts/index.js";
+import { consentOf, deploySystem } from "./helpers/fixture.js";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -16,16 +16,6 @@ const NOW = 2_000_000_000n;
 const EXPIRY = NOW + 86_400n;
 
 /** The stored consent as `[purposes, expiresAt, epoch, active]`, for exact comparisons. */
-async function consentOf(
-  registry: ConsentRegistryHarness,
-  owner: string,
-  grantee: string,
-  dataId: string,
-): Promise<[bigint, bigint, bigint, boolean]> {
-  const c = await registry.getConsent(owner, grantee, dataId);
-  return [c.purposes, c.expiresAt, c.epoch, c.active];
-}
-
 async function fixture() {
   const system = await deploySystem(ethers);
   const [owner, manager, grantee, stranger, third, otherOwner, walletSigner] = system.accounts;

@@ -16,7 +16,7 @@ import {
 import type { GrantMessage, RevokeAllMessage, RevokeMessage, Signed } from "../src/sdk/eip712.js";
 import { Purpose, purposesToMask } from "../src/sdk/purposes.js";
 import type { ConsentRegistryHarness, ERC1271WalletMock } from "../types/ethers-contracts/index.js";
-import { deploySystem } from "./helpers/fixture.js";
+import { consentOf, deploySystem } from "./helpers/fixture.js";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -40,16 +40,6 @@ enum WalletMode {
 }
 
 /** The stored consent as `[purposes, expiresAt, epoch, active]`, for exact comparisons. */
-async function consentOf(
-  registry: ConsentRegistryHarness,
-  owner: string,
-  grantee: string,
-  dataId: string,
-): Promise<[bigint, bigint, bigint, boolean]> {
-  const c = await registry.getConsent(owner, grantee, dataId);
-  return [c.purposes, c.expiresAt, c.epoch, c.active];
-}
-
 async function fixture() {
   const system = await deploySystem(ethers);
   const { registry, accounts } = system;

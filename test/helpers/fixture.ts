@@ -28,3 +28,14 @@ export async function deploySystem(ethers: HardhatEthers): Promise<System> {
   ])) as unknown as ConsentRegistryHarness;
   return { admin, accounts, manager, integrations, registry };
 }
+
+/** A consent as a comparable tuple: [purposes, expiresAt, epoch, active]. */
+export async function consentOf(
+  registry: ConsentRegistryHarness,
+  owner: string,
+  grantee: string,
+  dataId: string,
+): Promise<[bigint, bigint, bigint, boolean]> {
+  const c = await registry.getConsent(owner, grantee, dataId);
+  return [c.purposes, c.expiresAt, c.epoch, c.active];
+}
