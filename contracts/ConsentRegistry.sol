@@ -3,7 +3,7 @@ pragma solidity 0.8.30;
 
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
-import {ALL_DATA, MAX_PURPOSE_ID, NO_EXPIRY} from "./Common.sol";
+import {ALL_DATA, MAX_PURPOSE_ID, NO_EXPIRY, VERSION_SEQUENCE_BITS} from "./Common.sol";
 import {PurposeCatalog} from "./governance/PurposeCatalog.sol";
 import {IConsentRegistry} from "./interfaces/IConsentRegistry.sol";
 import {IIntegrationRegistry} from "./interfaces/IIntegrationRegistry.sol";
@@ -24,23 +24,27 @@ import {SignatureVerification} from "./libraries/SignatureVerification.sol";
  * can be *newly* granted) and, in a separate contract, the integrations that may receive shares.
  *
  * Errors. Each write path validates through an internal function that returns the ABI-encoded
- * custom error instead of reverting, so a single call reverts with exactly that error and a
+ * custom error instead of reverting (an unassigned `bytes memory` return is empty and costs no
+ * allocation, so success paths never write `return ""`), so a single call reverts with exactly that error and a
  * batch reverts with `ConsentRegistryBatchItemFailed(index, error)` naming the first bad item.
  */
 contract ConsentRegistry is IConsentRegistry, PurposeCatalog, EIP712 {
     using ConsentSlot for uint256;
 
-    string private constant _VERSION = "1.0.0";
+    string private constant _VERSION = "2.0.0";
 
     IIntegrationRegistry private immutable _integrations;
 
-    /// @dev One packed word per consent, see {ConsentSlot}.
-    mapping(address owner => mapping(address grantee => mapping(bytes32 dataId => uint256 word))) private _consents;
-    /// @dev Revoke-all epochs: a consent is live only in the epoch it was granted in.
-    mapping(address owner => uint64 epoch) private _epochs;
-    mapping(address owner => mapping(address manager => bool approved)) private _managers;
-    /// @dev Unordered nonces (as Permit2): bit `nonce & 255` of word `nonce >> 8`.
-    mapping(address owner => mapping(uint256 wordPos => uint256 bitmap)) private _nonces;
+    /// @dev One packed word per consent, see {ConsentSlot}. Wrapped in a one-field struct only so
+    /// that a read-modify-write can hold a storage pointer and hash the key once (~60 gas).
+    struct Cell {
+        uint256 word;
+    }
+    mapping(address owner => mapping(address grantee => mapping(bytes32 dataId => Cell))) private _consents;
+    /// @dev Lockdown epochs: consents, signatures and managers are live only in their epoch.
+    mapping(address owner => uint32 epoch) private _epochs;
+    /// @dev `epoch + 1` of the owner's epoch the manager was appointed in; 0 = never or removed.
+    mapping(address owner => mapping(address manager => uint256 epochPlusOne)) private _managers;
 
     /**
      * @param initialAuthority the AccessManager governing the purpose catalogue
@@ -51,7 +55,7 @@ contract ConsentRegistry is IConsentRegistry, PurposeCatalog, EIP712 {
         address initialAuthority,
         IIntegrationRegistry integrations_,
         bytes32[] memory initialPurposes
-    ) PurposeCatalog(initialAuthority, initialPurposes) EIP712("OmniTensor Consent Registry", "1") {
+    ) PurposeCatalog(initialAuthority, initialPurposes) EIP712("OmniTensor Consent Registry", "2") {
         _integrations = integrations_;
     }
 
@@ -60,13 +64,13 @@ contract ConsentRegistry is IConsentRegistry, PurposeCatalog, EIP712 {
     // ---------------------------------------------------------------------------------------
 
     /// @inheritdoc IConsentRegistry
-    function grant(address grantee, bytes32 dataId, uint128 purposes, uint64 expiresAt, bytes32 noticeHash) external {
-        _bubble(_grant(msg.sender, grantee, dataId, purposes, expiresAt, noticeHash, Via.Owner));
+    function grant(address grantee, bytes32 dataId, uint128 purposes, uint40 expiresAt, bytes32 noticeHash) external {
+        _bubble(_grantIn(_context(msg.sender), msg.sender, grantee, dataId, purposes, expiresAt, noticeHash));
     }
 
     /// @inheritdoc IConsentRegistry
     function revoke(address grantee, bytes32 dataId) external {
-        _bubble(_revoke(msg.sender, grantee, dataId, Via.Owner));
+        _bubble(_revoke(msg.sender, grantee, dataId));
     }
 
     /// @inheritdoc IConsentRegistry
@@ -81,16 +85,7 @@ contract ConsentRegistry is IConsentRegistry, PurposeCatalog, EIP712 {
         uint256 ctx = _context(msg.sender);
         for (uint256 i = 0; i < n; ++i) {
             GrantInput calldata g = grants[i];
-            bytes memory err = _grantIn(
-                ctx,
-                msg.sender,
-                g.grantee,
-                g.dataId,
-                g.purposes,
-                g.expiresAt,
-                g.noticeHash,
-                Via.Owner
-            );
+            bytes memory err = _grantIn(ctx, msg.sender, g.grantee, g.dataId, g.purposes, g.expiresAt, g.noticeHash);
             if (err.length != 0) revert ConsentRegistryBatchItemFailed(i, err);
         }
     }
@@ -100,7 +95,7 @@ contract ConsentRegistry is IConsentRegistry, PurposeCatalog, EIP712 {
         uint256 n = revokes.length;
         if (n == 0) revert ConsentRegistryEmptyBatch();
         for (uint256 i = 0; i < n; ++i) {
-            bytes memory err = _revoke(msg.sender, revokes[i].grantee, revokes[i].dataId, Via.Owner);
+            bytes memory err = _revoke(msg.sender, revokes[i].grantee, revokes[i].dataId);
             if (err.length != 0) revert ConsentRegistryBatchItemFailed(i, err);
         }
     }
@@ -114,7 +109,13 @@ contract ConsentRegistry is IConsentRegistry, PurposeCatalog, EIP712 {
     /// managers, so a manager can never appoint a manager for the owner it serves.
     function setManager(address manager, bool approved) external {
         if (manager == address(0) || manager == msg.sender) revert ConsentRegistryInvalidManager(manager);
-        _managers[msg.sender][manager] = approved;
+        uint256 current = uint256(_epochs[msg.sender]) + 1;
+        if ((_managers[msg.sender][manager] == current) == approved) {
+            revert ConsentRegistryManagerUnchanged(msg.sender, manager, approved);
+        }
+        // An if, not a ternary: coverage probes are per statement, so both outcomes stay measurable.
+        if (!approved) current = 0;
+        _managers[msg.sender][manager] = current;
         emit ManagerSet(msg.sender, manager, approved);
     }
 
@@ -124,15 +125,17 @@ contract ConsentRegistry is IConsentRegistry, PurposeCatalog, EIP712 {
         address grantee,
         bytes32 dataId,
         uint128 purposes,
-        uint64 expiresAt,
+        uint40 expiresAt,
         bytes32 noticeHash
     ) external {
-        _bubble(_grant(owner, grantee, dataId, purposes, expiresAt, noticeHash, _authorize(owner)));
+        _authorize(owner);
+        _bubble(_grantIn(_context(owner), owner, grantee, dataId, purposes, expiresAt, noticeHash));
     }
 
     /// @inheritdoc IConsentRegistry
     function revokeFor(address owner, address grantee, bytes32 dataId) external {
-        _bubble(_revoke(owner, grantee, dataId, _authorize(owner)));
+        _authorize(owner);
+        _bubble(_revoke(owner, grantee, dataId));
     }
 
     /// @inheritdoc IConsentRegistry
@@ -156,7 +159,13 @@ contract ConsentRegistry is IConsentRegistry, PurposeCatalog, EIP712 {
 
     /// @inheritdoc IConsentRegistry
     function revokeAllBySig(SignedRevokeAll calldata r) external {
-        _bubble(_useSignature(r.owner, r.nonce, r.deadline, ConsentHashes.hash(r), r.signature));
+        uint64 nowTs = _time();
+        if (nowTs > r.deadline) revert ConsentRegistrySignatureExpired(r.deadline, nowTs);
+        uint32 epoch = _epochs[r.owner];
+        if (r.epoch != epoch) revert ConsentRegistryStaleSignature(r.owner, r.epoch, 0, epoch, 0);
+        if (!SignatureVerification.isValid(r.owner, _hashTypedDataV4(ConsentHashes.hash(r)), r.signature)) {
+            revert ConsentRegistryInvalidSignature(r.owner);
+        }
         _revokeAll(r.owner, Via.Signature);
     }
 
@@ -171,19 +180,18 @@ contract ConsentRegistry is IConsentRegistry, PurposeCatalog, EIP712 {
     }
 
     /// @inheritdoc IConsentRegistry
-    function revokeBySigBatch(SignedRevoke[] calldata requests) external {
+    function revokeBySigBatch(SignedRevoke[] calldata requests) external returns (bytes[] memory failures) {
         uint256 n = requests.length;
         if (n == 0) revert ConsentRegistryEmptyBatch();
+        failures = new bytes[](n);
         for (uint256 i = 0; i < n; ++i) {
-            bytes memory err = _revokeBySig(requests[i]);
-            if (err.length != 0) revert ConsentRegistryBatchItemFailed(i, err);
+            SignedRevoke calldata r = requests[i];
+            bytes memory err = _revokeBySig(r);
+            if (err.length != 0) {
+                failures[i] = err;
+                emit SignedRevokeFailed(r.owner, r.grantee, r.dataId, i, err);
+            }
         }
-    }
-
-    /// @inheritdoc IConsentRegistry
-    function invalidateNonces(uint256 wordPos, uint256 mask) external {
-        _nonces[msg.sender][wordPos] |= mask;
-        emit NoncesInvalidated(msg.sender, wordPos, mask);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -233,42 +241,33 @@ contract ConsentRegistry is IConsentRegistry, PurposeCatalog, EIP712 {
 
     /// @inheritdoc IConsentRegistry
     function getConsent(address owner, address grantee, bytes32 dataId) external view returns (Consent memory) {
-        uint256 word = _consents[owner][grantee][dataId];
+        uint256 word = _consents[owner][grantee][dataId].word;
         return
             Consent({
                 purposes: word.purposes(),
                 expiresAt: word.expiresAt(),
                 epoch: word.epoch(),
+                version: word.version(),
                 active: word.isActive(_epochs[owner], _time())
             });
     }
 
     /// @inheritdoc IConsentRegistry
     function activePurposes(address owner, address grantee, bytes32 dataId) external view returns (uint128) {
-        uint256 word = _consents[owner][grantee][dataId];
+        uint256 word = _consents[owner][grantee][dataId].word;
         // An if, not a ternary: coverage probes are per statement, so both outcomes stay measurable.
         if (!word.isActive(_epochs[owner], _time())) return 0;
         return word.purposes();
     }
 
     /// @inheritdoc IConsentRegistry
-    function epochOf(address owner) external view returns (uint64) {
+    function epochOf(address owner) external view returns (uint32) {
         return _epochs[owner];
     }
 
     /// @inheritdoc IConsentRegistry
     function isManager(address owner, address manager) external view returns (bool) {
-        return _managers[owner][manager];
-    }
-
-    /// @inheritdoc IConsentRegistry
-    function isNonceUsed(address owner, uint256 nonce) external view returns (bool) {
-        return (_nonces[owner][nonce >> 8] >> (nonce & 0xff)) & 1 == 1;
-    }
-
-    /// @inheritdoc IConsentRegistry
-    function nonceBitmap(address owner, uint256 wordPos) external view returns (uint256) {
-        return _nonces[owner][wordPos];
+        return _managers[owner][manager] == uint256(_epochs[owner]) + 1;
     }
 
     /// @inheritdoc IConsentRegistry
@@ -291,111 +290,114 @@ contract ConsentRegistry is IConsentRegistry, PurposeCatalog, EIP712 {
     // Internal: state changes. Each returns the ABI-encoded custom error, or "" on success.
     // ---------------------------------------------------------------------------------------
 
-    /// @dev {_grantIn} with the owner's context read now.
-    function _grant(
-        address owner,
-        address grantee,
-        bytes32 dataId,
-        uint128 purposes,
-        uint64 expiresAt,
-        bytes32 noticeHash,
-        Via via
-    ) internal returns (bytes memory) {
-        return _grantIn(_context(owner), owner, grantee, dataId, purposes, expiresAt, noticeHash, via);
-    }
-
     /**
      * @dev What every grant of `owner` needs to read, packed in one word so that a batch reads
-     * it once (saves ~250 gas per extra item): bits 0..127 grantable purposes, 128..191 the
+     * it once (saves ~250 gas per extra item): bits 0..127 grantable purposes, 128..159 the
      * owner's epoch, 192..255 the current time.
      */
     function _context(address owner) internal view returns (uint256) {
         return uint256(grantablePurposes()) | (uint256(_epochs[owner]) << 128) | (uint256(_time()) << 192);
     }
 
+    /// @dev A grant by transaction (owner or manager): starts the key's next generation. The
+    /// input checks are written out here, not shared with {_grantBySig} through a function
+    /// returning `bytes`: the shared form costs ~400 gas per grant in memory allocations.
     function _grantIn(
         uint256 ctx,
         address owner,
         address grantee,
         bytes32 dataId,
         uint128 purposes,
-        uint64 expiresAt,
-        bytes32 noticeHash,
-        Via via
-    ) internal returns (bytes memory) {
+        uint40 expiresAt,
+        bytes32 noticeHash
+    ) internal returns (bytes memory err) {
         if (grantee == address(0)) return abi.encodeWithSelector(ConsentRegistryZeroGrantee.selector);
         if (dataId == bytes32(0)) return abi.encodeWithSelector(ConsentRegistryZeroDataId.selector);
         if (purposes == 0) return abi.encodeWithSelector(ConsentRegistryEmptyPurposes.selector);
-        uint128 notGrantable = purposes & ~uint128(ctx);
-        if (notGrantable != 0) {
-            return abi.encodeWithSelector(ConsentRegistryPurposeNotGrantable.selector, purposes, notGrantable);
-        }
         uint64 nowTs = uint64(ctx >> 192);
         if (expiresAt != NO_EXPIRY && expiresAt <= nowTs) {
             return abi.encodeWithSelector(ConsentRegistryExpiryInPast.selector, expiresAt, nowTs);
         }
-        _consents[owner][grantee][dataId] = ConsentSlot.pack(purposes, expiresAt, uint64(ctx >> 128));
-        emit ConsentGranted(owner, grantee, dataId, purposes, expiresAt, noticeHash, msg.sender, via);
-        return "";
-    }
-
-    /// @dev A consent of an older epoch is already dead, so revoking it is "not granted"; an
-    /// expired consent of the current epoch can still be revoked (it clears the record).
-    function _revoke(address owner, address grantee, bytes32 dataId, Via via) internal returns (bytes memory) {
-        mapping(bytes32 => uint256) storage byData = _consents[owner][grantee];
-        uint256 word = byData[dataId];
-        if (word == 0 || word.epoch() != _epochs[owner]) {
-            return abi.encodeWithSelector(ConsentRegistryNotGranted.selector, owner, grantee, dataId);
+        Cell storage cell = _consents[owner][grantee][dataId];
+        uint256 word = cell.word;
+        uint32 epoch = uint32(ctx >> 128);
+        uint128 notGrantable = purposes & ~uint128(ctx);
+        if (notGrantable != 0) {
+            notGrantable &= ~_keepable(word, epoch, nowTs, expiresAt);
+            if (notGrantable != 0) {
+                return abi.encodeWithSelector(ConsentRegistryPurposeNotGrantable.selector, purposes, notGrantable);
+            }
         }
-        delete byData[dataId];
-        emit ConsentRevoked(owner, grantee, dataId, msg.sender, via);
-        return "";
+        word = word.nextGeneration();
+        cell.word = word | ConsentSlot.pack(purposes, expiresAt, epoch);
+        emit ConsentGranted(owner, grantee, dataId, purposes, expiresAt, noticeHash, msg.sender, word.version());
     }
 
-    /// @dev Cannot fail: withdrawal always works. The increment is checked, but reaching
-    /// 2^64 - 1 revoke-alls would take more transactions than any chain will ever carry.
+    /// @dev A revocation by transaction: clears the consent and starts the key's next
+    /// generation. It needs no epoch: the word keeps only its version.
+    function _revoke(address owner, address grantee, bytes32 dataId) internal returns (bytes memory err) {
+        err = _checkKey(grantee, dataId);
+        if (err.length != 0) return err;
+        Cell storage cell = _consents[owner][grantee][dataId];
+        uint256 versionBits = cell.word.nextGeneration();
+        cell.word = versionBits;
+        emit ConsentRevoked(owner, grantee, dataId, msg.sender, uint64(versionBits >> ConsentSlot.VERSION_SHIFT));
+    }
+
+    /// @dev Cannot fail: withdrawal always works. The increment is checked; reaching 2^32 - 1
+    /// lockdowns of one owner would take more transactions than Ethereum has carried in total,
+    /// and only the owner (or its one-shot signatures, or a manager, removed by the first one)
+    /// can start one.
     function _revokeAll(address owner, Via via) internal {
-        uint64 newEpoch = _epochs[owner] + 1;
+        uint32 newEpoch = _epochs[owner] + 1;
         _epochs[owner] = newEpoch;
         emit AllConsentsRevoked(owner, newEpoch, msg.sender, via);
     }
 
-    function _grantBySig(SignedGrant calldata r) internal returns (bytes memory err) {
-        err = _useSignature(r.owner, r.nonce, r.deadline, ConsentHashes.hash(r), r.signature);
-        if (err.length == 0) {
-            err = _grant(r.owner, r.grantee, r.dataId, r.purposes, r.expiresAt, r.noticeHash, Via.Signature);
-        }
-    }
-
-    function _revokeBySig(SignedRevoke calldata r) internal returns (bytes memory err) {
-        err = _useSignature(r.owner, r.nonce, r.deadline, ConsentHashes.hash(r), r.signature);
-        if (err.length == 0) err = _revoke(r.owner, r.grantee, r.dataId, Via.Signature);
-    }
-
     /**
-     * @dev Checks deadline, nonce and signature, then marks the nonce used. Replay (same or
-     * another relayer, or a front-runner) fails on the nonce; another chain or deployment fails
-     * on the EIP-712 domain; another owner fails on the signer. If anything after this fails,
-     * the whole call reverts and the nonce stays unused.
+     * @dev A signed grant. Refused only for what can never become valid (a bad key, no
+     * purposes), a passed deadline, a stale epoch or version, or a bad
+     * signature. What time or governance changed since signing does not refuse it: an expiry
+     * that has passed is stored as is (an expired consent), and purposes no longer grantable are
+     * dropped. So a relayer cannot wait until a newer message fails to make an older one win.
      */
-    function _useSignature(
-        address owner,
-        uint256 nonce,
-        uint256 deadline,
-        bytes32 structHash,
-        bytes calldata sig
-    ) internal returns (bytes memory) {
+    function _grantBySig(SignedGrant calldata r) internal returns (bytes memory err) {
         uint64 nowTs = _time();
-        if (nowTs > deadline) return abi.encodeWithSelector(ConsentRegistrySignatureExpired.selector, deadline, nowTs);
-        uint256 wordPos = nonce >> 8;
-        uint256 bit = uint256(1) << (nonce & 0xff);
-        uint256 word = _nonces[owner][wordPos];
-        if (word & bit != 0) return abi.encodeWithSelector(ConsentRegistryNonceUsed.selector, owner, nonce);
-        if (!SignatureVerification.isValid(owner, _hashTypedDataV4(structHash), sig)) {
-            return abi.encodeWithSelector(ConsentRegistryInvalidSignature.selector, owner);
+        if (nowTs > r.deadline) {
+            return abi.encodeWithSelector(ConsentRegistrySignatureExpired.selector, r.deadline, nowTs);
         }
-        _nonces[owner][wordPos] = word | bit;
-        return "";
+        err = _checkGrantInput(r.grantee, r.dataId, r.purposes);
+        if (err.length != 0) return err;
+        Cell storage cell = _consents[r.owner][r.grantee][r.dataId];
+        uint256 word = cell.word;
+        uint32 epoch = _epochs[r.owner];
+        err = _checkSigned(r.owner, word, epoch, r.epoch, r.version);
+        if (err.length != 0) return err;
+        if (!SignatureVerification.isValid(r.owner, _hashTypedDataV4(ConsentHashes.hash(r)), r.signature)) {
+            return abi.encodeWithSelector(ConsentRegistryInvalidSignature.selector, r.owner);
+        }
+        uint128 purposes = r.purposes & (grantablePurposes() | _keepable(word, epoch, nowTs, r.expiresAt));
+        cell.word = (uint256(r.version) << ConsentSlot.VERSION_SHIFT) | ConsentSlot.pack(purposes, r.expiresAt, epoch);
+        emit ConsentGranted(r.owner, r.grantee, r.dataId, purposes, r.expiresAt, r.noticeHash, msg.sender, r.version);
+    }
+
+    /// @dev A signed revocation: applies whether or not a consent is live (the owner's word
+    /// "no consent as of this version" must hold against older signed grants relayed later).
+    function _revokeBySig(SignedRevoke calldata r) internal returns (bytes memory err) {
+        uint64 nowTs = _time();
+        if (nowTs > r.deadline) {
+            return abi.encodeWithSelector(ConsentRegistrySignatureExpired.selector, r.deadline, nowTs);
+        }
+        err = _checkKey(r.grantee, r.dataId);
+        if (err.length != 0) return err;
+        Cell storage cell = _consents[r.owner][r.grantee][r.dataId];
+        err = _checkSigned(r.owner, cell.word, _epochs[r.owner], r.epoch, r.version);
+        if (err.length != 0) return err;
+        if (!SignatureVerification.isValid(r.owner, _hashTypedDataV4(ConsentHashes.hash(r)), r.signature)) {
+            return abi.encodeWithSelector(ConsentRegistryInvalidSignature.selector, r.owner);
+        }
+        cell.word = uint256(r.version) << ConsentSlot.VERSION_SHIFT;
+        emit ConsentRevoked(r.owner, r.grantee, r.dataId, msg.sender, r.version);
     }
 
     function _recordUse(
@@ -403,12 +405,11 @@ contract ConsentRegistry is IConsentRegistry, PurposeCatalog, EIP712 {
         bytes32 dataId,
         uint8 purpose,
         bytes32 evidence
-    ) internal returns (bytes memory) {
+    ) internal returns (bytes memory err) {
         if (!_isAllowed(owner, msg.sender, dataId, purpose)) {
             return abi.encodeWithSelector(ConsentRegistryConsentRequired.selector, owner, msg.sender, dataId, purpose);
         }
         emit DataUsed(owner, msg.sender, dataId, purpose, evidence);
-        return "";
     }
 
     /// @dev Every hop needs its own consent: the sender's and the recipient's are both checked,
@@ -420,7 +421,7 @@ contract ConsentRegistry is IConsentRegistry, PurposeCatalog, EIP712 {
         bytes32 dataId,
         uint8 purpose,
         bytes32 evidence
-    ) internal returns (bytes memory) {
+    ) internal returns (bytes memory err) {
         if (!_isAllowed(owner, msg.sender, dataId, purpose)) {
             return abi.encodeWithSelector(ConsentRegistryConsentRequired.selector, owner, msg.sender, dataId, purpose);
         }
@@ -431,18 +432,71 @@ contract ConsentRegistry is IConsentRegistry, PurposeCatalog, EIP712 {
             return abi.encodeWithSelector(ConsentRegistryIntegrationNotActive.selector, to, purpose);
         }
         emit DataShared(owner, msg.sender, to, dataId, purpose, evidence);
-        return "";
     }
 
     // ---------------------------------------------------------------------------------------
     // Internal: checks
     // ---------------------------------------------------------------------------------------
 
-    /// @dev The caller's authority to act for `owner`. Reverts with NotAuthorized.
+    /// @dev The caller's authority to act for `owner`. Reverts with NotAuthorized. A manager
+    /// counts only if appointed in the owner's current epoch (a lockdown removes them all).
     function _authorize(address owner) internal view returns (Via) {
         if (msg.sender == owner) return Via.Owner;
-        if (_managers[owner][msg.sender]) return Via.Manager;
+        if (_managers[owner][msg.sender] == uint256(_epochs[owner]) + 1) return Via.Manager;
         revert ConsentRegistryNotAuthorized(msg.sender, owner);
+    }
+
+    function _checkKey(address grantee, bytes32 dataId) internal pure returns (bytes memory err) {
+        if (grantee == address(0)) return abi.encodeWithSelector(ConsentRegistryZeroGrantee.selector);
+        if (dataId == bytes32(0)) return abi.encodeWithSelector(ConsentRegistryZeroDataId.selector);
+    }
+
+    /// @dev The checks of a grant's content that no later state can change.
+    function _checkGrantInput(address grantee, bytes32 dataId, uint128 purposes) internal pure returns (bytes memory err) {
+        err = _checkKey(grantee, dataId);
+        if (err.length != 0) return err;
+        if (purposes == 0) return abi.encodeWithSelector(ConsentRegistryEmptyPurposes.selector);
+    }
+
+    /**
+     * @dev The ordering rule (see {IConsentRegistry}): the message's epoch is the owner's, and
+     * its version is above the key's version within the key's generation.
+     */
+    function _checkSigned(
+        address owner,
+        uint256 word,
+        uint32 currentEpoch,
+        uint32 epoch,
+        uint64 signedVersion
+    ) internal pure returns (bytes memory err) {
+        uint64 current = word.version();
+        if (
+            epoch != currentEpoch ||
+            signedVersion <= current ||
+            signedVersion >> VERSION_SEQUENCE_BITS != current >> VERSION_SEQUENCE_BITS
+        ) {
+            return
+                abi.encodeWithSelector(
+                    ConsentRegistryStaleSignature.selector,
+                    owner,
+                    epoch,
+                    signedVersion,
+                    currentEpoch,
+                    current
+                );
+        }
+    }
+
+    /**
+     * @dev The purposes a new grant may keep although they are no longer grantable: those of the
+     * live consent `word`, when the new expiry is not later than its expiry (narrowing never
+     * fails because governance deprecated something after the grant).
+     */
+    function _keepable(uint256 word, uint32 epoch, uint64 nowTs, uint40 expiresAt) internal pure returns (uint128) {
+        if (!word.isActive(epoch, nowTs)) return 0;
+        uint40 oldExpiry = word.expiresAt();
+        if (oldExpiry != NO_EXPIRY && (expiresAt == NO_EXPIRY || expiresAt > oldExpiry)) return 0;
+        return word.purposes();
     }
 
     /**
@@ -455,8 +509,8 @@ contract ConsentRegistry is IConsentRegistry, PurposeCatalog, EIP712 {
     function _isAllowed(address owner, address grantee, bytes32 dataId, uint8 purpose) internal view returns (bool) {
         if (purpose > MAX_PURPOSE_ID) return false;
         uint256 bit = uint256(1) << purpose;
-        mapping(bytes32 => uint256) storage byData = _consents[owner][grantee];
-        uint256 word = byData[dataId];
+        mapping(bytes32 => Cell) storage byData = _consents[owner][grantee];
+        uint256 word = byData[dataId].word;
         if (word & bit != 0 && word.isActive(_epochs[owner], _time())) return true;
         // No fallback for ALL_DATA itself, nor for data id 0: 0 can never be granted, and an unset
         // variable must not pass a check as "all data". `dataId + 1` wraps ALL_DATA to 0, so one
@@ -464,7 +518,7 @@ contract ConsentRegistry is IConsentRegistry, PurposeCatalog, EIP712 {
         unchecked {
             if (uint256(dataId) + 1 <= 1) return false;
         }
-        word = byData[ALL_DATA];
+        word = byData[ALL_DATA].word;
         return word & bit != 0 && word.isActive(_epochs[owner], _time());
     }
 

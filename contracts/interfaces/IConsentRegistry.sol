@@ -12,15 +12,43 @@ import {IPurposeCatalog} from "./IPurposeCatalog.sol";
  * A consent is keyed by `(owner, grantee, dataId)`:
  * - `dataId` is a commitment to a data asset (a salted hash, never personal data). The reserved
  *   value {ALL_DATA} means "all of this owner's data"; every check for a specific asset also
- *   honours an all-data consent. `bytes32(0)` is rejected so that an unset variable can never
- *   silently become a grant.
+ *   honours an all-data consent, so revoking a specific consent does not stop a grantee that
+ *   still holds the owner's ALL_DATA consent. `bytes32(0)` is rejected so that an unset variable
+ *   can never silently become a grant.
  * - `purposes` is a bitmap over purpose ids (bit `i` = purpose id `i`, see `Purposes.sol`).
- * - `expiresAt` is a unix time in seconds; {NO_EXPIRY} (`0`) means the consent never expires.
- *   A consent is expired when `block.timestamp >= expiresAt`: it allows nothing *at* `expiresAt`.
- *   Every read path ({isAllowed}, {getConsent}, {activePurposes}) honours expiry.
- * - The owner's revoke-all epoch: {revokeAll} increments it, and a consent granted under an
- *   older epoch is no longer active, whatever its expiry. Cost does not depend on the number of
- *   consents.
+ * - `expiresAt` is a unix time in seconds (a `uint40`: up to the year 36812, so that a consent,
+ *   its epoch and its version fit one storage word); {NO_EXPIRY} (`0`) means the
+ *   consent never expires. A consent is expired when `block.timestamp >= expiresAt`: it allows
+ *   nothing *at* `expiresAt`. Every read path ({isAllowed}, {getConsent}, {activePurposes})
+ *   honours expiry.
+ *
+ * Lockdown. {revokeAll} is the owner's "withdraw everything": in O(1), whatever the number of
+ * consents, it starts a new owner *epoch*, which ends every consent, every outstanding signed
+ * message and every manager of the owner at once. Managers must be appointed again afterwards.
+ * (One call, not two: an owner who withdraws everything because a wallet app was compromised
+ * expects that app's power gone too, and a lockdown that left managers in place would let the
+ * app grant everything again in the next block.)
+ *
+ * The owner's latest word wins. Every key has a `version` that only grows:
+ * `generation << 16 | sequence`. A change by transaction (owner or manager) moves the key to
+ * the next generation, sequence 0. A signed {Grant}/{Revoke} message names the owner's `epoch`
+ * and a `version`; it applies only if
+ *   (1) `epoch` is the owner's current epoch, and
+ *   (2) `version` is in the key's current generation and greater than the key's version;
+ * applying it sets the key's version to the message's. Hence, whatever order relayers use:
+ * - a signature made before a lockdown, or before any transaction change of that key, can never
+ *   take effect (it names an old epoch or generation);
+ * - of signatures made for one key in one generation, the one with the higher version (the SDK
+ *   numbers them in signing order) wins: relaying an older one after it fails, relaying an older
+ *   one before it is overwritten by it;
+ * - no signature applies twice, and grant → revoke → old grant cannot come back (revocation keeps
+ *   the version).
+ * The rule compares only on-chain state and the message; it never depends on the signer's clock.
+ * A signed {RevokeAll} names the epoch it ends and applies only in that epoch. A signed grant is
+ * never refused for what time or governance changed after it was signed: an expiry that has
+ * passed is stored (the consent is simply expired) and purposes deprecated since are dropped, so
+ * a relayer cannot make an older message win by waiting. Deadlines are checked against chain
+ * time; the SDK gives a later message a deadline no earlier than an outstanding older one.
  *
  * Nobody but the owner (directly, through a manager the owner appointed, or through the owner's
  * EIP-712 signature) can change the owner's consents. There is no admin, pause or upgrade path
@@ -32,7 +60,8 @@ interface IConsentRegistry is IPurposeCatalog {
     // Types
     // ---------------------------------------------------------------------------------------
 
-    /// @notice How the account in an event's `actor` field was authorised to act for `owner`.
+    /// @notice How the account in an {AllConsentsRevoked} event's `actor` field was authorised
+    /// to act for `owner`. (For grants and revocations it follows from the event: see there.)
     enum Via {
         Owner, // the owner sent the transaction
         Manager, // a manager appointed by the owner sent it
@@ -41,15 +70,17 @@ interface IConsentRegistry is IPurposeCatalog {
 
     /**
      * @notice A consent as stored, plus whether it is active now.
-     * @param purposes  bitmap of purpose ids (0 when nothing is stored)
+     * @param purposes  bitmap of purpose ids (0 when nothing is granted)
      * @param expiresAt unix seconds; 0 = no expiry
-     * @param epoch     the owner's revoke-all epoch the consent was granted in
-     * @param active    stored, granted in the owner's current epoch, and not expired at this block
+     * @param epoch     the owner's epoch the consent was granted in
+     * @param version   the key's version (see above): what the next signed message must exceed
+     * @param active    granted, of the owner's current epoch, and not expired at this block
      */
     struct Consent {
         uint128 purposes;
-        uint64 expiresAt;
-        uint64 epoch;
+        uint40 expiresAt;
+        uint32 epoch;
+        uint64 version;
         bool active;
     }
 
@@ -58,7 +89,7 @@ interface IConsentRegistry is IPurposeCatalog {
         address grantee;
         bytes32 dataId;
         uint128 purposes;
-        uint64 expiresAt;
+        uint40 expiresAt;
         bytes32 noticeHash;
     }
 
@@ -69,14 +100,16 @@ interface IConsentRegistry is IPurposeCatalog {
     }
 
     /// @notice A grant signed by `owner` (EIP-712 type `Grant`), to be relayed by anyone.
+    /// `epoch` and `version`: see the ordering rule above.
     struct SignedGrant {
         address owner;
         address grantee;
         bytes32 dataId;
         uint128 purposes;
-        uint64 expiresAt;
+        uint40 expiresAt;
         bytes32 noticeHash;
-        uint256 nonce;
+        uint32 epoch;
+        uint64 version;
         uint256 deadline;
         bytes signature;
     }
@@ -86,15 +119,16 @@ interface IConsentRegistry is IPurposeCatalog {
         address owner;
         address grantee;
         bytes32 dataId;
-        uint256 nonce;
+        uint32 epoch;
+        uint64 version;
         uint256 deadline;
         bytes signature;
     }
 
-    /// @notice A revoke-all signed by `owner` (EIP-712 type `RevokeAll`).
+    /// @notice A lockdown signed by `owner` (EIP-712 type `RevokeAll`), valid in `epoch` only.
     struct SignedRevokeAll {
         address owner;
-        uint256 nonce;
+        uint32 epoch;
         uint256 deadline;
         bytes signature;
     }
@@ -121,43 +155,62 @@ interface IConsentRegistry is IPurposeCatalog {
     // ---------------------------------------------------------------------------------------
 
     /**
-     * @notice `owner` granted (or replaced) the consent for `(grantee, dataId)`. The consent
-     * belongs to the owner's current revoke-all epoch: the `newEpoch` of the owner's latest
-     * {AllConsentsRevoked} (0 before any), so the epoch is not repeated here (it saves gas on
-     * every grant and is rebuilt from logs alone).
+     * @notice `owner`'s consent for `(grantee, dataId)` is now `purposes` until `expiresAt`
+     * (granted, replaced, or narrowed). The consent belongs to the owner's current epoch: the
+     * `newEpoch` of the owner's latest {AllConsentsRevoked} (0 before any).
+     * @param purposes   what is stored. For a signed grant: the signed purposes minus any that
+     *                   governance deprecated since (kept only where the consent already had
+     *                   them and the expiry is not later); it can then be 0, which allows nothing.
+     * @param expiresAt  as granted; a signed grant relayed after it is stored already expired
      * @param noticeHash hash of the consent text / policy version shown to the owner (GDPR
      *                   Art. 7(1) evidence). Emitted, never stored.
      * @param actor      the account that sent the call (owner, manager, or relayer)
-     * @param via        how `actor` was authorised
+     * @param version    the key's version after this change. How `actor` was authorised follows
+     *                   from it: a signature when `version`'s sequence (low 16 bits) is non-zero,
+     *                   else the owner when `actor == owner`, else a manager (a manager is never
+     *                   the owner). Carrying `version` instead of a separate `via` keeps the
+     *                   event at five data words (256 gas less on every grant).
      */
     event ConsentGranted(
         address indexed owner,
         address indexed grantee,
         bytes32 indexed dataId,
         uint128 purposes,
-        uint64 expiresAt,
+        uint40 expiresAt,
         bytes32 noticeHash,
         address actor,
-        Via via
+        uint64 version
     );
 
-    /// @notice `owner` withdrew the consent for `(grantee, dataId)`.
+    /// @notice `owner` withdrew the consent for `(grantee, dataId)` (whether or not one was live;
+    /// either way every signature made for it before is void). `actor` and `version` as in
+    /// {ConsentGranted}.
     event ConsentRevoked(
         address indexed owner,
         address indexed grantee,
         bytes32 indexed dataId,
         address actor,
-        Via via
+        uint64 version
     );
 
-    /// @notice `owner` withdrew every consent it had given; consents of epochs `< newEpoch` are dead.
-    event AllConsentsRevoked(address indexed owner, uint64 newEpoch, address actor, Via via);
+    /// @notice Lockdown: `owner` withdrew every consent, voided every outstanding signed
+    /// message and removed every manager; consents, signatures and managers of epochs
+    /// `< newEpoch` are dead.
+    event AllConsentsRevoked(address indexed owner, uint32 newEpoch, address actor, Via via);
 
-    /// @notice `owner` appointed (`approved = true`) or removed a manager.
+    /// @notice `owner` appointed (`approved = true`) or removed a manager. A lockdown removes
+    /// every manager without this event (see {AllConsentsRevoked}).
     event ManagerSet(address indexed owner, address indexed manager, bool approved);
 
-    /// @notice `owner` invalidated the nonces set in `mask` of bitmap word `wordPos`.
-    event NoncesInvalidated(address indexed owner, uint256 indexed wordPos, uint256 mask);
+    /// @notice Item `index` of a {revokeBySigBatch} did not apply, for `reason` (an ABI-encoded
+    /// error of this interface); the other items did.
+    event SignedRevokeFailed(
+        address indexed owner,
+        address indexed grantee,
+        bytes32 indexed dataId,
+        uint256 index,
+        bytes reason
+    );
 
     /**
      * @notice `processor` used `owner`'s data asset for `purpose`, covered by consent at this block.
@@ -194,20 +247,32 @@ interface IConsentRegistry is IPurposeCatalog {
     error ConsentRegistryZeroDataId();
     /// @notice A grant must name at least one purpose.
     error ConsentRegistryEmptyPurposes();
-    /// @notice `purposes` contains bits that are not active purposes of the catalogue.
+    /// @notice `purposes` contains bits that are not active purposes of the catalogue (and that
+    /// the current consent does not already hold with an expiry no earlier than the new one).
     error ConsentRegistryPurposeNotGrantable(uint128 purposes, uint128 notGrantable);
     /// @notice `expiresAt` is not after the current time `nowTs` (and is not NO_EXPIRY).
-    error ConsentRegistryExpiryInPast(uint64 expiresAt, uint64 nowTs);
-    /// @notice There is no consent of the current epoch to revoke for `(owner, grantee, dataId)`.
-    error ConsentRegistryNotGranted(address owner, address grantee, bytes32 dataId);
-    /// @notice `caller` may not act for `owner` (not the owner, nor one of its managers).
+    error ConsentRegistryExpiryInPast(uint40 expiresAt, uint64 nowTs);
+    /// @notice `caller` may not act for `owner` (not the owner, nor one of its current managers).
     error ConsentRegistryNotAuthorized(address caller, address owner);
     /// @notice The manager is the zero address or the owner itself.
     error ConsentRegistryInvalidManager(address manager);
+    /// @notice `manager` already is (`approved`) or already is not a manager of `owner`: nothing would change.
+    error ConsentRegistryManagerUnchanged(address owner, address manager, bool approved);
     /// @notice The signature's deadline has passed.
     error ConsentRegistrySignatureExpired(uint256 deadline, uint64 nowTs);
-    /// @notice The nonce was used or invalidated already.
-    error ConsentRegistryNonceUsed(address owner, uint256 nonce);
+    /**
+     * @notice The signed message is not for the current state: the owner locked down since
+     * (`epoch != currentEpoch`), or changed this consent since by transaction or by a later
+     * signature (`version` is not above `currentVersion` in its generation). The owner's later
+     * word holds. For {RevokeAll} both versions are 0.
+     */
+    error ConsentRegistryStaleSignature(
+        address owner,
+        uint32 epoch,
+        uint64 version,
+        uint32 currentEpoch,
+        uint64 currentVersion
+    );
     /// @notice The signature is not a valid signature of `owner` over the message.
     error ConsentRegistryInvalidSignature(address owner);
     /// @notice `processor` holds no active consent of `owner` for `dataId` and `purpose`.
@@ -225,15 +290,21 @@ interface IConsentRegistry is IPurposeCatalog {
 
     /**
      * @notice Grants `grantee` consent to use `dataId` (or ALL_DATA) for `purposes` until
-     * `expiresAt` (NO_EXPIRY = 0). Replaces any previous consent for the same key.
-     * @dev Reverts with ZeroGrantee, ZeroDataId, EmptyPurposes, PurposeNotGrantable, ExpiryInPast.
+     * `expiresAt` (NO_EXPIRY = 0). Replaces any previous consent for the same key and voids every
+     * signature made for it before. Narrowing always works: purposes the current consent holds
+     * may be kept even if deprecated since, as long as the new expiry is not later.
+     * @dev Reverts with ZeroGrantee, ZeroDataId, EmptyPurposes, PurposeNotGrantable,
+     * ExpiryInPast.
      */
-    function grant(address grantee, bytes32 dataId, uint128 purposes, uint64 expiresAt, bytes32 noticeHash) external;
+    function grant(address grantee, bytes32 dataId, uint128 purposes, uint40 expiresAt, bytes32 noticeHash) external;
 
-    /// @notice Withdraws the consent for `(grantee, dataId)`. Reverts with NotGranted if none is live.
+    /// @notice Withdraws the consent for `(grantee, dataId)` and voids every signature made for
+    /// it before. Always succeeds for a valid key, live consent or not (so it is also how an
+    /// owner cancels a signed message for that key); reverts only with ZeroGrantee or ZeroDataId.
     function revoke(address grantee, bytes32 dataId) external;
 
-    /// @notice Withdraws every consent of the caller in O(1) by starting a new epoch.
+    /// @notice Lockdown: ends every consent, every outstanding signed message and every manager
+    /// of the caller in O(1) by starting a new epoch. Cannot fail.
     function revokeAll() external;
 
     /// @notice Several grants by the caller, all or nothing; a failure reverts with BatchItemFailed.
@@ -243,10 +314,11 @@ interface IConsentRegistry is IPurposeCatalog {
     function revokeBatch(RevokeInput[] calldata revokes) external;
 
     // ---------------------------------------------------------------------------------------
-    // Managers (act for an owner; cannot appoint managers)
+    // Managers (act for an owner; cannot appoint managers; removed by a lockdown)
     // ---------------------------------------------------------------------------------------
 
-    /// @notice Appoints (`approved = true`) or removes `manager` for the caller.
+    /// @notice Appoints (`approved = true`) or removes `manager` for the caller. Reverts with
+    /// ManagerUnchanged when that is already the case.
     function setManager(address manager, bool approved) external;
 
     /// @notice {grant} on behalf of `owner`; the caller must be `owner` or one of its managers.
@@ -255,37 +327,44 @@ interface IConsentRegistry is IPurposeCatalog {
         address grantee,
         bytes32 dataId,
         uint128 purposes,
-        uint64 expiresAt,
+        uint40 expiresAt,
         bytes32 noticeHash
     ) external;
 
     /// @notice {revoke} on behalf of `owner`; the caller must be `owner` or one of its managers.
     function revokeFor(address owner, address grantee, bytes32 dataId) external;
 
-    /// @notice {revokeAll} on behalf of `owner`; the caller must be `owner` or one of its managers.
+    /// @notice {revokeAll} (lockdown) on behalf of `owner`; the caller must be `owner` or one of
+    /// its managers (and is, like every manager, removed by it).
     function revokeAllFor(address owner) external;
 
     // ---------------------------------------------------------------------------------------
-    // Signatures (EIP-712, unordered nonces; EOA 65/64-byte or ERC-1271)
+    // Signatures (EIP-712, ordered by epoch and version; EOA 65/64-byte or ERC-1271)
     // ---------------------------------------------------------------------------------------
 
-    /// @notice Relays a grant signed by its owner. Anyone may submit; each nonce works once.
+    /// @notice Relays a grant signed by its owner. Anyone may submit; see the ordering rule.
     function grantBySig(SignedGrant calldata request) external;
 
     /// @notice Relays a revocation signed by its owner.
     function revokeBySig(SignedRevoke calldata request) external;
 
-    /// @notice Relays a revoke-all signed by its owner.
+    /// @notice Relays a lockdown signed by its owner.
     function revokeAllBySig(SignedRevokeAll calldata request) external;
 
-    /// @notice Relays several signed grants (from any owners), all or nothing.
+    /**
+     * @notice Relays several signed grants (from any owners), all or nothing. A grant batch may
+     * stay atomic: a failing item blocks no one's withdrawal, the relayer resubmits without it,
+     * and an owner signing a set of grants gets all of them or none.
+     */
     function grantBySigBatch(SignedGrant[] calldata requests) external;
 
-    /// @notice Relays several signed revocations (from any owners), all or nothing.
-    function revokeBySigBatch(SignedRevoke[] calldata requests) external;
-
-    /// @notice Marks the caller's nonces in `mask` of word `wordPos` as used (bulk cancel).
-    function invalidateNonces(uint256 wordPos, uint256 mask) external;
+    /**
+     * @notice Relays several signed revocations (from any owners) and applies every valid one:
+     * an invalid, stale or already applied item never blocks the others' withdrawal. Each
+     * failed item emits {SignedRevokeFailed}.
+     * @return failures `failures[i]` is the ABI-encoded error of item `i`, empty if it applied
+     */
+    function revokeBySigBatch(SignedRevoke[] calldata requests) external returns (bytes[] memory failures);
 
     // ---------------------------------------------------------------------------------------
     // Enforced records
@@ -322,17 +401,11 @@ interface IConsentRegistry is IPurposeCatalog {
     /// @notice The purposes of the exact key that are active now (0 if expired, revoked or stale).
     function activePurposes(address owner, address grantee, bytes32 dataId) external view returns (uint128);
 
-    /// @notice The owner's current revoke-all epoch.
-    function epochOf(address owner) external view returns (uint64);
+    /// @notice The owner's current epoch (the number of lockdowns so far).
+    function epochOf(address owner) external view returns (uint32);
 
-    /// @notice Whether `manager` is currently a manager of `owner`.
+    /// @notice Whether `manager` is currently a manager of `owner` (appointed in this epoch).
     function isManager(address owner, address manager) external view returns (bool);
-
-    /// @notice Whether `owner`'s `nonce` is used or invalidated.
-    function isNonceUsed(address owner, uint256 nonce) external view returns (bool);
-
-    /// @notice The bitmap word `wordPos` of `owner`'s used nonces.
-    function nonceBitmap(address owner, uint256 wordPos) external view returns (uint256);
 
     /// @notice The integration registry consulted by {recordShare}.
     function integrations() external view returns (address);

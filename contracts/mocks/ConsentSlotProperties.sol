@@ -17,7 +17,7 @@ contract ConsentSlotProperties {
     using ConsentSlot for uint256;
 
     /// @notice pack → unpack gives back every field unchanged (no field bleeds into another).
-    function packThenUnpack(uint128 purposes, uint64 expiresAt, uint64 epoch) external pure {
+    function packThenUnpack(uint128 purposes, uint40 expiresAt, uint32 epoch) external pure {
         uint256 word = ConsentSlot.pack(purposes, expiresAt, epoch);
         assert(word.purposes() == purposes);
         assert(word.expiresAt() == expiresAt);
@@ -30,19 +30,19 @@ contract ConsentSlotProperties {
     }
 
     /// @notice A granted consent (purposes != 0) is never the "nothing stored" word 0.
-    function grantedWordIsNonZero(uint128 purposes, uint64 expiresAt, uint64 epoch) external pure {
+    function grantedWordIsNonZero(uint128 purposes, uint40 expiresAt, uint32 epoch) external pure {
         if (purposes != 0) assert(ConsentSlot.pack(purposes, expiresAt, epoch) != 0);
     }
 
     /// @notice Expired AT expiresAt: with expiresAt != 0 and now >= expiresAt, no word is active.
-    function expiredIsInactive(uint256 word, uint64 currentEpoch, uint64 nowTs) external pure {
-        uint64 exp = word.expiresAt();
+    function expiredIsInactive(uint256 word, uint32 currentEpoch, uint64 nowTs) external pure {
+        uint40 exp = word.expiresAt();
         if (exp != NO_EXPIRY && nowTs >= exp) assert(!word.isActive(currentEpoch, nowTs));
     }
 
     /// @notice A grant of the current epoch is active strictly before its expiry, and forever
     /// with NO_EXPIRY.
-    function liveGrantIsActive(uint128 purposes, uint64 expiresAt, uint64 epoch, uint64 nowTs) external pure {
+    function liveGrantIsActive(uint128 purposes, uint40 expiresAt, uint32 epoch, uint64 nowTs) external pure {
         if (purposes != 0 && (expiresAt == NO_EXPIRY || nowTs < expiresAt)) {
             assert(ConsentSlot.pack(purposes, expiresAt, epoch).isActive(epoch, nowTs));
         }
@@ -52,9 +52,9 @@ contract ConsentSlotProperties {
     /// whatever its expiry and the time.
     function otherEpochIsInactive(
         uint128 purposes,
-        uint64 expiresAt,
-        uint64 grantEpoch,
-        uint64 currentEpoch,
+        uint40 expiresAt,
+        uint32 grantEpoch,
+        uint32 currentEpoch,
         uint64 nowTs
     ) external pure {
         if (grantEpoch != currentEpoch) {
@@ -64,8 +64,8 @@ contract ConsentSlotProperties {
 
     /// @notice `_revokeAll`'s checked `epoch + 1` kills every consent of the old epoch. The
     /// increment reverts (never wraps) only at epoch 2^64 - 1: the overflow target reports it.
-    function revokeAllKillsOldEpoch(uint128 purposes, uint64 expiresAt, uint64 epoch, uint64 nowTs) external pure {
-        uint64 newEpoch = epoch + 1;
+    function revokeAllKillsOldEpoch(uint128 purposes, uint40 expiresAt, uint32 epoch, uint64 nowTs) external pure {
+        uint32 newEpoch = epoch + 1;
         assert(newEpoch > epoch);
         assert(!ConsentSlot.pack(purposes, expiresAt, epoch).isActive(newEpoch, nowTs));
     }
@@ -85,8 +85,8 @@ contract ConsentSlotProperties {
     function purposeBitReadsPurposesOnly(
         uint8 purpose,
         uint128 purposes,
-        uint64 expiresAt,
-        uint64 epoch
+        uint40 expiresAt,
+        uint32 epoch
     ) external pure {
         if (purpose <= MAX_PURPOSE_ID) {
             uint256 bit = uint256(1) << purpose;
@@ -97,7 +97,7 @@ contract ConsentSlotProperties {
 
     /// @notice `_context`'s packing (grantable | epoch << 128 | now << 192) unpacks exactly as
     /// `_grantIn` reads it, and `purposes & ~uint128(ctx)` is the set of non-grantable purposes.
-    function contextRoundTrip(uint128 grantable, uint64 epoch, uint64 nowTs, uint128 purposes) external pure {
+    function contextRoundTrip(uint128 grantable, uint32 epoch, uint64 nowTs, uint128 purposes) external pure {
         uint256 ctx = uint256(grantable) | (uint256(epoch) << 128) | (uint256(nowTs) << 192);
         assert(uint128(ctx) == grantable);
         assert(uint64(ctx >> 128) == epoch);

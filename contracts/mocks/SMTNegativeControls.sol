@@ -18,8 +18,8 @@ contract SMTNegativeControls {
     function unguardedPurposeBitReadsPurposesOnly(
         uint8 purpose,
         uint128 purposes,
-        uint64 expiresAt,
-        uint64 epoch
+        uint40 expiresAt,
+        uint32 epoch
     ) external pure {
         uint256 bit = uint256(1) << purpose;
         uint256 word = ConsentSlot.pack(purposes, expiresAt, epoch);
@@ -28,7 +28,7 @@ contract SMTNegativeControls {
 
     /// @notice Off by one on expiry ("expired only AFTER expiresAt"): must be refuted at
     /// nowTs == expiresAt.
-    function activeAtExpiry(uint128 purposes, uint64 expiresAt, uint64 epoch) external pure {
+    function activeAtExpiry(uint128 purposes, uint40 expiresAt, uint32 epoch) external pure {
         if (purposes != 0 && expiresAt != 0) {
             assert(ConsentSlot.pack(purposes, expiresAt, epoch).isActive(epoch, expiresAt));
         }

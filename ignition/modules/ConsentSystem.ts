@@ -1,33 +1,31 @@
 import { readFileSync } from "node:fs";
 
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import { ZeroAddress } from "ethers";
 import { z } from "zod";
 
-import { GOVERNOR_ROLE, governedSelectors } from "../../src/sdk/governance.js";
 import { initialPurposeMetadata } from "../../src/sdk/purposes.js";
 import { addressSchema, bytes32Schema, parseInput, purposesSchema } from "../../src/sdk/validation.js";
 
 /**
- * Deploys the consent system and wires its governance, as one Ignition module:
- *
- * 1. `AccessManager(admin)`, `IntegrationRegistry(manager)`,
- *    `ConsentRegistry(manager, integrations, initialPurposeMetadata())`;
- * 2. the initial integrations, registered directly by the admin *before* governance is wired
- *    (a fresh AccessManager lets ADMIN_ROLE call every restricted function with no delay);
- * 3. `configureGovernance` (src/sdk/governance.ts) as Ignition calls, in the same order: every
- *    governed selector → GOVERNOR_ROLE, the governor joins GOVERNOR_ROLE with `executionDelay`,
- *    and the same delay becomes GOVERNOR_ROLE's grant delay and both targets' admin delay.
- *
- * The calls are sent by the deploying account, so `admin` must be that account (the default);
- * hand ADMIN_ROLE to a multisig afterwards (see docs/DEPLOY.md). With `--strategy create2` the
- * addresses depend only on the bytecode, the constructor arguments and the salt, so the same
- * admin gives the same addresses on every chain.
+ * Deploys the consent system as one Ignition module, in one transaction: `ConsentSystemDeployer`
+ * (`contracts/governance/ConsentSystemDeployer.sol`) creates the `ConsentAccessManager`, the
+ * `IntegrationRegistry` and the `ConsentRegistry` in its constructor, registers the initial
+ * integrations, routes every governed function to GOVERNOR_ROLE, gives `governor`, `guardian`
+ * and `admin` their roles with `executionDelay`, sets every grant and target-admin delay, and
+ * renounces its own bootstrap ADMIN_ROLE. From the deployment block on, no account holds an
+ * instant power and every governed change waits `executionDelay` (the manager refuses any role
+ * member with less). The module then only reads the three addresses back (`contractAt`, under
+ * the ids `AccessManager`, `IntegrationRegistry`, `ConsentRegistry` that `loadDeployment` reads).
  *
  * Parameters (ignition/parameters/*.json, module "ConsentSystem"): `admin` (default: the
- * deploying account), `governor` (default: the deploying account), `executionDelay` (seconds,
- * default 2 days). Initial integrations are module structure, not parameters (Ignition cannot
- * loop over a parameter): the default module reads them from the JSON file named by the
- * environment variable OMNI_INTEGRATIONS_FILE, or use {@link buildConsentSystemModule}.
+ * deploying account, which then holds ADMIN_ROLE only with the delay), `governor` (default: the
+ * deploying account), `guardian` (default: none), `executionDelay` (seconds, ≥ 1, default 2
+ * days). With `--strategy create2` the addresses depend only on the bytecode, these parameters
+ * and the salt: the same parameters give the same addresses on every chain. Initial
+ * integrations are module structure, not parameters (Ignition cannot loop over a parameter):
+ * the default module reads them from the JSON file named by the environment variable
+ * OMNI_INTEGRATIONS_FILE, or use {@link buildConsentSystemModule}.
  */
 
 /** An integration registered at deployment. */
@@ -66,50 +64,32 @@ export function buildConsentSystemModule(integrations: readonly InitialIntegrati
   return buildModule(MODULE_ID, (m) => {
     const admin = m.getParameter("admin", m.getAccount(0));
     const governor = m.getParameter("governor", m.getAccount(0));
+    const guardian = m.getParameter("guardian", ZeroAddress);
     const executionDelay = m.getParameter("executionDelay", DEFAULT_EXECUTION_DELAY);
 
-    const manager = m.contract("AccessManager", [admin]);
-    const integrationRegistry = m.contract("IntegrationRegistry", [manager]);
-    const consentRegistry = m.contract("ConsentRegistry", [manager, integrationRegistry, initialPurposeMetadata()]);
-
-    const registered = initial.map((i) =>
-      m.call(integrationRegistry, "registerIntegration", [i.address, i.metadataHash, i.purposes], {
-        id: `registerIntegration_${i.address}`,
-      }),
+    const deployer = m.contract("ConsentSystemDeployer", [
+      admin,
+      governor,
+      guardian,
+      executionDelay,
+      initialPurposeMetadata(),
+      initial.map((i) => ({ integration: i.address, metadataHash: i.metadataHash, purposes: i.purposes })),
+    ]);
+    const manager = m.contractAt("ConsentAccessManager", m.staticCall(deployer, "manager", [], 0, { id: "managerAddress" }), {
+      id: "AccessManager",
+    });
+    const integrationRegistry = m.contractAt(
+      "IntegrationRegistry",
+      m.staticCall(deployer, "integrations", [], 0, { id: "integrationsAddress" }),
+      { id: "IntegrationRegistry" },
+    );
+    const consentRegistry = m.contractAt(
+      "ConsentRegistry",
+      m.staticCall(deployer, "registry", [], 0, { id: "registryAddress" }),
+      { id: "ConsentRegistry" },
     );
 
-    // configureGovernance, step by step (same order, same values).
-    const restrictRegistry = m.call(
-      manager,
-      "setTargetFunctionRole",
-      [consentRegistry, governedSelectors("registry"), GOVERNOR_ROLE],
-      { id: "governRegistry" },
-    );
-    const restrictIntegrations = m.call(
-      manager,
-      "setTargetFunctionRole",
-      [integrationRegistry, governedSelectors("integrations"), GOVERNOR_ROLE],
-      { id: "governIntegrations", after: registered },
-    );
-    const label = m.call(manager, "labelRole", [GOVERNOR_ROLE, "GOVERNOR"], { id: "labelGovernor" });
-    const grant = m.call(manager, "grantRole", [GOVERNOR_ROLE, governor, executionDelay], {
-      id: "grantGovernor",
-      after: [restrictRegistry, restrictIntegrations, label],
-    });
-    const grantDelay = m.call(manager, "setGrantDelay", [GOVERNOR_ROLE, executionDelay], {
-      id: "governorGrantDelay",
-      after: [grant],
-    });
-    m.call(manager, "setTargetAdminDelay", [consentRegistry, executionDelay], {
-      id: "registryAdminDelay",
-      after: [grantDelay],
-    });
-    m.call(manager, "setTargetAdminDelay", [integrationRegistry, executionDelay], {
-      id: "integrationsAdminDelay",
-      after: [grantDelay],
-    });
-
-    return { manager, integrationRegistry, consentRegistry };
+    return { deployer, manager, integrationRegistry, consentRegistry };
   });
 }
 

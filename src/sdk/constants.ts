@@ -9,19 +9,35 @@ export const ALL_DATA = `0x${"f".repeat(64)}` as const;
 /** `expiresAt` value meaning "never expires". */
 export const NO_EXPIRY = 0n;
 
+/** Latest `expiresAt` a consent can have (2^40 - 1: the year 36812; stored in 40 bits). */
+export const MAX_EXPIRY = 2n ** 40n - 1n;
+
+/** A consent version is `generation << VERSION_SEQUENCE_BITS | sequence` (see IConsentRegistry). */
+export const VERSION_SEQUENCE_BITS = 16n;
+
 /** Purpose ids are 0..MAX_PURPOSE_ID (one bit each of a uint128). */
 export const MAX_PURPOSE_ID = 127;
 
 /** The registry version this SDK speaks (major must match the deployed `version()`). */
-export const REGISTRY_VERSION = "1.0.0";
+export const REGISTRY_VERSION = "2.0.0";
 
 /** EIP-712 domain name and version of the registry. */
 export const EIP712_NAME = "OmniTensor Consent Registry";
-export const EIP712_VERSION = "1";
+export const EIP712_VERSION = "2";
 
 /** How the `actor` of a consent event was authorised (mirror of `IConsentRegistry.Via`). */
 export enum Via {
   Owner = 0,
   Manager = 1,
   Signature = 2,
+}
+
+/**
+ * How a `ConsentGranted` / `ConsentRevoked` was authorised, from the event alone (the contract's
+ * rule, see IConsentRegistry): a signature when the version's sequence is non-zero, else the
+ * owner when `actor` is the owner, else a manager.
+ */
+export function viaOf(owner: string, actor: string, version: bigint): Via {
+  if ((version & ((1n << VERSION_SEQUENCE_BITS) - 1n)) !== 0n) return Via.Signature;
+  return owner.toLowerCase() === actor.toLowerCase() ? Via.Owner : Via.Manager;
 }

@@ -1,4 +1,4 @@
-import { Signature, TypedDataEncoder, keccak256, randomBytes, toBigInt, toUtf8Bytes, verifyTypedData } from "ethers";
+import { Signature, TypedDataEncoder, keccak256, toUtf8Bytes, verifyTypedData } from "ethers";
 import type { Signer, TypedDataDomain, TypedDataField } from "ethers";
 
 import { EIP712_NAME, EIP712_VERSION } from "./constants.js";
@@ -13,21 +13,23 @@ export const CONSENT_TYPES = {
     { name: "grantee", type: "address" },
     { name: "dataId", type: "bytes32" },
     { name: "purposes", type: "uint128" },
-    { name: "expiresAt", type: "uint64" },
+    { name: "expiresAt", type: "uint40" },
     { name: "noticeHash", type: "bytes32" },
-    { name: "nonce", type: "uint256" },
+    { name: "epoch", type: "uint32" },
+    { name: "version", type: "uint64" },
     { name: "deadline", type: "uint256" },
   ],
   Revoke: [
     { name: "owner", type: "address" },
     { name: "grantee", type: "address" },
     { name: "dataId", type: "bytes32" },
-    { name: "nonce", type: "uint256" },
+    { name: "epoch", type: "uint32" },
+    { name: "version", type: "uint64" },
     { name: "deadline", type: "uint256" },
   ],
   RevokeAll: [
     { name: "owner", type: "address" },
-    { name: "nonce", type: "uint256" },
+    { name: "epoch", type: "uint32" },
     { name: "deadline", type: "uint256" },
   ],
 } as const satisfies Record<string, readonly TypedDataField[]>;
@@ -41,7 +43,10 @@ export interface GrantMessage {
   purposes: bigint;
   expiresAt: bigint;
   noticeHash: string;
-  nonce: bigint;
+  /** The owner's epoch the message is valid in (a lockdown voids it). */
+  epoch: bigint;
+  /** The consent version this message sets: above the key's version, in its generation. */
+  version: bigint;
   deadline: bigint;
 }
 
@@ -49,13 +54,15 @@ export interface RevokeMessage {
   owner: string;
   grantee: string;
   dataId: string;
-  nonce: bigint;
+  epoch: bigint;
+  version: bigint;
   deadline: bigint;
 }
 
 export interface RevokeAllMessage {
   owner: string;
-  nonce: bigint;
+  /** The epoch this lockdown ends (it applies only while the owner is in it). */
+  epoch: bigint;
   deadline: bigint;
 }
 
@@ -117,21 +124,7 @@ export function toCompactSignature(signature: string): string {
   return Signature.from(signature).compactSerialized;
 }
 
-/**
- * A random unordered nonce. Nonces are a bitmap (bit `nonce & 255` of word `nonce >> 8`), so any
- * unused value works and signed messages can be relayed in any order. Random 248-bit words keep
- * two independently signed messages from colliding.
- */
-export function randomNonce(): bigint {
-  return toBigInt(randomBytes(32)) >> 8n;
-}
-
-/** Splits a nonce into its bitmap word position and bit index (for `invalidateNonces`). */
-export function nonceBitPosition(nonce: bigint): { wordPos: bigint; bit: bigint } {
-  return { wordPos: nonce >> 8n, bit: nonce & 255n };
-}
-
-/** The EIP-712 encoded type string of a message kind, e.g. `RevokeAll(address owner,uint256 nonce,uint256 deadline)`. */
+/** The EIP-712 encoded type string of a message kind, e.g. `RevokeAll(address owner,uint32 epoch,uint256 deadline)`. */
 export function consentEncodedType(kind: ConsentMessageKind): string {
   return TypedDataEncoder.from(typesOf(kind)).encodeType(kind);
 }

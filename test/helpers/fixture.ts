@@ -29,13 +29,13 @@ export async function deploySystem(ethers: HardhatEthers): Promise<System> {
   return { admin, accounts, manager, integrations, registry };
 }
 
-/** A consent as a comparable tuple: [purposes, expiresAt, epoch, active]. */
+/** A consent as a comparable tuple: [purposes, expiresAt, epoch, version, active]. */
 export async function consentOf(
   registry: ConsentRegistryHarness,
   owner: string,
   grantee: string,
   dataId: string,
-): Promise<[bigint, bigint, bigint, boolean]> {
+): Promise<[bigint, bigint, bigint, bigint, boolean]> {
   const c = await registry.getConsent(owner, grantee, dataId);
-  return [c.purposes, c.expiresAt, c.epoch, c.active];
+  return [c.purposes, c.expiresAt, c.epoch, c.version, c.active];
 }
