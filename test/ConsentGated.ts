@@ -53,6 +53,25 @@ describe("ConsentGated", () => {
         .withArgs(owner.address, processor.address, OTHER_DATA, TRAINING);
     });
 
+    it("checks the calling contract, never tx.origin: a gate reached through a contract", async () => {
+      const { registry, owner, processor, gate } = await setup();
+      // `processor` is an EOA that drives a contract (a wallet, a job runner) which calls the gate.
+      const proxy = await ethers.deployContract("ERC1271WalletMock", [processor.address]);
+      const proxyAddress = await proxy.getAddress();
+      const call = gate.interface.encodeFunctionData("gated", [owner.address, DATA, TRAINING]);
+      // The EOA holds the consent, the contract does not: refused, naming the contract.
+      await registry.connect(owner).grant(processor.address, DATA, purposesToMask([TRAINING]), NO_EXPIRY, NOTICE);
+      await expect(proxy.connect(processor).execute(await gate.getAddress(), call))
+        .to.be.revertedWithCustomError(gate, "ConsentGatedConsentRequired")
+        .withArgs(owner.address, proxyAddress, DATA, TRAINING);
+      // The contract holds it and the EOA does not: let through, and the event names the contract.
+      await registry.connect(owner).revoke(processor.address, DATA);
+      await registry.connect(owner).grant(proxyAddress, DATA, purposesToMask([TRAINING]), NO_EXPIRY, NOTICE);
+      await expect(proxy.connect(processor).execute(await gate.getAddress(), call))
+        .to.emit(gate, "GatedCall")
+        .withArgs(proxyAddress, owner.address, DATA, TRAINING);
+    });
+
     it("honours an ALL_DATA consent for any data id", async () => {
       const { registry, owner, processor, gate } = await setup();
       await registry.connect(owner).grant(processor.address, ALL_DATA, purposesToMask([TRAINING]), NO_EXPIRY, NOTICE);

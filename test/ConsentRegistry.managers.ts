@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ZeroAddress, id } from "ethers";
 import { network } from "hardhat";
 
-import { ALL_DATA, NO_EXPIRY, Via } from "../src/sdk/constants.js";
+import { ALL_DATA, NO_EXPIRY, Via, viaOf } from "../src/sdk/constants.js";
 import { Purpose, purposesToMask } from "../src/sdk/purposes.js";
 import type { ERC1271WalletMock } from "../types/ethers-contracts/index.js";
 import { consentOf, deploySystem } from "./helpers/fixture.js";
@@ -14,8 +14,10 @@ const NOTICE = id("notice:v3");
 const PURPOSES = purposesToMask([Purpose.MODEL_TRAINING, Purpose.EVALUATION]);
 const NOW = 2_000_000_000n;
 const EXPIRY = NOW + 86_400n;
+/** The versions a key's first and second transaction changes set (generations 1 and 2). */
+const G1 = 1n << 16n;
+const G2 = 2n << 16n;
 
-/** The stored consent as `[purposes, expiresAt, epoch, active]`, for exact comparisons. */
 async function fixture() {
   const system = await deploySystem(ethers);
   const [owner, manager, grantee, stranger, third, otherOwner, walletSigner] = system.accounts;
@@ -39,6 +41,18 @@ describe("ConsentRegistry: managers", () => {
       await expect(registry.connect(owner).setManager(stranger.address, false))
         .to.emit(registry, "ManagerSet")
         .withArgs(owner.address, stranger.address, false);
+      expect(await registry.isManager(owner.address, stranger.address)).to.equal(false);
+    });
+
+    it("a write that would change nothing is ManagerUnchanged(owner, manager, approved)", async () => {
+      const { registry, owner, manager, stranger } = await networkHelpers.loadFixture(fixture);
+      await expect(registry.connect(owner).setManager(stranger.address, false))
+        .to.be.revertedWithCustomError(registry, "ConsentRegistryManagerUnchanged")
+        .withArgs(owner.address, stranger.address, false);
+      await expect(registry.connect(owner).setManager(manager.address, true))
+        .to.be.revertedWithCustomError(registry, "ConsentRegistryManagerUnchanged")
+        .withArgs(owner.address, manager.address, true);
+      expect(await registry.isManager(owner.address, manager.address)).to.equal(true);
       expect(await registry.isManager(owner.address, stranger.address)).to.equal(false);
     });
 
@@ -71,27 +85,29 @@ describe("ConsentRegistry: managers", () => {
 
       await expect(registry.connect(manager).grantFor(walletAddr, grantee.address, DATA, PURPOSES, EXPIRY, NOTICE))
         .to.emit(registry, "ConsentGranted")
-        .withArgs(walletAddr, grantee.address, DATA, PURPOSES, EXPIRY, NOTICE, manager.address, Via.Manager);
+        .withArgs(walletAddr, grantee.address, DATA, PURPOSES, EXPIRY, NOTICE, manager.address, G1);
       expect(await registry.activePurposes(walletAddr, grantee.address, DATA)).to.equal(PURPOSES);
     });
   });
 
   describe("acting for the owner", () => {
-    it("grantFor / revokeFor / revokeAllFor by a manager carry actor = manager, via = Manager", async () => {
+    it("grantFor / revokeFor / revokeAllFor by a manager carry actor = manager (via Manager: a transaction version, actor ≠ owner)", async () => {
       const { registry, owner, manager, grantee } = await networkHelpers.loadFixture(fixture);
       await expect(registry.connect(manager).grantFor(owner.address, grantee.address, DATA, PURPOSES, EXPIRY, NOTICE))
         .to.emit(registry, "ConsentGranted")
-        .withArgs(owner.address, grantee.address, DATA, PURPOSES, EXPIRY, NOTICE, manager.address, Via.Manager);
+        .withArgs(owner.address, grantee.address, DATA, PURPOSES, EXPIRY, NOTICE, manager.address, G1);
+      expect(viaOf(owner.address, manager.address, G1)).to.equal(Via.Manager);
       expect(await consentOf(registry, owner.address, grantee.address, DATA)).to.deep.equal([
         PURPOSES,
         EXPIRY,
         0n,
+        G1,
         true,
       ]);
 
       await expect(registry.connect(manager).revokeFor(owner.address, grantee.address, DATA))
         .to.emit(registry, "ConsentRevoked")
-        .withArgs(owner.address, grantee.address, DATA, manager.address, Via.Manager);
+        .withArgs(owner.address, grantee.address, DATA, manager.address, G2);
       expect(await registry.activePurposes(owner.address, grantee.address, DATA)).to.equal(0n);
 
       await expect(registry.connect(manager).revokeAllFor(owner.address))
@@ -106,7 +122,8 @@ describe("ConsentRegistry: managers", () => {
       const { registry, owner, grantee } = await networkHelpers.loadFixture(fixture);
       await expect(registry.connect(owner).grantFor(owner.address, grantee.address, DATA, PURPOSES, 0n, NOTICE))
         .to.emit(registry, "ConsentGranted")
-        .withArgs(owner.address, grantee.address, DATA, PURPOSES, NO_EXPIRY, NOTICE, owner.address, Via.Owner);
+        .withArgs(owner.address, grantee.address, DATA, PURPOSES, NO_EXPIRY, NOTICE, owner.address, G1);
+      expect(viaOf(owner.address, owner.address, G1)).to.equal(Via.Owner);
       await expect(registry.connect(owner).revokeAllFor(owner.address))
         .to.emit(registry, "AllConsentsRevoked")
         .withArgs(owner.address, 1n, owner.address, Via.Owner);
@@ -117,9 +134,9 @@ describe("ConsentRegistry: managers", () => {
       await expect(registry.connect(manager).grantFor(owner.address, grantee.address, DATA, PURPOSES, NOW, NOTICE))
         .to.be.revertedWithCustomError(registry, "ConsentRegistryExpiryInPast")
         .withArgs(NOW, NOW);
-      await expect(registry.connect(manager).revokeFor(owner.address, grantee.address, DATA))
-        .to.be.revertedWithCustomError(registry, "ConsentRegistryNotGranted")
-        .withArgs(owner.address, grantee.address, DATA);
+      await expect(
+        registry.connect(manager).revokeFor(owner.address, grantee.address, ethers.ZeroHash),
+      ).to.be.revertedWithCustomError(registry, "ConsentRegistryZeroDataId");
     });
   });
 
@@ -187,9 +204,10 @@ describe("ConsentRegistry: managers", () => {
       await expect(registry.connect(third).revokeAllFor(owner.address))
         .to.be.revertedWithCustomError(registry, "ConsentRegistryNotAuthorized")
         .withArgs(third.address, owner.address);
-      // Nor can the manager edit the owner's list by naming the owner: that edits its own list.
+      // Nor can the manager edit the owner's list by naming the owner: that edits its own list
+      // (where the owner is no manager, so nothing would change).
       await expect(registry.connect(manager).setManager(owner.address, false))
-        .to.emit(registry, "ManagerSet")
+        .to.be.revertedWithCustomError(registry, "ConsentRegistryManagerUnchanged")
         .withArgs(manager.address, owner.address, false);
       await expect(registry.connect(manager).setManager(manager.address, false))
         .to.be.revertedWithCustomError(registry, "ConsentRegistryInvalidManager")
@@ -205,7 +223,7 @@ describe("ConsentRegistry: managers", () => {
       await registry.connect(manager).grantFor(owner.address, grantee.address, DATA, PURPOSES, EXPIRY, NOTICE);
       await expect(registry.connect(owner).revoke(grantee.address, DATA))
         .to.emit(registry, "ConsentRevoked")
-        .withArgs(owner.address, grantee.address, DATA, owner.address, Via.Owner);
+        .withArgs(owner.address, grantee.address, DATA, owner.address, G2);
       expect(await registry.isAllowed(owner.address, grantee.address, DATA, Purpose.MODEL_TRAINING)).to.equal(false);
     });
 
@@ -215,7 +233,7 @@ describe("ConsentRegistry: managers", () => {
       await registry.connect(owner).revoke(grantee.address, DATA);
       await expect(registry.connect(manager).grantFor(owner.address, grantee.address, ALL_DATA, PURPOSES, 0n, NOTICE))
         .to.emit(registry, "ConsentGranted")
-        .withArgs(owner.address, grantee.address, ALL_DATA, PURPOSES, NO_EXPIRY, NOTICE, manager.address, Via.Manager);
+        .withArgs(owner.address, grantee.address, ALL_DATA, PURPOSES, NO_EXPIRY, NOTICE, manager.address, G1);
       expect(await registry.isAllowed(owner.address, grantee.address, DATA, Purpose.EVALUATION)).to.equal(true);
 
       await expect(registry.connect(owner).setManager(manager.address, false))

@@ -23,6 +23,9 @@ const TRAIN = Purpose.MODEL_TRAINING;
 const INFER = Purpose.INFERENCE;
 const SHARE = Purpose.THIRD_PARTY_SHARING;
 const bit = (purpose: number): bigint => 1n << BigInt(purpose);
+/** The versions of a key's first and second transaction change (generations 1 and 2). */
+const G1 = 1n << 16n;
+const G2 = 2n << 16n;
 
 /**
  * An owner in epoch 1 with an old epoch-0 consent, four live consents (specific, expiring,
@@ -55,7 +58,7 @@ async function snapshot(registry: ConsentRegistryHarness, owner: string, keys: [
   const consents = await Promise.all(keys.map(([g, d]) => registry.getConsent(owner, g, d)));
   return {
     epoch: await registry.epochOf(owner),
-    consents: consents.map((c) => [c.purposes, c.expiresAt, c.epoch, c.active]),
+    consents: consents.map((c) => [c.purposes, c.expiresAt, c.epoch, c.version, c.active]),
   };
 }
 
@@ -63,11 +66,11 @@ async function snapshot(registry: ConsentRegistryHarness, owner: string, keys: [
 const EXPECTED = {
   epoch: 1n,
   consents: [
-    [bit(TRAIN) | bit(INFER), T + 1000n, 1n, true],
-    [bit(TRAIN), 0n, 1n, true],
-    [bit(Purpose.RESEARCH), 0n, 1n, true],
-    [bit(INFER), 0n, 0n, false],
-    [bit(SHARE), 0n, 1n, true],
+    [bit(TRAIN) | bit(INFER), T + 1000n, 1n, G1, true],
+    [bit(TRAIN), 0n, 1n, G1, true],
+    [bit(Purpose.RESEARCH), 0n, 1n, G1, true],
+    [bit(INFER), 0n, 0n, G1, false],
+    [bit(SHARE), 0n, 1n, G1, true],
   ],
 };
 
@@ -87,7 +90,6 @@ describe("ConsentRegistry: no admin over consents", () => {
       "grantBySig",
       "grantBySigBatch",
       "grantFor",
-      "invalidateNonces",
       // processors: emit records, change no state but events
       "recordShare",
       "recordShareBatch",
@@ -174,7 +176,6 @@ describe("ConsentRegistry: no admin over consents", () => {
         .to.emit(registry, "AllConsentsRevoked")
         .withArgs(admin.address, 1n, admin.address, Via.Owner);
       await registry.connect(admin).setManager(g1.address, true);
-      await registry.connect(admin).invalidateNonces(0n, 1n);
       expect(await snapshot(registry, owner.address, keys)).to.deep.equal(EXPECTED);
       expect(await registry.isManager(owner.address, g1.address)).to.equal(false);
     });
@@ -238,27 +239,28 @@ describe("ConsentRegistry: no admin over consents", () => {
     // revoke, revokeBatch, a signed revoke relayed by anyone, a manager's revokeFor, then revokeAll.
     await expect(registry.connect(owner).revoke(g1.address, D1))
       .to.emit(registry, "ConsentRevoked")
-      .withArgs(owner.address, g1.address, D1, owner.address, Via.Owner);
+      .withArgs(owner.address, g1.address, D1, owner.address, G2);
     await expect(registry.connect(owner).revokeBatch([{ grantee: g1.address, dataId: D2 }]))
       .to.emit(registry, "ConsentRevoked")
-      .withArgs(owner.address, g1.address, D2, owner.address, Via.Owner);
+      .withArgs(owner.address, g1.address, D2, owner.address, G2);
     const { chainId } = await ethers.provider.getNetwork();
     const relayer = accounts[7];
     const signed = await signConsent("Revoke", owner, consentDomain(chainId, await registry.getAddress()), {
       owner: owner.address,
       grantee: g2.address,
       dataId: ALL_DATA,
-      nonce: 7n,
+      epoch: 1n,
+      version: G1 + 1n,
       deadline: T + 60n,
     });
     await expect(registry.connect(relayer).revokeBySig(signed))
       .to.emit(registry, "ConsentRevoked")
-      .withArgs(owner.address, g2.address, ALL_DATA, relayer.address, Via.Signature);
+      .withArgs(owner.address, g2.address, ALL_DATA, relayer.address, G1 + 1n);
     const helper = accounts[8];
     await registry.connect(owner).setManager(helper.address, true);
     await expect(registry.connect(helper).revokeFor(owner.address, integration.address, D1))
       .to.emit(registry, "ConsentRevoked")
-      .withArgs(owner.address, integration.address, D1, helper.address, Via.Manager);
+      .withArgs(owner.address, integration.address, D1, helper.address, G2);
     await expect(registry.connect(owner).revokeAll())
       .to.emit(registry, "AllConsentsRevoked")
       .withArgs(owner.address, 2n, owner.address, Via.Owner);
@@ -266,11 +268,11 @@ describe("ConsentRegistry: no admin over consents", () => {
     expect(await snapshot(registry, owner.address, keys)).to.deep.equal({
       epoch: 2n,
       consents: [
-        [0n, 0n, 0n, false],
-        [0n, 0n, 0n, false],
-        [0n, 0n, 0n, false],
-        [bit(INFER), 0n, 0n, false], // the epoch-0 record stays readable as history
-        [0n, 0n, 0n, false],
+        [0n, 0n, 0n, G2, false],
+        [0n, 0n, 0n, G2, false],
+        [0n, 0n, 0n, G1 + 1n, false],
+        [bit(INFER), 0n, 0n, G1, false], // the epoch-0 record stays readable as history
+        [0n, 0n, 0n, G2, false],
       ],
     });
   });
@@ -289,7 +291,7 @@ describe("ConsentRegistry: no admin over consents", () => {
     expect(await registry.isAllowed(owner.address, g1.address, D2, TRAIN)).to.equal(false);
     expect(await snapshot(registry, owner.address, keys)).to.deep.equal({
       epoch: 2n,
-      consents: EXPECTED.consents.map(([p, e, ep]) => [p, e, ep, false]),
+      consents: EXPECTED.consents.map(([p, e, ep, v]) => [p, e, ep, v, false]),
     });
   });
 });

@@ -5,14 +5,7 @@ import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
 import { ALL_DATA, NO_EXPIRY, Via } from "../src/sdk/constants.js";
-import {
-  consentDigest,
-  consentDomain,
-  nonceBitPosition,
-  randomNonce,
-  signConsent,
-  toCompactSignature,
-} from "../src/sdk/eip712.js";
+import { consentDigest, consentDomain, signConsent, toCompactSignature } from "../src/sdk/eip712.js";
 import type { GrantMessage, RevokeAllMessage, RevokeMessage, Signed } from "../src/sdk/eip712.js";
 import { Purpose, purposesToMask } from "../src/sdk/purposes.js";
 import type { ConsentRegistryHarness, ERC1271WalletMock } from "../types/ethers-contracts/index.js";
@@ -32,6 +25,8 @@ const PURPOSES = purposesToMask([Purpose.MODEL_TRAINING, Purpose.INFERENCE]);
 const NOW = 2_000_000_000n;
 const DEADLINE = NOW + 3_600n;
 const EXPIRY = NOW + 30n * 86_400n;
+/** The first signed version of a key never changed before: generation 0, sequence 1. */
+const V1 = 1n;
 
 enum WalletMode {
   CheckSigner = 0,
@@ -39,7 +34,6 @@ enum WalletMode {
   Revert = 2,
 }
 
-/** The stored consent as `[purposes, expiresAt, epoch, active]`, for exact comparisons. */
 async function fixture() {
   const system = await deploySystem(ethers);
   const { registry, accounts } = system;
@@ -74,29 +68,24 @@ function grantMessage(owner: string, grantee: string, overrides: Partial<GrantMe
     purposes: PURPOSES,
     expiresAt: EXPIRY,
     noticeHash: NOTICE,
-    nonce: randomNonce(),
+    epoch: 0n,
+    version: V1,
     deadline: DEADLINE,
     ...overrides,
   };
 }
 
 function revokeMessage(owner: string, grantee: string, overrides: Partial<RevokeMessage> = {}): RevokeMessage {
-  return { owner, grantee, dataId: DATA, nonce: randomNonce(), deadline: DEADLINE, ...overrides };
+  return { owner, grantee, dataId: DATA, epoch: 0n, version: V1, deadline: DEADLINE, ...overrides };
 }
 
 function revokeAllMessage(owner: string, overrides: Partial<RevokeAllMessage> = {}): RevokeAllMessage {
-  return { owner, nonce: randomNonce(), deadline: DEADLINE, ...overrides };
+  return { owner, epoch: 0n, deadline: DEADLINE, ...overrides };
 }
 
-/** Everything a signed call for `(owner, grantee, dataId)` with `nonce` could change. */
-async function stateOf(registry: ConsentRegistryHarness, owner: string, grantee: string, nonce: bigint, dataId = DATA) {
-  const { wordPos } = nonceBitPosition(nonce);
-  return {
-    consent: await consentOf(registry, owner, grantee, dataId),
-    epoch: await registry.epochOf(owner),
-    nonceUsed: await registry.isNonceUsed(owner, nonce),
-    bitmap: await registry.nonceBitmap(owner, wordPos),
-  };
+/** Everything a signed call for `(owner, grantee, dataId)` could change. */
+async function stateOf(registry: ConsentRegistryHarness, owner: string, grantee: string, dataId = DATA) {
+  return { consent: await consentOf(registry, owner, grantee, dataId), epoch: await registry.epochOf(owner) };
 }
 
 /** The ABI-encoded custom error a batch carries as `reason`. */
@@ -144,52 +133,57 @@ async function signGrant(signer: HardhatEthersSigner, domain: TypedDataDomain, m
 
 describe("ConsentRegistry: gasless consent by EIP-712 signature", () => {
   describe("relayed happy paths", () => {
-    it("grantBySig relayed by a third account: actor = relayer, via = Signature, nonce marked used", async () => {
+    it("grantBySig relayed by a third account: actor = relayer, version = the signed one (a signature)", async () => {
       const { registry, owner, grantee, relayer, domain } = await networkHelpers.loadFixture(fixture);
-      const m = grantMessage(owner.address, grantee.address, { nonce: (7n << 8n) | 42n });
-      const req = await signGrant(owner, domain, m);
+      const req = await signGrant(owner, domain, grantMessage(owner.address, grantee.address, { version: 7n }));
 
       await expect(registry.connect(relayer).grantBySig(req))
         .to.emit(registry, "ConsentGranted")
-        .withArgs(owner.address, grantee.address, DATA, PURPOSES, EXPIRY, NOTICE, relayer.address, Via.Signature);
+        .withArgs(owner.address, grantee.address, DATA, PURPOSES, EXPIRY, NOTICE, relayer.address, 7n);
 
       expect(await consentOf(registry, owner.address, grantee.address, DATA)).to.deep.equal([
         PURPOSES,
         EXPIRY,
         0n,
+        7n,
         true,
       ]);
       expect(await registry.isAllowed(owner.address, grantee.address, DATA, Purpose.INFERENCE)).to.equal(true);
-      expect(await registry.isNonceUsed(owner.address, m.nonce)).to.equal(true);
-      expect(await registry.nonceBitmap(owner.address, 7n)).to.equal(1n << 42n);
-      expect(await registry.isNonceUsed(owner.address, m.nonce + 1n)).to.equal(false);
     });
 
-    it("revokeBySig relayed by a third account withdraws the consent", async () => {
+    it("revokeBySig relayed by a third account withdraws the consent and keeps the signed version", async () => {
       const { registry, owner, grantee, relayer, domain } = await networkHelpers.loadFixture(fixture);
       await registry.connect(owner).grant(grantee.address, DATA, PURPOSES, NO_EXPIRY, NOTICE);
-      const m = revokeMessage(owner.address, grantee.address);
-      const req = await signConsent("Revoke", owner, domain, m);
+      // The transaction grant put the key in generation 1: the next signature is (1 << 16) + 1.
+      const req = await signConsent(
+        "Revoke",
+        owner,
+        domain,
+        revokeMessage(owner.address, grantee.address, { version: (1n << 16n) + 1n }),
+      );
 
       await expect(registry.connect(relayer).revokeBySig(req))
         .to.emit(registry, "ConsentRevoked")
-        .withArgs(owner.address, grantee.address, DATA, relayer.address, Via.Signature);
-      expect(await consentOf(registry, owner.address, grantee.address, DATA)).to.deep.equal([0n, 0n, 0n, false]);
-      expect(await registry.isNonceUsed(owner.address, m.nonce)).to.equal(true);
+        .withArgs(owner.address, grantee.address, DATA, relayer.address, (1n << 16n) + 1n);
+      expect(await consentOf(registry, owner.address, grantee.address, DATA)).to.deep.equal([
+        0n,
+        0n,
+        0n,
+        (1n << 16n) + 1n,
+        false,
+      ]);
     });
 
     it("revokeAllBySig relayed by a third account starts a new epoch", async () => {
       const { registry, owner, grantee, relayer, domain } = await networkHelpers.loadFixture(fixture);
       await registry.connect(owner).grant(grantee.address, ALL_DATA, PURPOSES, NO_EXPIRY, NOTICE);
-      const m = revokeAllMessage(owner.address);
-      const req = await signConsent("RevokeAll", owner, domain, m);
+      const req = await signConsent("RevokeAll", owner, domain, revokeAllMessage(owner.address));
 
       await expect(registry.connect(relayer).revokeAllBySig(req))
         .to.emit(registry, "AllConsentsRevoked")
         .withArgs(owner.address, 1n, relayer.address, Via.Signature);
       expect(await registry.epochOf(owner.address)).to.equal(1n);
       expect(await registry.isAllowed(owner.address, grantee.address, DATA, Purpose.MODEL_TRAINING)).to.equal(false);
-      expect(await registry.isNonceUsed(owner.address, m.nonce)).to.equal(true);
     });
 
     it("accepts 65-byte and 64-byte EIP-2098 compact signatures (both y-parities)", async () => {
@@ -207,8 +201,7 @@ describe("ConsentRegistry: gasless consent by EIP-712 signature", () => {
         expect(dataLength(full.signature)).to.equal(65);
         await expect(registry.connect(relayer).grantBySig(full))
           .to.emit(registry, "ConsentGranted")
-          .withArgs(owner.address, grantee.address, full.dataId, PURPOSES, EXPIRY, NOTICE, relayer.address, 2);
-        expect(await registry.isNonceUsed(owner.address, full.nonce)).to.equal(true);
+          .withArgs(owner.address, grantee.address, full.dataId, PURPOSES, EXPIRY, NOTICE, relayer.address, V1);
         fullParities.add(getBytes(full.signature)[64] - 27);
 
         const signed = await signGrant(
@@ -220,8 +213,7 @@ describe("ConsentRegistry: gasless consent by EIP-712 signature", () => {
         expect(dataLength(compact.signature)).to.equal(64);
         await expect(registry.connect(relayer).grantBySig(compact))
           .to.emit(registry, "ConsentGranted")
-          .withArgs(owner.address, grantee.address, compact.dataId, PURPOSES, EXPIRY, NOTICE, relayer.address, 2);
-        expect(await registry.isNonceUsed(owner.address, compact.nonce)).to.equal(true);
+          .withArgs(owner.address, grantee.address, compact.dataId, PURPOSES, EXPIRY, NOTICE, relayer.address, V1);
         compactParities.add(getBytes(signed.signature)[64] - 27);
       }
     });
@@ -230,14 +222,19 @@ describe("ConsentRegistry: gasless consent by EIP-712 signature", () => {
       const { registry, owner, grantee, relayer, domain } = await networkHelpers.loadFixture(fixture);
       const grantReq = await signGrant(owner, domain, grantMessage(owner.address, grantee.address));
       const grantTx = await registry.connect(relayer).grantBySig(grantReq);
-      const revokeReq = await signConsent("Revoke", owner, domain, revokeMessage(owner.address, grantee.address));
+      const revokeReq = await signConsent(
+        "Revoke",
+        owner,
+        domain,
+        revokeMessage(owner.address, grantee.address, { version: 2n }),
+      );
       const revokeTx = await registry.connect(relayer).revokeBySig(revokeReq);
       await expect(revokeTx)
         .to.emit(registry, "ConsentRevoked")
-        .withArgs(owner.address, grantee.address, DATA, relayer.address, Via.Signature);
+        .withArgs(owner.address, grantee.address, DATA, relayer.address, 2n);
 
       expect(await registry.isAllowed(owner.address, grantee.address, DATA, Purpose.MODEL_TRAINING)).to.equal(false);
-      // Same path, same relayer, and not dearer than the grant (the storage clear is refunded).
+      // Same path, same relayer, and not dearer than the grant.
       const grantGas = (await grantTx.wait())!.gasUsed;
       const revokeGas = (await revokeTx.wait())!.gasUsed;
       expect(revokeGas < grantGas).to.equal(true, `revoke ${revokeGas} gas vs grant ${grantGas} gas`);
@@ -245,20 +242,24 @@ describe("ConsentRegistry: gasless consent by EIP-712 signature", () => {
   });
 
   describe("replay and front-running", () => {
-    it("replaying a used signature reverts NonceUsed and cannot re-grant after a withdrawal", async () => {
+    it("replaying an applied signature is StaleSignature and cannot re-grant after a withdrawal", async () => {
       const { registry, owner, grantee, relayer, stranger, domain } = await networkHelpers.loadFixture(fixture);
       const req = await signGrant(owner, domain, grantMessage(owner.address, grantee.address));
       await registry.connect(relayer).grantBySig(req);
+      // Replayed right away: version 1 is not above the key's version 1.
+      await expect(registry.connect(stranger).grantBySig(req))
+        .to.be.revertedWithCustomError(registry, "ConsentRegistryStaleSignature")
+        .withArgs(owner.address, 0n, V1, 0n, V1);
+      // After the owner's revoke (next generation), still refused.
       await registry.connect(owner).revoke(grantee.address, DATA);
-      const before = await stateOf(registry, owner.address, grantee.address, req.nonce);
-
+      const before = await stateOf(registry, owner.address, grantee.address);
       for (const who of [relayer, stranger]) {
         await expect(registry.connect(who).grantBySig(req))
-          .to.be.revertedWithCustomError(registry, "ConsentRegistryNonceUsed")
-          .withArgs(owner.address, req.nonce);
+          .to.be.revertedWithCustomError(registry, "ConsentRegistryStaleSignature")
+          .withArgs(owner.address, 0n, V1, 0n, 1n << 16n);
       }
-      expect(await stateOf(registry, owner.address, grantee.address, req.nonce)).to.deep.equal(before);
-      expect(before.consent).to.deep.equal([0n, 0n, 0n, false]);
+      expect(await stateOf(registry, owner.address, grantee.address)).to.deep.equal(before);
+      expect(before.consent).to.deep.equal([0n, 0n, 0n, 1n << 16n, false]);
     });
 
     it("a front-running relayer only gets the owner's exact message through; the victim relayer reverts", async () => {
@@ -268,15 +269,16 @@ describe("ConsentRegistry: gasless consent by EIP-712 signature", () => {
 
       await expect(registry.connect(relayerB).grantBySig(req))
         .to.emit(registry, "ConsentGranted")
-        .withArgs(owner.address, grantee.address, DATA, PURPOSES, NO_EXPIRY, NOTICE, relayerB.address, Via.Signature);
+        .withArgs(owner.address, grantee.address, DATA, PURPOSES, NO_EXPIRY, NOTICE, relayerB.address, V1);
       await expect(registry.connect(relayer).grantBySig(req))
-        .to.be.revertedWithCustomError(registry, "ConsentRegistryNonceUsed")
-        .withArgs(owner.address, m.nonce);
+        .to.be.revertedWithCustomError(registry, "ConsentRegistryStaleSignature")
+        .withArgs(owner.address, 0n, V1, 0n, V1);
 
       expect(await consentOf(registry, owner.address, grantee.address, DATA)).to.deep.equal([
         PURPOSES,
         NO_EXPIRY,
         0n,
+        V1,
         true,
       ]);
     });
@@ -284,13 +286,23 @@ describe("ConsentRegistry: gasless consent by EIP-712 signature", () => {
     it("the same signature twice in one grantBySigBatch names item 1 and changes nothing", async () => {
       const { registry, owner, grantee, relayer, domain } = await networkHelpers.loadFixture(fixture);
       const req = await signGrant(owner, domain, grantMessage(owner.address, grantee.address));
-      const before = await stateOf(registry, owner.address, grantee.address, req.nonce);
+      const before = await stateOf(registry, owner.address, grantee.address);
 
       await expect(registry.connect(relayer).grantBySigBatch([req, req]))
         .to.be.revertedWithCustomError(registry, "ConsentRegistryBatchItemFailed")
-        .withArgs(1n, encodedError(registry, "ConsentRegistryNonceUsed", [owner.address, req.nonce]));
-      expect(await stateOf(registry, owner.address, grantee.address, req.nonce)).to.deep.equal(before);
-      expect(before.nonceUsed).to.equal(false);
+        .withArgs(1n, encodedError(registry, "ConsentRegistryStaleSignature", [owner.address, 0n, V1, 0n, V1]));
+      expect(await stateOf(registry, owner.address, grantee.address)).to.deep.equal(before);
+      expect(before.consent).to.deep.equal([0n, 0n, 0n, 0n, false]);
+    });
+
+    it("a replayed signed revoke-all is StaleSignature: it names the epoch it already ended", async () => {
+      const { registry, owner, relayer, domain } = await networkHelpers.loadFixture(fixture);
+      const req = await signConsent("RevokeAll", owner, domain, revokeAllMessage(owner.address));
+      await registry.connect(relayer).revokeAllBySig(req);
+      await expect(registry.connect(relayer).revokeAllBySig(req))
+        .to.be.revertedWithCustomError(registry, "ConsentRegistryStaleSignature")
+        .withArgs(owner.address, 0n, 0n, 1n, 0n);
+      expect(await registry.epochOf(owner.address)).to.equal(1n);
     });
   });
 
@@ -299,12 +311,12 @@ describe("ConsentRegistry: gasless consent by EIP-712 signature", () => {
       const { registry, owner, grantee, relayer, chainId } = await networkHelpers.loadFixture(fixture);
       const foreign = consentDomain(chainId + 1n, await registry.getAddress());
       const req = await signGrant(owner, foreign, grantMessage(owner.address, grantee.address));
-      const before = await stateOf(registry, owner.address, grantee.address, req.nonce);
+      const before = await stateOf(registry, owner.address, grantee.address);
 
       await expect(registry.connect(relayer).grantBySig(req))
         .to.be.revertedWithCustomError(registry, "ConsentRegistryInvalidSignature")
         .withArgs(owner.address);
-      expect(await stateOf(registry, owner.address, grantee.address, req.nonce)).to.deep.equal(before);
+      expect(await stateOf(registry, owner.address, grantee.address)).to.deep.equal(before);
     });
 
     it("a signature for another deployment on the same chain is InvalidSignature(owner) here, valid there", async () => {
@@ -316,14 +328,22 @@ describe("ConsentRegistry: gasless consent by EIP-712 signature", () => {
         consentDomain(chainId, await other.getAddress()),
         grantMessage(owner.address, grantee.address),
       );
-      const before = await stateOf(registry, owner.address, grantee.address, req.nonce);
+      const before = await stateOf(registry, owner.address, grantee.address);
 
       await expect(registry.connect(relayer).grantBySig(req))
         .to.be.revertedWithCustomError(registry, "ConsentRegistryInvalidSignature")
         .withArgs(owner.address);
-      expect(await stateOf(registry, owner.address, grantee.address, req.nonce)).to.deep.equal(before);
+      expect(await stateOf(registry, owner.address, grantee.address)).to.deep.equal(before);
       // Control: the very same request is a good signature for the deployment it names.
       await expect(other.connect(relayer).grantBySig(req)).to.emit(other, "ConsentGranted");
+    });
+
+    it("a signature of domain version 1 (registry 1.x) is InvalidSignature(owner)", async () => {
+      const { registry, owner, grantee, relayer, domain } = await networkHelpers.loadFixture(fixture);
+      const req = await signGrant(owner, { ...domain, version: "1" }, grantMessage(owner.address, grantee.address));
+      await expect(registry.connect(relayer).grantBySig(req))
+        .to.be.revertedWithCustomError(registry, "ConsentRegistryInvalidSignature")
+        .withArgs(owner.address);
     });
   });
 
@@ -331,12 +351,22 @@ describe("ConsentRegistry: gasless consent by EIP-712 signature", () => {
     it("now > deadline is SignatureExpired(deadline, now)", async () => {
       const { registry, owner, grantee, relayer, domain } = await networkHelpers.loadFixture(fixture);
       const req = await signGrant(owner, domain, grantMessage(owner.address, grantee.address, { deadline: NOW - 1n }));
-      const before = await stateOf(registry, owner.address, grantee.address, req.nonce);
+      const before = await stateOf(registry, owner.address, grantee.address);
 
       await expect(registry.connect(relayer).grantBySig(req))
         .to.be.revertedWithCustomError(registry, "ConsentRegistrySignatureExpired")
         .withArgs(NOW - 1n, NOW);
-      expect(await stateOf(registry, owner.address, grantee.address, req.nonce)).to.deep.equal(before);
+      expect(await stateOf(registry, owner.address, grantee.address)).to.deep.equal(before);
+
+      const revoke = await signConsent(
+        "Revoke",
+        owner,
+        domain,
+        revokeMessage(owner.address, grantee.address, { deadline: NOW - 1n }),
+      );
+      await expect(registry.connect(relayer).revokeBySig(revoke))
+        .to.be.revertedWithCustomError(registry, "ConsentRegistrySignatureExpired")
+        .withArgs(NOW - 1n, NOW);
 
       const revokeAll = await signConsent(
         "RevokeAll",
@@ -355,8 +385,28 @@ describe("ConsentRegistry: gasless consent by EIP-712 signature", () => {
       const req = await signGrant(owner, domain, grantMessage(owner.address, grantee.address, { deadline: NOW }));
       await expect(registry.connect(relayer).grantBySig(req))
         .to.emit(registry, "ConsentGranted")
-        .withArgs(owner.address, grantee.address, DATA, PURPOSES, EXPIRY, NOTICE, relayer.address, Via.Signature);
-      expect(await registry.isNonceUsed(owner.address, req.nonce)).to.equal(true);
+        .withArgs(owner.address, grantee.address, DATA, PURPOSES, EXPIRY, NOTICE, relayer.address, V1);
+    });
+  });
+
+  describe("content no state can make valid", () => {
+    it("a signed grant with a zero grantee, a zero data id or no purposes is refused as such", async () => {
+      const { registry, owner, relayer, domain } = await networkHelpers.loadFixture(fixture);
+      const cases: [Partial<GrantMessage>, string][] = [
+        [{ grantee: ethers.ZeroAddress }, "ConsentRegistryZeroGrantee"],
+        [{ dataId: ethers.ZeroHash }, "ConsentRegistryZeroDataId"],
+        [{ purposes: 0n }, "ConsentRegistryEmptyPurposes"],
+      ];
+      for (const [override, error] of cases) {
+        const m = { ...grantMessage(owner.address, relayer.address), ...override };
+        const req = await signGrant(owner, domain, m);
+        await expect(registry.connect(relayer).grantBySig(req)).to.be.revertedWithCustomError(registry, error);
+      }
+      const revoke = await signConsent("Revoke", owner, domain, revokeMessage(owner.address, ethers.ZeroAddress));
+      await expect(registry.connect(relayer).revokeBySig(revoke)).to.be.revertedWithCustomError(
+        registry,
+        "ConsentRegistryZeroGrantee",
+      );
     });
   });
 
@@ -368,12 +418,12 @@ describe("ConsentRegistry: gasless consent by EIP-712 signature", () => {
       const twin = malleate(req.signature);
       // The attack is real: the twin is a valid secp256k1 signature of the same digest.
       expect(await rawEcrecover(consentDigest("Grant", domain, m), twin)).to.equal(owner.address);
-      const before = await stateOf(registry, owner.address, grantee.address, m.nonce);
+      const before = await stateOf(registry, owner.address, grantee.address);
 
       await expect(registry.connect(relayer).grantBySig({ ...req, signature: twin }))
         .to.be.revertedWithCustomError(registry, "ConsentRegistryInvalidSignature")
         .withArgs(owner.address);
-      expect(await stateOf(registry, owner.address, grantee.address, m.nonce)).to.deep.equal(before);
+      expect(await stateOf(registry, owner.address, grantee.address)).to.deep.equal(before);
       // The original still works afterwards: the twin burnt nothing.
       await expect(registry.connect(relayer).grantBySig(req)).to.emit(registry, "ConsentGranted");
     });
@@ -381,10 +431,11 @@ describe("ConsentRegistry: gasless consent by EIP-712 signature", () => {
     it("v = 29, v = 0, and 63- or 66-byte signatures are InvalidSignature(owner)", async () => {
       const { registry, owner, grantee, relayer, domain } = await networkHelpers.loadFixture(fixture);
       const req = await signGrant(owner, domain, grantMessage(owner.address, grantee.address));
-      const before = await stateOf(registry, owner.address, grantee.address, req.nonce);
+      const before = await stateOf(registry, owner.address, grantee.address);
       const mangled = [
         withV(req.signature, 29),
         withV(req.signature, 0),
+        withV(req.signature, 1),
         dataSlice(req.signature, 0, 63),
         concat([req.signature, "0x00"]),
         "0x",
@@ -394,7 +445,7 @@ describe("ConsentRegistry: gasless consent by EIP-712 signature", () => {
           .to.be.revertedWithCustomError(registry, "ConsentRegistryInvalidSignature")
           .withArgs(owner.address);
       }
-      expect(await stateOf(registry, owner.address, grantee.address, req.nonce)).to.deep.equal(before);
+      expect(await stateOf(registry, owner.address, grantee.address)).to.deep.equal(before);
     });
 
     it("a signature by someone other than the owner is InvalidSignature(owner)", async () => {
@@ -403,22 +454,20 @@ describe("ConsentRegistry: gasless consent by EIP-712 signature", () => {
       await expect(registry.connect(relayer).grantBySig(req))
         .to.be.revertedWithCustomError(registry, "ConsentRegistryInvalidSignature")
         .withArgs(owner.address);
-      expect(await stateOf(registry, owner.address, grantee.address, req.nonce)).to.deep.equal({
-        consent: [0n, 0n, 0n, false],
+      expect(await stateOf(registry, owner.address, grantee.address)).to.deep.equal({
+        consent: [0n, 0n, 0n, 0n, false],
         epoch: 0n,
-        nonceUsed: false,
-        bitmap: 0n,
       });
     });
 
     it("owner A's signature submitted as owner B is InvalidSignature(B)", async () => {
       const { registry, owner, owner2, grantee, relayer, domain } = await networkHelpers.loadFixture(fixture);
       const req = await signGrant(owner, domain, grantMessage(owner.address, grantee.address));
-      const before = await stateOf(registry, owner2.address, grantee.address, req.nonce);
+      const before = await stateOf(registry, owner2.address, grantee.address);
       await expect(registry.connect(relayer).grantBySig({ ...req, owner: owner2.address }))
         .to.be.revertedWithCustomError(registry, "ConsentRegistryInvalidSignature")
         .withArgs(owner2.address);
-      expect(await stateOf(registry, owner2.address, grantee.address, req.nonce)).to.deep.equal(before);
+      expect(await stateOf(registry, owner2.address, grantee.address)).to.deep.equal(before);
 
       const revokeAll = await signConsent("RevokeAll", owner, domain, revokeAllMessage(owner.address));
       await expect(registry.connect(relayer).revokeAllBySig({ ...revokeAll, owner: owner2.address }))
@@ -435,6 +484,8 @@ describe("ConsentRegistry: gasless consent by EIP-712 signature", () => {
         { ...req, grantee: stranger.address },
         { ...req, dataId: ALL_DATA },
         { ...req, expiresAt: NO_EXPIRY },
+        { ...req, noticeHash: id("another notice") },
+        { ...req, version: req.version + 1n },
         { ...req, deadline: req.deadline + 1n },
       ];
       for (const t of tampered) {
@@ -442,138 +493,64 @@ describe("ConsentRegistry: gasless consent by EIP-712 signature", () => {
           .to.be.revertedWithCustomError(registry, "ConsentRegistryInvalidSignature")
           .withArgs(owner.address);
       }
-      expect(await registry.isNonceUsed(owner.address, req.nonce)).to.equal(false);
       expect(await registry.isAllowed(owner.address, stranger.address, DATA, Purpose.MODEL_TRAINING)).to.equal(false);
       expect(await registry.isAllowed(owner.address, grantee.address, DATA, Purpose.THIRD_PARTY_SHARING)).to.equal(
         false,
       );
+      // The untampered message still applies: nothing was consumed.
+      await expect(registry.connect(relayer).grantBySig(req)).to.emit(registry, "ConsentGranted");
     });
 
-    it("a Revoke signature cannot be passed off as a Grant with the same fields", async () => {
+    it("a Revoke signature cannot be passed off as a Grant with the same fields, nor a Grant as a Revoke", async () => {
       const { registry, owner, grantee, relayer, domain } = await networkHelpers.loadFixture(fixture);
       const revoke = await signConsent("Revoke", owner, domain, revokeMessage(owner.address, grantee.address));
       const forged: Signed<"Grant"> = { ...revoke, purposes: PURPOSES, expiresAt: NO_EXPIRY, noticeHash: NOTICE };
       await expect(registry.connect(relayer).grantBySig(forged))
         .to.be.revertedWithCustomError(registry, "ConsentRegistryInvalidSignature")
         .withArgs(owner.address);
-      expect(await registry.isNonceUsed(owner.address, revoke.nonce)).to.equal(false);
-    });
-  });
-
-  describe("unordered nonces", () => {
-    it("several signed grants relayed in reverse order all succeed", async () => {
-      const { registry, owner, grantee, relayer, domain } = await networkHelpers.loadFixture(fixture);
-      const nonces = [1n, 2n, 300n, 1n << 200n];
-      const reqs = await Promise.all(
-        nonces.map((nonce, i) =>
-          signGrant(owner, domain, grantMessage(owner.address, grantee.address, { nonce, dataId: id(`asset-${i}`) })),
-        ),
-      );
-      for (const req of [...reqs].reverse()) {
-        await expect(registry.connect(relayer).grantBySig(req))
-          .to.emit(registry, "ConsentGranted")
-          .withArgs(owner.address, grantee.address, req.dataId, PURPOSES, EXPIRY, NOTICE, relayer.address, 2);
-      }
-      for (const req of reqs) {
-        expect(await registry.isNonceUsed(owner.address, req.nonce)).to.equal(true);
-        expect(await registry.activePurposes(owner.address, grantee.address, req.dataId)).to.equal(PURPOSES);
-      }
-      expect(await registry.nonceBitmap(owner.address, 0n)).to.equal((1n << 1n) | (1n << 2n));
-      expect(await registry.nonceBitmap(owner.address, 1n)).to.equal(1n << 44n);
-      expect(await registry.isNonceUsed(owner.address, 0n)).to.equal(false);
-    });
-
-    it("invalidateNonces emits NoncesInvalidated and cancels exactly the masked nonces", async () => {
-      const { registry, owner, grantee, relayer, domain } = await networkHelpers.loadFixture(fixture);
-      const wordPos = 5n;
-      const mask = (1n << 0n) | (1n << 9n) | (1n << 255n);
-      const cancelled = await Promise.all(
-        [0n, 9n, 255n].map((bit) =>
-          signGrant(owner, domain, grantMessage(owner.address, grantee.address, { nonce: (wordPos << 8n) | bit })),
-        ),
-      );
-      const kept = await signGrant(
-        owner,
-        domain,
-        grantMessage(owner.address, grantee.address, { nonce: (wordPos << 8n) | 10n, dataId: OTHER_DATA }),
-      );
-
-      await expect(registry.connect(owner).invalidateNonces(wordPos, mask))
-        .to.emit(registry, "NoncesInvalidated")
-        .withArgs(owner.address, wordPos, mask);
-      expect(await registry.nonceBitmap(owner.address, wordPos)).to.equal(mask);
-
-      for (const req of cancelled) {
-        await expect(registry.connect(relayer).grantBySig(req))
-          .to.be.revertedWithCustomError(registry, "ConsentRegistryNonceUsed")
-          .withArgs(owner.address, req.nonce);
-      }
-      expect(await consentOf(registry, owner.address, grantee.address, DATA)).to.deep.equal([0n, 0n, 0n, false]);
-      // A nonce of the same word outside the mask is untouched.
-      await expect(registry.connect(relayer).grantBySig(kept)).to.emit(registry, "ConsentGranted");
-      expect(await registry.nonceBitmap(owner.address, wordPos)).to.equal(mask | (1n << 10n));
-    });
-
-    it("invalidateNonces only touches the caller's own nonces", async () => {
-      const { registry, owner, grantee, stranger, relayer, domain } = await networkHelpers.loadFixture(fixture);
-      const req = await signGrant(owner, domain, grantMessage(owner.address, grantee.address, { nonce: 3n }));
-      await expect(registry.connect(stranger).invalidateNonces(0n, 1n << 3n))
-        .to.emit(registry, "NoncesInvalidated")
-        .withArgs(stranger.address, 0n, 1n << 3n);
-      expect(await registry.nonceBitmap(owner.address, 0n)).to.equal(0n);
-      await expect(registry.connect(relayer).grantBySig(req)).to.emit(registry, "ConsentGranted");
-    });
-
-    it("a signed grant whose inner grant is invalid reverts ExpiryInPast and leaves the nonce unused", async () => {
-      const { registry, owner, grantee, relayer, domain } = await networkHelpers.loadFixture(fixture);
-      const nonce = randomNonce();
-      const bad = await signGrant(
-        owner,
-        domain,
-        grantMessage(owner.address, grantee.address, { nonce, expiresAt: NOW }),
-      );
-      await expect(registry.connect(relayer).grantBySig(bad))
-        .to.be.revertedWithCustomError(registry, "ConsentRegistryExpiryInPast")
-        .withArgs(NOW, NOW);
-      expect(await registry.isNonceUsed(owner.address, nonce)).to.equal(false);
-      // The same message fails the same way on retry; a corrected message may reuse the nonce.
-      await expect(registry.connect(relayer).grantBySig(bad))
-        .to.be.revertedWithCustomError(registry, "ConsentRegistryExpiryInPast")
-        .withArgs(NOW, NOW);
-      const fixed = await signGrant(owner, domain, grantMessage(owner.address, grantee.address, { nonce }));
-      await expect(registry.connect(relayer).grantBySig(fixed)).to.emit(registry, "ConsentGranted");
-      expect(await registry.isNonceUsed(owner.address, nonce)).to.equal(true);
+      const grant = await signGrant(owner, domain, grantMessage(owner.address, grantee.address));
+      await expect(registry.connect(relayer).revokeBySig(grant))
+        .to.be.revertedWithCustomError(registry, "ConsentRegistryInvalidSignature")
+        .withArgs(owner.address);
+      expect(await stateOf(registry, owner.address, grantee.address)).to.deep.equal({
+        consent: [0n, 0n, 0n, 0n, false],
+        epoch: 0n,
+      });
     });
   });
 
   describe("ERC-1271 smart-contract wallet owners", () => {
-    it("CheckSigner mode accepts the wallet signer's signature (via = Signature)", async () => {
+    it("CheckSigner mode accepts the wallet signer's signature", async () => {
       const { registry, wallet, walletSigner, grantee, relayer, domain } = await networkHelpers.loadFixture(fixture);
       const walletAddr = await wallet.getAddress();
       expect(await wallet.mode()).to.equal(BigInt(WalletMode.CheckSigner));
       const req = await signGrant(walletSigner, domain, grantMessage(walletAddr, grantee.address));
       await expect(registry.connect(relayer).grantBySig(req))
         .to.emit(registry, "ConsentGranted")
-        .withArgs(walletAddr, grantee.address, DATA, PURPOSES, EXPIRY, NOTICE, relayer.address, Via.Signature);
-      expect(await registry.isNonceUsed(walletAddr, req.nonce)).to.equal(true);
+        .withArgs(walletAddr, grantee.address, DATA, PURPOSES, EXPIRY, NOTICE, relayer.address, V1);
 
-      const revoke = await signConsent("Revoke", walletSigner, domain, revokeMessage(walletAddr, grantee.address));
+      const revoke = await signConsent(
+        "Revoke",
+        walletSigner,
+        domain,
+        revokeMessage(walletAddr, grantee.address, { version: 2n }),
+      );
       await expect(registry.connect(relayer).revokeBySig(revoke))
         .to.emit(registry, "ConsentRevoked")
-        .withArgs(walletAddr, grantee.address, DATA, relayer.address, Via.Signature);
+        .withArgs(walletAddr, grantee.address, DATA, relayer.address, 2n);
     });
 
     it("AlwaysInvalid and Revert modes are InvalidSignature(wallet); the wallet's revert is caught", async () => {
       const { registry, wallet, walletSigner, grantee, relayer, domain } = await networkHelpers.loadFixture(fixture);
       const walletAddr = await wallet.getAddress();
       const req = await signGrant(walletSigner, domain, grantMessage(walletAddr, grantee.address));
-      const before = await stateOf(registry, walletAddr, grantee.address, req.nonce);
+      const before = await stateOf(registry, walletAddr, grantee.address);
       for (const mode of [WalletMode.AlwaysInvalid, WalletMode.Revert]) {
         await wallet.setMode(mode);
         await expect(registry.connect(relayer).grantBySig(req))
           .to.be.revertedWithCustomError(registry, "ConsentRegistryInvalidSignature")
           .withArgs(walletAddr);
-        expect(await stateOf(registry, walletAddr, grantee.address, req.nonce)).to.deep.equal(before);
+        expect(await stateOf(registry, walletAddr, grantee.address)).to.deep.equal(before);
       }
     });
 
@@ -584,7 +561,10 @@ describe("ConsentRegistry: gasless consent by EIP-712 signature", () => {
       await expect(registry.connect(relayer).grantBySig(req))
         .to.be.revertedWithCustomError(registry, "ConsentRegistryInvalidSignature")
         .withArgs(walletAddr);
-      expect(await registry.isNonceUsed(walletAddr, req.nonce)).to.equal(false);
+      expect(await stateOf(registry, walletAddr, grantee.address)).to.deep.equal({
+        consent: [0n, 0n, 0n, 0n, false],
+        epoch: 0n,
+      });
     });
   });
 
@@ -597,10 +577,9 @@ describe("ConsentRegistry: gasless consent by EIP-712 signature", () => {
       for (const o of owners) {
         await expect(tx)
           .to.emit(registry, "ConsentGranted")
-          .withArgs(o.address, grantee.address, DATA, PURPOSES, EXPIRY, NOTICE, relayer.address, Via.Signature);
+          .withArgs(o.address, grantee.address, DATA, PURPOSES, EXPIRY, NOTICE, relayer.address, V1);
       }
-      for (const [i, o] of owners.entries()) {
-        expect(await registry.isNonceUsed(o.address, reqs[i].nonce)).to.equal(true);
+      for (const o of owners) {
         expect(await registry.activePurposes(o.address, grantee.address, DATA)).to.equal(PURPOSES);
       }
     });
@@ -611,7 +590,11 @@ describe("ConsentRegistry: gasless consent by EIP-712 signature", () => {
       const good1 = await signGrant(owner, domain, grantMessage(owner.address, grantee.address));
       const good2 = await signGrant(owner2, domain, grantMessage(owner2.address, grantee.address));
       const forged = await signGrant(stranger, domain, grantMessage(owner3.address, grantee.address));
-      const expired = await signGrant(owner, domain, grantMessage(owner.address, grantee.address, { deadline: 1n }));
+      const expired = await signGrant(
+        owner,
+        domain,
+        grantMessage(owner.address, grantee.address, { dataId: OTHER_DATA, deadline: 1n }),
+      );
       const items = [good1, good2, forged, expired];
 
       await expect(registry.connect(relayer).grantBySigBatch(items))
@@ -625,60 +608,76 @@ describe("ConsentRegistry: gasless consent by EIP-712 signature", () => {
         args: [owner3.address],
       });
 
-      // Nothing of items 0 and 1 survived: no consent, no nonce consumed.
-      for (const [o, req] of [
-        [owner, good1],
-        [owner2, good2],
-      ] as const) {
-        expect(await registry.isNonceUsed(o.address, req.nonce)).to.equal(false);
-        expect(await registry.activePurposes(o.address, grantee.address, DATA)).to.equal(0n);
+      // Nothing of items 0 and 1 survived.
+      for (const o of [owner, owner2]) {
+        expect(await consentOf(registry, o.address, grantee.address, DATA)).to.deep.equal([0n, 0n, 0n, 0n, false]);
       }
       // The good items still work once the bad one is dropped.
       await expect(registry.connect(relayer).grantBySigBatch([good1, good2])).to.emit(registry, "ConsentGranted");
     });
 
-    it("revokeBySigBatch relays revocations of three owners; a failure is named and undoes the rest", async () => {
-      const { registry, owner, owner2, owner3, grantee, relayer, domain } = await networkHelpers.loadFixture(fixture);
+    it("revokeBySigBatch applies every valid item, whatever the others: failures are returned and logged", async () => {
+      const { registry, owner, owner2, owner3, grantee, stranger, relayer, domain } =
+        await networkHelpers.loadFixture(fixture);
       const owners = [owner, owner2, owner3];
       for (const o of owners) await registry.connect(o).grant(grantee.address, DATA, PURPOSES, NO_EXPIRY, NOTICE);
+      const G1 = 1n << 16n;
       const reqs = await Promise.all(
-        owners.map((o) => signConsent("Revoke", o, domain, revokeMessage(o.address, grantee.address))),
+        owners.map((o) =>
+          signConsent("Revoke", o, domain, revokeMessage(o.address, grantee.address, { version: G1 + 1n })),
+        ),
       );
-      const notGranted = await signConsent(
+      // Three kinds of bad item another owner (or a griefer) can slip into a relayer's batch.
+      const forged = await signConsent(
         "Revoke",
-        owner3,
+        stranger,
         domain,
         revokeMessage(owner3.address, grantee.address, { dataId: OTHER_DATA }),
       );
+      const expired = await signConsent(
+        "Revoke",
+        owner2,
+        domain,
+        revokeMessage(owner2.address, grantee.address, { dataId: OTHER_DATA, deadline: NOW - 5n }),
+      );
+      const stale = await signConsent("Revoke", owner, domain, revokeMessage(owner.address, grantee.address));
+      const batch = [reqs[0], forged, reqs[1], expired, stale, reqs[2]];
+      const expectedFailures = [
+        "0x",
+        encodedError(registry, "ConsentRegistryInvalidSignature", [owner3.address]),
+        "0x",
+        encodedError(registry, "ConsentRegistrySignatureExpired", [NOW - 5n, NOW]),
+        // Item 0 already moved the owner's key to G1 + 1 earlier in the same batch.
+        encodedError(registry, "ConsentRegistryStaleSignature", [owner.address, 0n, V1, 0n, G1 + 1n]),
+        "0x",
+      ];
+      expect(await registry.connect(relayer).revokeBySigBatch.staticCall(batch)).to.deep.equal(expectedFailures);
 
-      const failing = [reqs[0], notGranted, reqs[1]];
-      await expect(registry.connect(relayer).revokeBySigBatch(failing))
-        .to.be.revertedWithCustomError(registry, "ConsentRegistryBatchItemFailed")
-        .withArgs(
-          1n,
-          encodedError(registry, "ConsentRegistryNotGranted", [owner3.address, grantee.address, OTHER_DATA]),
-        );
-      expect(
-        await decodeBatchFailure(registry, () => registry.connect(relayer).revokeBySigBatch.staticCall(failing)),
-      ).to.deep.equal({
-        index: 1n,
-        name: "ConsentRegistryNotGranted",
-        args: [owner3.address, grantee.address, OTHER_DATA],
-      });
-      expect(await registry.activePurposes(owner.address, grantee.address, DATA)).to.equal(PURPOSES);
-      expect(await registry.isNonceUsed(owner.address, reqs[0].nonce)).to.equal(false);
-      expect(await registry.isNonceUsed(owner3.address, notGranted.nonce)).to.equal(false);
-
-      const tx = registry.connect(relayer).revokeBySigBatch(reqs);
+      const tx = registry.connect(relayer).revokeBySigBatch(batch);
       for (const o of owners) {
         await expect(tx)
           .to.emit(registry, "ConsentRevoked")
-          .withArgs(o.address, grantee.address, DATA, relayer.address, Via.Signature);
+          .withArgs(o.address, grantee.address, DATA, relayer.address, G1 + 1n);
       }
-      for (const [i, o] of owners.entries()) {
-        expect(await registry.activePurposes(o.address, grantee.address, DATA)).to.equal(0n);
-        expect(await registry.isNonceUsed(o.address, reqs[i].nonce)).to.equal(true);
+      const receipt = await (await tx).wait();
+      const failed = receipt!.logs
+        .map((log) => registry.interface.parseLog(log))
+        .filter((p) => p?.name === "SignedRevokeFailed")
+        .map((p) => [...p!.args]);
+      expect(failed).to.deep.equal([
+        [owner3.address, grantee.address, OTHER_DATA, 1n, expectedFailures[1]],
+        [owner2.address, grantee.address, OTHER_DATA, 3n, expectedFailures[3]],
+        [owner.address, grantee.address, DATA, 4n, expectedFailures[4]],
+      ]);
+      for (const o of owners) {
+        expect(await consentOf(registry, o.address, grantee.address, DATA)).to.deep.equal([0n, 0n, 0n, G1 + 1n, false]);
       }
+      // The same batch again: every item is now stale or still bad, and the call still succeeds.
+      const again = await registry.connect(relayer).revokeBySigBatch.staticCall(batch);
+      expect(again[0]).to.equal(
+        encodedError(registry, "ConsentRegistryStaleSignature", [owner.address, 0n, G1 + 1n, 0n, G1 + 1n]),
+      );
+      expect(again.every((f) => f !== "0x")).to.equal(true);
     });
 
     it("empty signed batches revert EmptyBatch", async () => {

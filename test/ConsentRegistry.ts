@@ -3,7 +3,7 @@ import { TypedDataEncoder, ZeroAddress, ZeroHash, id } from "ethers";
 import type { ContractTransactionResponse, TransactionReceipt } from "ethers";
 import { network } from "hardhat";
 
-import { ALL_DATA, MAX_PURPOSE_ID, NO_EXPIRY, REGISTRY_VERSION, Via } from "../src/sdk/constants.js";
+import { ALL_DATA, MAX_EXPIRY, MAX_PURPOSE_ID, NO_EXPIRY, REGISTRY_VERSION, Via } from "../src/sdk/constants.js";
 import { consentDomain } from "../src/sdk/eip712.js";
 import { Purpose } from "../src/sdk/purposes.js";
 import type { ConsentRegistryHarness } from "../types/ethers-contracts/index.js";
@@ -22,6 +22,8 @@ const D1 = id("asset-1");
 const D2 = id("asset-2");
 const NOTICE = id("notice-v1");
 const MAX_UINT64 = (1n << 64n) - 1n;
+/** The first version of generation `n` (what the n-th transaction change of a key sets). */
+const GEN = (n: bigint): bigint => n << 16n;
 
 const bit = (purpose: number): bigint => 1n << BigInt(purpose);
 const TRAIN = Purpose.MODEL_TRAINING;
@@ -32,6 +34,7 @@ interface ConsentView {
   purposes: bigint;
   expiresAt: bigint;
   epoch: bigint;
+  version: bigint;
   active: boolean;
 }
 
@@ -42,10 +45,12 @@ async function consentOf(
   dataId: string,
 ): Promise<ConsentView> {
   const c = await registry.getConsent(owner, grantee, dataId);
-  return { purposes: c.purposes, expiresAt: c.expiresAt, epoch: c.epoch, active: c.active };
+  return { purposes: c.purposes, expiresAt: c.expiresAt, epoch: c.epoch, version: c.version, active: c.active };
 }
 
-const EMPTY: ConsentView = { purposes: 0n, expiresAt: 0n, epoch: 0n, active: false };
+const EMPTY: ConsentView = { purposes: 0n, expiresAt: 0n, epoch: 0n, version: 0n, active: false };
+/** A key that was revoked after `n` transaction changes: only its version is kept. */
+const REVOKED = (n: bigint): ConsentView => ({ ...EMPTY, version: GEN(n) });
 
 /** The decoded args of every `name` event of `registry` in the receipt, in log order. */
 function eventArgs(registry: ConsentRegistryHarness, receipt: TransactionReceipt | null, name: string): unknown[][] {
@@ -73,11 +78,12 @@ describe("ConsentRegistry (core)", () => {
       const purposes = bit(TRAIN) | bit(INFER);
       await expect(registry.connect(owner).grant(grantee.address, D1, purposes, T + 1000n, NOTICE))
         .to.emit(registry, "ConsentGranted")
-        .withArgs(owner.address, grantee.address, D1, purposes, T + 1000n, NOTICE, owner.address, Via.Owner);
+        .withArgs(owner.address, grantee.address, D1, purposes, T + 1000n, NOTICE, owner.address, GEN(1n));
       expect(await consentOf(registry, owner.address, grantee.address, D1)).to.deep.equal({
         purposes,
         expiresAt: T + 1000n,
         epoch: 0n,
+        version: GEN(1n),
         active: true,
       });
       expect(await registry.activePurposes(owner.address, grantee.address, D1)).to.equal(purposes);
@@ -86,16 +92,19 @@ describe("ConsentRegistry (core)", () => {
       expect(await consentOf(registry, owner.address, grantee.address, D2)).to.deep.equal(EMPTY);
     });
 
-    it("a re-grant replaces purposes and expiry", async () => {
+    it("a re-grant replaces purposes and expiry and starts the key's next generation", async () => {
       const { registry, accounts } = await networkHelpers.loadFixture(deployFixture);
       const [owner, grantee] = accounts;
       await registry.setTime(T);
       await registry.connect(owner).grant(grantee.address, D1, bit(TRAIN) | bit(INFER), T + 1000n, NOTICE);
-      await registry.connect(owner).grant(grantee.address, D1, bit(RESEARCH), NO_EXPIRY, NOTICE);
+      await expect(registry.connect(owner).grant(grantee.address, D1, bit(RESEARCH), NO_EXPIRY, NOTICE))
+        .to.emit(registry, "ConsentGranted")
+        .withArgs(owner.address, grantee.address, D1, bit(RESEARCH), 0n, NOTICE, owner.address, GEN(2n));
       expect(await consentOf(registry, owner.address, grantee.address, D1)).to.deep.equal({
         purposes: bit(RESEARCH),
         expiresAt: 0n,
         epoch: 0n,
+        version: GEN(2n),
         active: true,
       });
       expect(await registry.isAllowed(owner.address, grantee.address, D1, TRAIN)).to.equal(false);
@@ -137,6 +146,90 @@ describe("ConsentRegistry (core)", () => {
       expect(await registry.activePurposes(owner.address, grantee.address, D1)).to.equal(bit(TRAIN));
     });
 
+    describe("narrowing after a deprecation", () => {
+      /** A consent for {TRAIN, INFER, SHARE} until T + 1000, then governance deprecates INFER. */
+      async function narrowingFixture() {
+        const system = await deploySystem(ethers);
+        const [owner, grantee] = system.accounts;
+        await system.registry.setTime(T);
+        const held = bit(TRAIN) | bit(INFER) | bit(Purpose.THIRD_PARTY_SHARING);
+        await system.registry.connect(owner).grant(grantee.address, D1, held, T + 1000n, NOTICE);
+        await system.registry.connect(system.admin).deprecatePurpose(INFER);
+        return { ...system, owner, grantee, held };
+      }
+
+      it("keeping a deprecated purpose works when dropping others or shortening the expiry", async () => {
+        const { registry, owner, grantee } = await networkHelpers.loadFixture(narrowingFixture);
+        // Only the deprecated purpose, same expiry.
+        await expect(registry.connect(owner).grant(grantee.address, D1, bit(INFER), T + 1000n, NOTICE))
+          .to.emit(registry, "ConsentGranted")
+          .withArgs(owner.address, grantee.address, D1, bit(INFER), T + 1000n, NOTICE, owner.address, GEN(2n));
+        // A shorter expiry.
+        await registry.connect(owner).grant(grantee.address, D1, bit(INFER), T + 10n, NOTICE);
+        expect(await consentOf(registry, owner.address, grantee.address, D1)).to.deep.equal({
+          purposes: bit(INFER),
+          expiresAt: T + 10n,
+          epoch: 0n,
+          version: GEN(3n),
+          active: true,
+        });
+      });
+
+      it("a grantable purpose may be added beside a kept deprecated one (its expiry not later)", async () => {
+        const { registry, owner, grantee } = await networkHelpers.loadFixture(narrowingFixture);
+        await registry.connect(owner).grant(grantee.address, D1, bit(INFER) | bit(RESEARCH), T + 1000n, NOTICE);
+        expect(await registry.activePurposes(owner.address, grantee.address, D1)).to.equal(bit(INFER) | bit(RESEARCH));
+      });
+
+      it("a later expiry, NO_EXPIRY, an expired or revoked consent, or another key keeps nothing deprecated", async () => {
+        const { registry, owner, grantee, accounts } = await networkHelpers.loadFixture(narrowingFixture);
+        for (const expiresAt of [T + 1001n, NO_EXPIRY]) {
+          await expect(registry.connect(owner).grant(grantee.address, D1, bit(INFER), expiresAt, NOTICE))
+            .to.be.revertedWithCustomError(registry, "ConsentRegistryPurposeNotGrantable")
+            .withArgs(bit(INFER), bit(INFER));
+        }
+        // Another key (same owner, another asset or grantee) never held it.
+        await expect(registry.connect(owner).grant(grantee.address, D2, bit(INFER), T + 10n, NOTICE))
+          .to.be.revertedWithCustomError(registry, "ConsentRegistryPurposeNotGrantable")
+          .withArgs(bit(INFER), bit(INFER));
+        await expect(registry.connect(owner).grant(accounts[2].address, D1, bit(INFER), T + 10n, NOTICE))
+          .to.be.revertedWithCustomError(registry, "ConsentRegistryPurposeNotGrantable")
+          .withArgs(bit(INFER), bit(INFER));
+        // Once the consent has expired it is no longer held.
+        await registry.setTime(T + 1000n);
+        await expect(registry.connect(owner).grant(grantee.address, D1, bit(INFER), T + 1001n, NOTICE))
+          .to.be.revertedWithCustomError(registry, "ConsentRegistryPurposeNotGrantable")
+          .withArgs(bit(INFER), bit(INFER));
+      });
+
+      it("after a revoke or a lockdown the deprecated purpose cannot come back", async () => {
+        const { registry, owner, grantee } = await networkHelpers.loadFixture(narrowingFixture);
+        await registry.connect(owner).revokeAll();
+        await expect(registry.connect(owner).grant(grantee.address, D1, bit(INFER), T + 10n, NOTICE))
+          .to.be.revertedWithCustomError(registry, "ConsentRegistryPurposeNotGrantable")
+          .withArgs(bit(INFER), bit(INFER));
+        const again = await networkHelpers.loadFixture(narrowingFixture);
+        await again.registry.connect(again.owner).revoke(again.grantee.address, D1);
+        await expect(again.registry.connect(again.owner).grant(again.grantee.address, D1, bit(INFER), T + 10n, NOTICE))
+          .to.be.revertedWithCustomError(again.registry, "ConsentRegistryPurposeNotGrantable")
+          .withArgs(bit(INFER), bit(INFER));
+      });
+
+      it("a manager narrows the same way", async () => {
+        const { registry, owner, grantee, accounts } = await networkHelpers.loadFixture(narrowingFixture);
+        const manager = accounts[3];
+        await registry.connect(owner).setManager(manager.address, true);
+        await registry.connect(manager).grantFor(owner.address, grantee.address, D1, bit(INFER), T + 500n, NOTICE);
+        expect(await consentOf(registry, owner.address, grantee.address, D1)).to.deep.equal({
+          purposes: bit(INFER),
+          expiresAt: T + 500n,
+          epoch: 0n,
+          version: GEN(2n),
+          active: true,
+        });
+      });
+    });
+
     it("rejects an expiry before now and AT now", async () => {
       const { registry, accounts } = await networkHelpers.loadFixture(deployFixture);
       const [owner, grantee] = accounts;
@@ -175,6 +268,7 @@ describe("ConsentRegistry (core)", () => {
           purposes: bit(TRAIN),
           expiresAt,
           epoch: 0n,
+          version: GEN(1n),
           active,
         });
         expect(await registry.activePurposes(owner.address, grantee.address, D1), `activePurposes at ${now}`).to.equal(
@@ -246,12 +340,14 @@ describe("ConsentRegistry (core)", () => {
         purposes: bit(TRAIN),
         expiresAt: 0n,
         epoch: 0n,
+        version: GEN(1n),
         active: false,
       });
       expect(await consentOf(registry, owner.address, grantee.address, ALL_DATA)).to.deep.equal({
         purposes: bit(TRAIN),
         expiresAt: 0n,
         epoch: 1n,
+        version: GEN(1n),
         active: true,
       });
     });
@@ -276,21 +372,24 @@ describe("ConsentRegistry (core)", () => {
   });
 
   describe("purposes above 127", () => {
-    it("are never allowed, even where the word's expiry and epoch bits are set", async () => {
+    it("are never allowed, even where the word's expiry, epoch and version bits are set", async () => {
       const { registry, accounts } = await networkHelpers.loadFixture(deployFixture);
       const [owner, grantee] = accounts;
-      // Epoch 7 sets word bits 192..194; expiry 2^64-1 sets every bit 128..191.
+      // Epoch 7 sets word bits 168..170; expiry 2^40-1 sets every bit 128..167; three grants of
+      // the key (generation 3) set version bits 216..217.
       for (let i = 0; i < 7; i++) await registry.connect(owner).revokeAll();
       const purposes = (1n << 8n) - 1n;
-      await registry.connect(owner).grant(grantee.address, D1, purposes, MAX_UINT64, NOTICE);
-      await registry.connect(owner).grant(grantee.address, ALL_DATA, purposes, MAX_UINT64, NOTICE);
+      for (let i = 0; i < 3; i++) {
+        await registry.connect(owner).grant(grantee.address, D1, purposes, MAX_EXPIRY, NOTICE);
+      }
+      await registry.connect(owner).grant(grantee.address, ALL_DATA, purposes, MAX_EXPIRY, NOTICE);
       const stored = await consentOf(registry, owner.address, grantee.address, D1);
-      expect(stored).to.deep.equal({ purposes, expiresAt: MAX_UINT64, epoch: 7n, active: true });
+      expect(stored).to.deep.equal({ purposes, expiresAt: MAX_EXPIRY, epoch: 7n, version: GEN(3n), active: true });
 
       // The packed word as ConsentSlot lays it out: a naive `word >> purpose & 1` would say yes here.
-      const word = purposes | (MAX_UINT64 << 128n) | (7n << 192n);
+      const word = purposes | (MAX_EXPIRY << 128n) | (7n << 168n) | (GEN(3n) << 200n);
       const naivelyAllowed = Array.from({ length: 128 }, (_, i) => 128 + i).filter((p) => (word >> BigInt(p)) & 1n);
-      expect(naivelyAllowed).to.have.length(64 + 3);
+      expect(naivelyAllowed).to.have.length(40 + 3 + 2);
 
       const probes: Promise<boolean>[] = [];
       for (let p = 128; p <= 255; p++) {
@@ -302,41 +401,69 @@ describe("ConsentRegistry (core)", () => {
       for (let p = 0; p < 8; p++)
         expect(await registry.isAllowed(owner.address, grantee.address, D1, p)).to.equal(true);
     });
+
+    it("the top valid id, 127, is grantable once defined and allowed (a `>=` bound would refuse it)", async () => {
+      const { registry, accounts, admin } = await networkHelpers.loadFixture(deployFixture);
+      const [owner, grantee] = accounts;
+      await registry.connect(admin).definePurpose(MAX_PURPOSE_ID, id("purpose-127"));
+      await registry.connect(owner).grant(grantee.address, D1, bit(MAX_PURPOSE_ID), NO_EXPIRY, NOTICE);
+      expect(await registry.isAllowed(owner.address, grantee.address, D1, MAX_PURPOSE_ID)).to.equal(true);
+      expect(await registry.activePurposes(owner.address, grantee.address, D1)).to.equal(bit(MAX_PURPOSE_ID));
+      await registry.connect(owner).grant(grantee.address, ALL_DATA, bit(MAX_PURPOSE_ID), NO_EXPIRY, NOTICE);
+      expect(await registry.isAllowed(owner.address, grantee.address, D2, MAX_PURPOSE_ID)).to.equal(true);
+      expect(await registry.isAllowed(owner.address, grantee.address, D1, MAX_PURPOSE_ID + 1)).to.equal(false);
+    });
   });
 
   describe("revoke", () => {
-    it("deletes the consent and emits ConsentRevoked with every argument", async () => {
+    it("clears the consent, keeps the next version and emits ConsentRevoked with every argument", async () => {
       const { registry, accounts } = await networkHelpers.loadFixture(deployFixture);
       const [owner, grantee] = accounts;
       await registry.connect(owner).grant(grantee.address, D1, bit(TRAIN), NO_EXPIRY, NOTICE);
       await registry.connect(owner).grant(grantee.address, D2, bit(TRAIN), NO_EXPIRY, NOTICE);
       await expect(registry.connect(owner).revoke(grantee.address, D1))
         .to.emit(registry, "ConsentRevoked")
-        .withArgs(owner.address, grantee.address, D1, owner.address, Via.Owner);
-      expect(await consentOf(registry, owner.address, grantee.address, D1)).to.deep.equal(EMPTY);
+        .withArgs(owner.address, grantee.address, D1, owner.address, GEN(2n));
+      expect(await consentOf(registry, owner.address, grantee.address, D1)).to.deep.equal(REVOKED(2n));
       expect(await registry.isAllowed(owner.address, grantee.address, D1, TRAIN)).to.equal(false);
       // Only that key.
       expect((await consentOf(registry, owner.address, grantee.address, D2)).active).to.equal(true);
     });
 
-    it("reverts NotGranted when never granted, already revoked, or granted only in an older epoch", async () => {
+    it("always succeeds for a valid key, live or not, and moves its version on every time", async () => {
       const { registry, accounts } = await networkHelpers.loadFixture(deployFixture);
       const [owner, grantee] = accounts;
+      // Never granted: the revoke still records the owner's word (and voids signatures for it).
       await expect(registry.connect(owner).revoke(grantee.address, D1))
-        .to.be.revertedWithCustomError(registry, "ConsentRegistryNotGranted")
-        .withArgs(owner.address, grantee.address, D1);
+        .to.emit(registry, "ConsentRevoked")
+        .withArgs(owner.address, grantee.address, D1, owner.address, GEN(1n));
+      expect(await consentOf(registry, owner.address, grantee.address, D1)).to.deep.equal(REVOKED(1n));
 
-      await registry.connect(owner).grant(grantee.address, D1, bit(TRAIN), NO_EXPIRY, NOTICE);
-      await registry.connect(owner).revoke(grantee.address, D1);
+      // Already revoked.
       await expect(registry.connect(owner).revoke(grantee.address, D1))
-        .to.be.revertedWithCustomError(registry, "ConsentRegistryNotGranted")
-        .withArgs(owner.address, grantee.address, D1);
+        .to.emit(registry, "ConsentRevoked")
+        .withArgs(owner.address, grantee.address, D1, owner.address, GEN(2n));
 
+      // Granted only in an older epoch.
       await registry.connect(owner).grant(grantee.address, D2, bit(TRAIN), NO_EXPIRY, NOTICE);
       await registry.connect(owner).revokeAll();
       await expect(registry.connect(owner).revoke(grantee.address, D2))
-        .to.be.revertedWithCustomError(registry, "ConsentRegistryNotGranted")
-        .withArgs(owner.address, grantee.address, D2);
+        .to.emit(registry, "ConsentRevoked")
+        .withArgs(owner.address, grantee.address, D2, owner.address, GEN(2n));
+      expect(await consentOf(registry, owner.address, grantee.address, D2)).to.deep.equal(REVOKED(2n));
+    });
+
+    it("rejects a zero grantee and a zero data id", async () => {
+      const { registry, accounts } = await networkHelpers.loadFixture(deployFixture);
+      const [owner, grantee] = accounts;
+      await expect(registry.connect(owner).revoke(ZeroAddress, D1)).to.be.revertedWithCustomError(
+        registry,
+        "ConsentRegistryZeroGrantee",
+      );
+      await expect(registry.connect(owner).revoke(grantee.address, ZeroHash)).to.be.revertedWithCustomError(
+        registry,
+        "ConsentRegistryZeroDataId",
+      );
     });
 
     it("revoking an expired consent of the current epoch works and clears it", async () => {
@@ -347,11 +474,11 @@ describe("ConsentRegistry (core)", () => {
       await registry.setTime(T + 6n);
       await expect(registry.connect(owner).revoke(grantee.address, D1))
         .to.emit(registry, "ConsentRevoked")
-        .withArgs(owner.address, grantee.address, D1, owner.address, Via.Owner);
-      expect(await consentOf(registry, owner.address, grantee.address, D1)).to.deep.equal(EMPTY);
+        .withArgs(owner.address, grantee.address, D1, owner.address, GEN(2n));
+      expect(await consentOf(registry, owner.address, grantee.address, D1)).to.deep.equal(REVOKED(2n));
     });
 
-    it("a revoked consent can be granted again", async () => {
+    it("a revoked consent can be granted again, in the next generation", async () => {
       const { registry, accounts } = await networkHelpers.loadFixture(deployFixture);
       const [owner, grantee] = accounts;
       await registry.connect(owner).grant(grantee.address, D1, bit(TRAIN), NO_EXPIRY, NOTICE);
@@ -361,6 +488,7 @@ describe("ConsentRegistry (core)", () => {
         purposes: bit(INFER),
         expiresAt: 0n,
         epoch: 0n,
+        version: GEN(3n),
         active: true,
       });
     });
@@ -420,6 +548,7 @@ describe("ConsentRegistry (core)", () => {
         purposes: bit(INFER),
         expiresAt: 0n,
         epoch: 1n,
+        version: GEN(2n),
         active: true,
       });
       expect(await registry.isAllowed(owner.address, grantee.address, D1, INFER)).to.equal(true);
@@ -462,7 +591,7 @@ describe("ConsentRegistry (core)", () => {
           g.expiresAt,
           g.noticeHash,
           owner.address,
-          BigInt(Via.Owner),
+          GEN(1n),
         ]),
       );
       for (const g of items) {
@@ -504,7 +633,7 @@ describe("ConsentRegistry (core)", () => {
       });
     });
 
-    it("revokeBatch revokes every item, or none when one is not granted", async () => {
+    it("revokeBatch revokes every item, or none when one is not a valid key", async () => {
       const { registry, accounts } = await networkHelpers.loadFixture(deployFixture);
       const [owner, g1, g2] = accounts;
       await registry.connect(owner).grant(g1.address, D1, bit(TRAIN), NO_EXPIRY, NOTICE);
@@ -512,27 +641,30 @@ describe("ConsentRegistry (core)", () => {
 
       const bad = [
         { grantee: g1.address, dataId: D1 },
-        { grantee: g1.address, dataId: D2 },
+        { grantee: g1.address, dataId: ZeroHash },
         { grantee: g2.address, dataId: D2 },
       ];
-      const inner = registry.interface.encodeErrorResult("ConsentRegistryNotGranted", [owner.address, g1.address, D2]);
+      const inner = registry.interface.encodeErrorResult("ConsentRegistryZeroDataId", []);
       await expect(registry.connect(owner).revokeBatch(bad))
         .to.be.revertedWithCustomError(registry, "ConsentRegistryBatchItemFailed")
         .withArgs(1n, inner);
       const data = await revertDataOf(() => registry.connect(owner).revokeBatch.staticCall(bad));
       expect(decodeBatchItemFailed(registry.interface, data)).to.deep.equal({
         index: 1n,
-        reason: { name: "ConsentRegistryNotGranted", args: [owner.address, g1.address, D2] },
+        reason: { name: "ConsentRegistryZeroDataId", args: [] },
       });
       expect(await registry.isAllowed(owner.address, g1.address, D1, TRAIN)).to.equal(true);
       expect(await registry.isAllowed(owner.address, g2.address, D2, TRAIN)).to.equal(true);
       expect(await registry.queryFilter(registry.filters.ConsentRevoked(owner.address))).to.have.length(0);
 
-      const good = [bad[0], bad[2]];
+      // A key with nothing live is a valid item: it is withdrawn (and its signatures voided) too.
+      const good = [bad[0], { grantee: g1.address, dataId: D2 }, bad[2]];
       const receipt = await receiptOf(registry.connect(owner).revokeBatch(good));
-      expect(eventArgs(registry, receipt, "ConsentRevoked")).to.deep.equal(
-        good.map((r) => [owner.address, r.grantee, r.dataId, owner.address, BigInt(Via.Owner)]),
-      );
+      expect(eventArgs(registry, receipt, "ConsentRevoked")).to.deep.equal([
+        [owner.address, g1.address, D1, owner.address, GEN(2n)],
+        [owner.address, g1.address, D2, owner.address, GEN(1n)],
+        [owner.address, g2.address, D2, owner.address, GEN(2n)],
+      ]);
       expect(await registry.isAllowed(owner.address, g1.address, D1, TRAIN)).to.equal(false);
       expect(await registry.isAllowed(owner.address, g2.address, D2, TRAIN)).to.equal(false);
     });
@@ -545,7 +677,7 @@ describe("ConsentRegistry (core)", () => {
       expect(await registry.epochOf(owner.address)).to.equal(0n);
       expect(await registry.isManager(owner.address, other.address)).to.equal(false);
       expect(await registry.version()).to.equal(REGISTRY_VERSION);
-      expect(await registry.version()).to.equal("1.0.0");
+      expect(await registry.version()).to.equal("2.0.0");
       expect(await registry.integrations()).to.equal(await integrations.getAddress());
       const { chainId } = await ethers.provider.getNetwork();
       expect(await registry.DOMAIN_SEPARATOR()).to.equal(

@@ -6,8 +6,8 @@ import { expect } from "chai";
 import { id } from "ethers";
 import { network } from "hardhat";
 
-import { Via } from "../src/sdk/constants.js";
-import { consentDomain, nonceBitPosition, signConsent } from "../src/sdk/eip712.js";
+import { Via, viaOf } from "../src/sdk/constants.js";
+import { consentDomain, signConsent } from "../src/sdk/eip712.js";
 import { Purpose, purposesToMask } from "../src/sdk/purposes.js";
 import { deploySystem } from "./helpers/fixture.js";
 
@@ -29,46 +29,66 @@ async function fixture() {
 }
 
 describe("coverage gaps: ConsentRegistry", () => {
-  // ConsentRegistry._revokeBySig: `if (err.length == 0) err = _revoke(...)`, false branch: the
-  // signature check failed, so the revocation is never attempted and that error is what reverts.
-  describe("revokeBySig with a failing signature check does not revoke", () => {
-    it("deadline passed: SignatureExpired(deadline, now), consent and nonce untouched", async () => {
+  // ConsentRegistry._revokeBySig: each early `return err` before the slot write: the deadline,
+  // the freshness rule and the signature check fail, so the revocation is never applied.
+  describe("revokeBySig with a failing check does not revoke", () => {
+    const G1 = 1n << 16n;
+
+    it("deadline passed: SignatureExpired(deadline, now), consent untouched", async () => {
       const { registry, owner, grantee, relayer, domain } = await networkHelpers.loadFixture(fixture);
-      const message = { owner: owner.address, grantee: grantee.address, dataId: DATA, nonce: 11n, deadline: NOW - 1n };
+      const message = {
+        owner: owner.address,
+        grantee: grantee.address,
+        dataId: DATA,
+        epoch: 0n,
+        version: G1 + 1n,
+        deadline: NOW - 1n,
+      };
       const signed = await signConsent("Revoke", owner, domain, message);
 
       await expect(registry.connect(relayer).revokeBySig(signed))
         .to.be.revertedWithCustomError(registry, "ConsentRegistrySignatureExpired")
         .withArgs(NOW - 1n, NOW);
-      expect(await registry.isNonceUsed(owner.address, 11n)).to.equal(false);
       expect(await registry.activePurposes(owner.address, grantee.address, DATA)).to.equal(PURPOSES);
     });
 
-    it("signed by someone else: InvalidSignature(owner), consent and nonce untouched", async () => {
+    it("signed by someone else: InvalidSignature(owner), consent untouched", async () => {
       const { registry, owner, grantee, relayer, stranger, domain } = await networkHelpers.loadFixture(fixture);
-      const message = { owner: owner.address, grantee: grantee.address, dataId: DATA, nonce: 12n, deadline: NOW + 60n };
+      const message = {
+        owner: owner.address,
+        grantee: grantee.address,
+        dataId: DATA,
+        epoch: 0n,
+        version: G1 + 1n,
+        deadline: NOW + 60n,
+      };
       const signed = await signConsent("Revoke", stranger, domain, message);
 
       await expect(registry.connect(relayer).revokeBySig(signed))
         .to.be.revertedWithCustomError(registry, "ConsentRegistryInvalidSignature")
         .withArgs(owner.address);
-      expect(await registry.isNonceUsed(owner.address, 12n)).to.equal(false);
       expect(await registry.activePurposes(owner.address, grantee.address, DATA)).to.equal(PURPOSES);
     });
 
-    it("nonce already used: NonceUsed(owner, nonce); the first use revoked exactly once", async () => {
+    it("already applied: StaleSignature(owner, …); the first relay revoked exactly once", async () => {
       const { registry, owner, grantee, relayer, domain } = await networkHelpers.loadFixture(fixture);
-      const message = { owner: owner.address, grantee: grantee.address, dataId: DATA, nonce: 13n, deadline: NOW + 60n };
+      const message = {
+        owner: owner.address,
+        grantee: grantee.address,
+        dataId: DATA,
+        epoch: 0n,
+        version: G1 + 1n,
+        deadline: NOW + 60n,
+      };
       const signed = await signConsent("Revoke", owner, domain, message);
       await expect(registry.connect(relayer).revokeBySig(signed))
         .to.emit(registry, "ConsentRevoked")
-        .withArgs(owner.address, grantee.address, DATA, relayer.address, Via.Signature);
+        .withArgs(owner.address, grantee.address, DATA, relayer.address, G1 + 1n);
+      expect(viaOf(owner.address, relayer.address, G1 + 1n)).to.equal(Via.Signature);
 
       await expect(registry.connect(relayer).revokeBySig(signed))
-        .to.be.revertedWithCustomError(registry, "ConsentRegistryNonceUsed")
-        .withArgs(owner.address, 13n);
-      const { wordPos, bit } = nonceBitPosition(13n);
-      expect(await registry.nonceBitmap(owner.address, wordPos)).to.equal(1n << bit);
+        .to.be.revertedWithCustomError(registry, "ConsentRegistryStaleSignature")
+        .withArgs(owner.address, 0n, G1 + 1n, 0n, G1 + 1n);
       expect(await registry.activePurposes(owner.address, grantee.address, DATA)).to.equal(0n);
     });
   });

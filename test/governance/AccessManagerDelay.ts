@@ -4,16 +4,15 @@ import type { Interface } from "ethers";
 import { network } from "hardhat";
 
 import { NO_EXPIRY } from "../../src/sdk/constants.js";
-import {
-  GOVERNED_FUNCTIONS,
-  GOVERNOR_ROLE,
-  GUARDIAN_ROLE,
-  configureGovernance,
-  governedSelectors,
-} from "../../src/sdk/governance.js";
-import { Purpose, purposesToMask } from "../../src/sdk/purposes.js";
+import { GOVERNED_FUNCTIONS, GOVERNOR_ROLE, GUARDIAN_ROLE, governedSelectors } from "../../src/sdk/governance.js";
+import { Purpose, initialPurposeMetadata, purposesToMask } from "../../src/sdk/purposes.js";
 import { IIntegrationRegistry__factory, IPurposeCatalog__factory } from "../../types/ethers-contracts/index.js";
-import { deploySystem } from "../helpers/fixture.js";
+import type {
+  ConsentAccessManager,
+  ConsentRegistry,
+  ConsentSystemDeployer,
+  IntegrationRegistry,
+} from "../../types/ethers-contracts/index.js";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -27,18 +26,30 @@ const DATA = id("dataset:alice:photos");
 const NOTICE = id("notice:v1");
 const SHARING = Purpose.THIRD_PARTY_SHARING;
 
+/** The production wiring: ConsentSystemDeployer builds and wires everything in its constructor. */
 async function setup() {
-  const system = await deploySystem(ethers);
-  const { admin, manager, registry, integrations } = system;
-  const [governor, guardian, stranger, owner, sender, integration] = system.accounts;
-  const receipts = await configureGovernance(manager.connect(admin), {
-    registry: await registry.getAddress(),
-    integrations: await integrations.getAddress(),
-    governor: governor.address,
-    executionDelay: DELAY,
-    guardian: guardian.address,
-  });
-  return { ...system, governor, guardian, stranger, owner, sender, integration, receipts };
+  const [, admin, governor, guardian, stranger, owner, sender, integration] = await ethers.getSigners();
+  const deployer = (await ethers.deployContract("ConsentSystemDeployer", [
+    admin.address,
+    governor.address,
+    guardian.address,
+    DELAY,
+    initialPurposeMetadata(),
+    [],
+  ])) as unknown as ConsentSystemDeployer;
+  const manager = (await ethers.getContractAt(
+    "ConsentAccessManager",
+    await deployer.manager(),
+  )) as unknown as ConsentAccessManager;
+  const registry = (await ethers.getContractAt(
+    "ConsentRegistry",
+    await deployer.registry(),
+  )) as unknown as ConsentRegistry;
+  const integrations = (await ethers.getContractAt(
+    "IntegrationRegistry",
+    await deployer.integrations(),
+  )) as unknown as IntegrationRegistry;
+  return { deployer, manager, registry, integrations, admin, governor, guardian, stranger, owner, sender, integration };
 }
 
 type System = Awaited<ReturnType<typeof setup>>;
@@ -72,10 +83,9 @@ async function timestampOf(tx: { blockNumber: number | null }): Promise<bigint> 
 }
 
 describe("Governance through AccessManager with an execution delay", () => {
-  describe("configureGovernance", () => {
-    it("maps every governed selector to GOVERNOR_ROLE and grants the roles", async () => {
-      const { manager, registry, integrations, governor, guardian, admin, receipts } = await setup();
-      expect(receipts).to.have.length(10);
+  describe("ConsentSystemDeployer", () => {
+    it("maps every governed selector to GOVERNOR_ROLE and grants the roles with the delay", async () => {
+      const { manager, registry, integrations, governor, guardian, admin, deployer } = await setup();
 
       // The SDK's lists are exactly the state-changing functions of the governed interfaces
       // (IPurposeCatalog for the registry), and the selectors are those of the deployed ABIs.
@@ -98,61 +108,58 @@ describe("Governance through AccessManager with an execution delay", () => {
       for (const selector of governedSelectors("integrations")) {
         expect(await manager.getTargetFunctionRole(await integrations.getAddress(), selector)).to.equal(GOVERNOR_ROLE);
       }
+      expect(await manager.GOVERNOR_ROLE()).to.equal(GOVERNOR_ROLE);
+      expect(await manager.GUARDIAN_ROLE()).to.equal(GUARDIAN_ROLE);
       expect(await manager.hasRole(GOVERNOR_ROLE, governor.address)).to.deep.equal([true, DELAY]);
-      expect(await manager.hasRole(GUARDIAN_ROLE, guardian.address)).to.deep.equal([true, 0n]);
+      expect(await manager.hasRole(GUARDIAN_ROLE, guardian.address)).to.deep.equal([true, DELAY]);
+      expect(await manager.hasRole(0n, admin.address)).to.deep.equal([true, DELAY]);
+      expect(await manager.hasRole(0n, await deployer.getAddress())).to.deep.equal([false, 0n]);
       expect(await manager.hasRole(GOVERNOR_ROLE, admin.address)).to.deep.equal([false, 0n]);
-      expect(await manager.getRoleGuardian(GOVERNOR_ROLE)).to.equal(GUARDIAN_ROLE);
-      // Grant and target-admin delays are pending: AccessManager applies them after minSetback.
+      // Grant and target-admin delays are pending: AccessManager applies them after minSetback
+      // (until then every member's own execution delay gives the same notice).
       expect(await manager.getRoleGrantDelay(GOVERNOR_ROLE)).to.equal(0n);
       await networkHelpers.time.increase(MIN_SETBACK);
-      expect(await manager.getRoleGrantDelay(GOVERNOR_ROLE)).to.equal(DELAY);
-      expect(await manager.getTargetAdminDelay(await registry.getAddress())).to.equal(DELAY);
-      expect(await manager.getTargetAdminDelay(await integrations.getAddress())).to.equal(DELAY);
+      for (const role of [0n, GOVERNOR_ROLE, GUARDIAN_ROLE]) {
+        expect(await manager.getRoleGrantDelay(role)).to.equal(DELAY);
+      }
+      for (const target of [registry, integrations, manager]) {
+        expect(await manager.getTargetAdminDelay(await target.getAddress())).to.equal(DELAY);
+      }
     });
 
-    it("rejects bad input with one line naming the field, before sending anything", async () => {
-      const { manager, admin, registry, integrations, accounts } = await deploySystem(ethers);
-      const governor = accounts[0];
-      const base = {
-        registry: await registry.getAddress(),
-        integrations: await integrations.getAddress(),
-        governor: governor.address,
-        executionDelay: DELAY,
-      };
-      const m = manager.connect(admin);
-      const nonceBefore = await ethers.provider.getTransactionCount(admin.address);
-      await expect(configureGovernance(m, { ...base, governor: "0x1234" })).to.be.rejectedWith(
-        TypeError,
-        'governor must be a non-zero 0x-prefixed 20-byte address, got "0x1234"',
-      );
-      await expect(configureGovernance(m, { ...base, registry: ZeroAddress })).to.be.rejectedWith(
-        TypeError,
-        "registry must be a non-zero",
-      );
-      await expect(configureGovernance(m, { ...base, executionDelay: -1 })).to.be.rejectedWith(
-        RangeError,
-        "executionDelay must be a whole number of seconds in 0..4294967295, got -1",
-      );
-      await expect(configureGovernance(m, { ...base, executionDelay: 1.5 })).to.be.rejectedWith(RangeError, "got 1.5");
-      await expect(configureGovernance(m, { ...base, executionDelay: 2n ** 32n })).to.be.rejectedWith(
-        RangeError,
-        "got 4294967296",
-      );
-      await expect(configureGovernance(m, { ...base, integrations: base.registry })).to.be.rejectedWith(
-        TypeError,
-        "registry and integrations must be different contracts",
-      );
-      await expect(configureGovernance(m, { ...base, guardian: governor.address })).to.be.rejectedWith(
-        TypeError,
-        "guardian must differ from governor",
+    it("refuses a zero admin, a zero governor and a zero delay, naming which", async () => {
+      const [, a, g] = await ethers.getSigners();
+      const factory = await ethers.getContractFactory("ConsentSystemDeployer");
+      const md = initialPurposeMetadata();
+      await expect(factory.deploy(ZeroAddress, g.address, ZeroAddress, DELAY, md, []))
+        .to.be.revertedWithCustomError(factory, "ConsentSystemDeployerZeroAddress")
+        .withArgs("admin");
+      await expect(factory.deploy(a.address, ZeroAddress, ZeroAddress, DELAY, md, []))
+        .to.be.revertedWithCustomError(factory, "ConsentSystemDeployerZeroAddress")
+        .withArgs("governor");
+      await expect(factory.deploy(a.address, g.address, ZeroAddress, 0n, md, [])).to.be.revertedWithCustomError(
+        factory,
+        "ConsentSystemDeployerZeroDelay",
       );
       expect(() => governedSelectors("consents" as "registry")).to.throw(
         RangeError,
         'unknown governed contract "consents"',
       );
-      // Nothing was sent, nothing was configured.
-      expect(await ethers.provider.getTransactionCount(admin.address)).to.equal(nonceBefore);
-      expect(await manager.getTargetFunctionRole(base.registry, governedSelectors("registry")[0])).to.equal(0n);
+    });
+
+    it("without a guardian nobody holds GUARDIAN_ROLE", async () => {
+      const [, a, g] = await ethers.getSigners();
+      const deployer = await ethers.deployContract("ConsentSystemDeployer", [
+        a.address,
+        g.address,
+        ZeroAddress,
+        DELAY,
+        initialPurposeMetadata(),
+        [],
+      ]);
+      const manager = await ethers.getContractAt("ConsentAccessManager", await deployer.manager());
+      const granted = await manager.queryFilter(manager.filters.RoleGranted(GUARDIAN_ROLE));
+      expect(granted).to.have.length(0);
     });
   });
 
@@ -322,18 +329,22 @@ describe("Governance through AccessManager with an execution delay", () => {
     });
   });
 
-  describe("the admin is slowed down too, once minSetback has passed", () => {
+  describe("the admin is slowed down from the first block", () => {
     it("re-routing a governed target needs a schedule; a new governor gets power only after the delay", async () => {
       const s = await setup();
-      await networkHelpers.time.increase(MIN_SETBACK);
       const registryAddress = await s.registry.getAddress();
+      const managerAddress = await s.manager.getAddress();
       const closeData = s.manager.interface.encodeFunctionData("setTargetClosed", [registryAddress, true]);
-      const closeId = await s.manager.hashOperation(s.admin.address, await s.manager.getAddress(), closeData);
+      const closeId = await s.manager.hashOperation(s.admin.address, managerAddress, closeData);
       await expect(s.manager.connect(s.admin).setTargetClosed(registryAddress, true))
         .to.be.revertedWithCustomError(s.manager, "AccessManagerNotScheduled")
         .withArgs(closeId);
 
-      const granted = await s.manager.connect(s.admin).grantRole(GOVERNOR_ROLE, s.stranger.address, DELAY);
+      await networkHelpers.time.increase(MIN_SETBACK);
+      const grantData = s.manager.interface.encodeFunctionData("grantRole", [GOVERNOR_ROLE, s.stranger.address, DELAY]);
+      await s.manager.connect(s.admin).schedule(managerAddress, grantData, 0);
+      await networkHelpers.time.increase(DELAY);
+      const granted = await s.manager.connect(s.admin).execute(managerAddress, grantData);
       const since = (await timestampOf(granted)) + DELAY;
       await expect(granted)
         .to.emit(s.manager, "RoleGranted")
@@ -345,9 +356,12 @@ describe("Governance through AccessManager with an execution delay", () => {
 
     it("even a closed registry target leaves every consent path working", async () => {
       const s = await setup();
-      // Before minSetback the admin delay is not yet in force, so the admin can close at once.
       const registryAddress = await s.registry.getAddress();
-      await expect(s.manager.connect(s.admin).setTargetClosed(registryAddress, true))
+      const managerAddress = await s.manager.getAddress();
+      const closeData = s.manager.interface.encodeFunctionData("setTargetClosed", [registryAddress, true]);
+      await s.manager.connect(s.admin).schedule(managerAddress, closeData, 0);
+      await networkHelpers.time.increase(DELAY);
+      await expect(s.manager.connect(s.admin).execute(managerAddress, closeData))
         .to.emit(s.manager, "TargetClosed")
         .withArgs(registryAddress, true);
       const mask = purposesToMask([SHARING]);

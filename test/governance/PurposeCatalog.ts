@@ -75,7 +75,7 @@ describe("PurposeCatalog (governed purpose catalogue of the registry)", () => {
       await registry.connect(admin).definePurpose(NEW_ID, NEW_META);
       await expect(registry.connect(owner).grant(processor.address, DATA, mask, NO_EXPIRY, NOTICE))
         .to.emit(registry, "ConsentGranted")
-        .withArgs(owner.address, processor.address, DATA, mask, NO_EXPIRY, NOTICE, owner.address, 0);
+        .withArgs(owner.address, processor.address, DATA, mask, NO_EXPIRY, NOTICE, owner.address, 1n << 16n);
       expect(await registry.isAllowed(owner.address, processor.address, DATA, NEW_ID)).to.equal(true);
     });
   });

@@ -17,6 +17,8 @@ import { deploySystem } from "../helpers/fixture.js";
 
 const { ethers } = await network.create();
 
+const MAX_UINT32 = (1n << 32n) - 1n;
+const MAX_UINT40 = (1n << 40n) - 1n;
 const MAX_UINT64 = (1n << 64n) - 1n;
 const MAX_UINT128 = (1n << 128n) - 1n;
 const MAX_UINT256 = (1n << 256n) - 1n;
@@ -24,10 +26,10 @@ const MAX_UINT256 = (1n << 256n) - 1n;
 /** The type strings exactly as written in contracts/libraries/ConsentHashes.sol. */
 const SOLIDITY_TYPES = {
   Grant:
-    "Grant(address owner,address grantee,bytes32 dataId,uint128 purposes,uint64 expiresAt," +
-    "bytes32 noticeHash,uint256 nonce,uint256 deadline)",
-  Revoke: "Revoke(address owner,address grantee,bytes32 dataId,uint256 nonce,uint256 deadline)",
-  RevokeAll: "RevokeAll(address owner,uint256 nonce,uint256 deadline)",
+    "Grant(address owner,address grantee,bytes32 dataId,uint128 purposes,uint40 expiresAt," +
+    "bytes32 noticeHash,uint32 epoch,uint64 version,uint256 deadline)",
+  Revoke: "Revoke(address owner,address grantee,bytes32 dataId,uint32 epoch,uint64 version,uint256 deadline)",
+  RevokeAll: "RevokeAll(address owner,uint32 epoch,uint256 deadline)",
 } as const;
 
 const randomAddress = (): string => getAddress(hexlify(randomBytes(20)));
@@ -40,9 +42,10 @@ function randomGrant(): GrantMessage {
     grantee: randomAddress(),
     dataId: randomWord(),
     purposes: randomUint(128),
-    expiresAt: randomUint(64),
+    expiresAt: randomUint(40),
     noticeHash: randomWord(),
-    nonce: randomUint(256),
+    epoch: randomUint(32),
+    version: randomUint(64),
     deadline: randomUint(256),
   };
 }
@@ -59,7 +62,8 @@ function grantSamples(): GrantMessage[] {
       purposes: 0n,
       expiresAt: 0n,
       noticeHash: zero,
-      nonce: 0n,
+      epoch: 0n,
+      version: 0n,
       deadline: 0n,
     },
     {
@@ -67,9 +71,10 @@ function grantSamples(): GrantMessage[] {
       grantee: getAddress(`0x${"ff".repeat(20)}`),
       dataId: ALL_DATA,
       purposes: MAX_UINT128,
-      expiresAt: MAX_UINT64,
+      expiresAt: MAX_UINT40,
       noticeHash: ALL_DATA,
-      nonce: MAX_UINT256,
+      epoch: MAX_UINT32,
+      version: MAX_UINT64,
       deadline: MAX_UINT256,
     },
   ];
@@ -79,10 +84,11 @@ const revokeOf = (g: GrantMessage): RevokeMessage => ({
   owner: g.owner,
   grantee: g.grantee,
   dataId: g.dataId,
-  nonce: g.nonce,
+  epoch: g.epoch,
+  version: g.version,
   deadline: g.deadline,
 });
-const revokeAllOf = (g: GrantMessage): RevokeAllMessage => ({ owner: g.owner, nonce: g.nonce, deadline: g.deadline });
+const revokeAllOf = (g: GrantMessage): RevokeAllMessage => ({ owner: g.owner, epoch: g.epoch, deadline: g.deadline });
 
 describe("ConsentHashes (Solidity ↔ TypeScript EIP-712 definition)", () => {
   let mirror: ConsentHashesMirror;
@@ -134,7 +140,8 @@ describe("ConsentHashes (Solidity ↔ TypeScript EIP-712 definition)", () => {
       { purposes: base.purposes ^ 1n },
       { expiresAt: base.expiresAt ^ 1n },
       { noticeHash: randomWord() },
-      { nonce: base.nonce ^ 1n },
+      { epoch: base.epoch ^ 1n },
+      { version: base.version ^ 1n },
       { deadline: base.deadline ^ 1n },
     ];
     for (const tweak of tweaks) {
