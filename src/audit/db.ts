@@ -112,7 +112,7 @@ export function openAuditDb(path: string): AuditDb {
           ? "an auditor for registry 1.x (audit schema 1: events with nonces and a via field)"
           : `audit schema ${found}`;
       throw new Error(
-        `${path} was written by ${what}; this auditor reads audit schema ${AUDIT_SCHEMA_VERSION} (registry 2.0.0) only and does not convert old databases: sync into a new --db`,
+        `${path} was written by ${what}; this auditor reads audit schema ${AUDIT_SCHEMA_VERSION} (registry 2.0.0) only and does not convert databases of other schemas: sync into a new --db`,
       );
     }
     db.pragma("journal_mode = WAL");
