@@ -105,7 +105,10 @@ function decodeStatic(
  */
 export function viaOfEvent(name: string, args: Record<string, string | boolean>): Via | null {
   if (name === "ConsentGranted" || name === "ConsentRevoked") {
-    return viaOf(String(args.owner), String(args.actor), BigInt(String(args.version)));
+    // A malformed (forged) row has no via; the model then refuses it naming the field.
+    const version = args.version;
+    if (typeof version !== "string" || !/^[0-9]+$/.test(version)) return null;
+    return viaOf(String(args.owner), String(args.actor), BigInt(version));
   }
   if (name === "AllConsentsRevoked") return Number(args.via) as Via;
   return null;

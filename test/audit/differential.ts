@@ -532,5 +532,18 @@ describe("audit: differential check of the verifier against the contract", funct
         `ManagerSet(${o}, ${manager.address.toLowerCase()}, true) changed nothing (${manager.address.toLowerCase()} already was a manager in epoch 0), which the registry refuses`,
       ],
     ]);
+    // A row that is not a registry 2.0 event (no version) is refused naming the field, not misread.
+    insert.run(
+      head.number + 3,
+      ethers.ZeroHash,
+      ethers.id("f3"),
+      addr.toLowerCase(),
+      "ConsentRevoked",
+      JSON.stringify({ owner: o, grantee: o, dataId: data, actor: o, via: "0" }),
+      head.timestamp + 3,
+    );
+    expect(() => verifyHistory(db)).to.throw(
+      `ConsentRevoked at block ${head.number + 3} log 0: field version is undefined, not an unsigned integer`,
+    );
   });
 });
