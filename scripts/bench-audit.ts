@@ -128,8 +128,8 @@ try {
   let t = performance.now();
   for (let k = 1; k <= 9; k++) {
     db.prepare(
-      `INSERT INTO events (chain_id, block_number, block_hash, log_index, tx_hash, address, event_name, args_json, block_timestamp)
-       SELECT chain_id, block_number + ?, block_hash, log_index, tx_hash, address, event_name, args_json, block_timestamp + ?
+      `INSERT INTO events (chain_id, block_number, block_hash, log_index, tx_hash, address, event_name, args_json, block_timestamp, via, version)
+       SELECT chain_id, block_number + ?, block_hash, log_index, tx_hash, address, event_name, args_json, block_timestamp + ?, via, version
        FROM events WHERE event_name IN ('DataUsed', 'DataShared') AND block_number < ?`,
     ).run(k * span, k * tsSpan, span);
   }

@@ -1,6 +1,7 @@
 import { type EventFragment, Interface, type Log, type ParamType, type Result } from "ethers";
 
 import { CONSENT_REGISTRY_ABI, INTEGRATION_REGISTRY_ABI } from "../sdk/abi.js";
+import { type Via, viaOf } from "../sdk/constants.js";
 
 /**
  * The AccessManager's scheduling events (OpenZeppelin 5 `IAccessManager`), written out here so the
@@ -95,4 +96,25 @@ function decodeStatic(
     else return null; // signed ints: leave to ethers
   }
   return args;
+}
+
+/**
+ * How a consent change was authorised, from the decoded event alone (the contract's rule):
+ * ConsentGranted / ConsentRevoked derive it from `version` with `viaOf`; AllConsentsRevoked
+ * carries it. Null for every other event. Stored in the `events.via` column at sync time.
+ */
+export function viaOfEvent(name: string, args: Record<string, string | boolean>): Via | null {
+  if (name === "ConsentGranted" || name === "ConsentRevoked") {
+    // A malformed (forged) row has no via; the model then refuses it naming the field.
+    const version = args.version;
+    if (typeof version !== "string" || !/^[0-9]+$/.test(version)) return null;
+    return viaOf(String(args.owner), String(args.actor), BigInt(version));
+  }
+  if (name === "AllConsentsRevoked") return Number(args.via) as Via;
+  return null;
+}
+
+/** The key's version after a ConsentGranted / ConsentRevoked (decimal), else null (`events.version`). */
+export function versionOfEvent(name: string, args: Record<string, string | boolean>): string | null {
+  return name === "ConsentGranted" || name === "ConsentRevoked" ? String(args.version) : null;
 }

@@ -1,12 +1,27 @@
-import { ALL_DATA, MAX_PURPOSE_ID, Via } from "../sdk/constants.js";
+import { ALL_DATA, MAX_PURPOSE_ID, VERSION_SEQUENCE_BITS, Via, viaOf } from "../sdk/constants.js";
 
 /**
- * A second, independent implementation of the registry's rules, driven by events alone (it never
- * calls the contract). `apply` replays one event and returns the rule violations it shows;
- * `allowed` answers "was grantee allowed to use dataId for purpose" at the replayed point.
+ * A second, independent implementation of the registry's rules (registry 2.0.0), driven by
+ * events alone (it never calls the contract). `apply` replays one event and returns the rule
+ * violations it shows; `allowed` answers "was grantee allowed to use dataId for purpose" at the
+ * replayed point.
  *
- * Speed matters (1M events in seconds): state lives in Maps keyed by packed strings
- * (`owner|grantee|dataId`, all lowercase hex), bitmaps are bigints, times are numbers.
+ * The rules it mirrors (contracts/interfaces/IConsentRegistry.sol):
+ * - every key (owner, grantee, dataId) has a version that only grows; a change by transaction
+ *   moves it to the next generation `(version | 0xffff) + 1`, a signed change sets the signed
+ *   version, which must be above the key's and in its generation; a revocation keeps it;
+ * - a lockdown (AllConsentsRevoked) starts a new owner epoch: consents and managers of older
+ *   epochs are dead (a manager counts only if appointed in the owner's current epoch);
+ * - a revocation always succeeds (live consent or not);
+ * - `isAllowed` reads the exact key, then falls back to the owner's ALL_DATA consent, except for
+ *   ALL_DATA itself and for data id 0;
+ * - a signed grant may store an expiry already passed and purposes narrowed to the grantable
+ *   (or kept) ones, possibly none.
+ *
+ * Integers from events (purposes, expiresAt, epochs, versions) are bigints, read exactly from
+ * their decimal strings; block numbers and timestamps are numbers (chain-bounded). State lives in
+ * Maps keyed by packed strings (`owner|grantee|dataId`, all lowercase hex) for speed (1M events
+ * in seconds).
  */
 
 export interface StoredConsent {
@@ -14,9 +29,11 @@ export interface StoredConsent {
   grantee: string;
   dataId: string;
   purposes: bigint;
-  expiresAt: number;
-  epoch: number;
+  expiresAt: bigint;
+  epoch: bigint;
+  version: bigint;
   noticeHash: string;
+  via: Via;
   grantedBlock: number;
   grantedTx: string;
   grantedAt: number;
@@ -45,57 +62,126 @@ export interface ReplayEvent {
   blockTimestamp: number;
   name: string;
   args: Record<string, string | boolean>;
+  /** The `events.via` column (derived at sync time); null for other events or rows without it. */
+  via?: number | null;
 }
 
 export interface Violation {
   rule: string;
   message: string;
   event: ReplayEvent;
-  /** The state the verifier saw when it judged the event. */
+  /** The state the verifier saw when it judged the event (JSON-safe: big integers as decimal strings). */
   evidence: Record<string, unknown>;
 }
 
 const ALL = ALL_DATA.toLowerCase();
+const ZERO_ID = `0x${"0".repeat(64)}`;
+const ZERO_ADDRESS = `0x${"0".repeat(40)}`;
+const SEQUENCE_MASK = (1n << VERSION_SEQUENCE_BITS) - 1n;
 const key = (owner: string, grantee: string, dataId: string) => `${owner}|${grantee}|${dataId}`;
 
-export function consentView(c: StoredConsent | undefined, epoch: number, ts: number) {
+/** The first version of the next generation: what a change by transaction sets. */
+export function nextGeneration(version: bigint): bigint {
+  return (version | SEQUENCE_MASK) + 1n;
+}
+
+/** The contract's ordering rule for a signed version against the key's current one. */
+export function signedVersionApplies(signed: bigint, current: bigint): boolean {
+  return signed > current && signed >> VERSION_SEQUENCE_BITS === current >> VERSION_SEQUENCE_BITS;
+}
+
+/** An unsigned integer field of an event, exactly (throws naming the field when it is not one). */
+export function uintArg(e: ReplayEvent, field: string): bigint {
+  const v = e.args[field];
+  if (typeof v !== "string" || !/^[0-9]+$/.test(v)) {
+    throw new Error(
+      `${e.name} at block ${e.blockNumber} log ${e.logIndex}: field ${field} is ${JSON.stringify(v)}, not an unsigned integer`,
+    );
+  }
+  return BigInt(v);
+}
+
+/** Active as the contract's `ConsentSlot.isActive`: granted, of the owner's epoch, not expired at `ts`. */
+export function isActive(c: StoredConsent | undefined, epoch: bigint, ts: number): boolean {
+  return c !== undefined && c.purposes !== 0n && c.epoch === epoch && (c.expiresAt === 0n || BigInt(ts) < c.expiresAt);
+}
+
+/** A JSON-safe view of a stored consent (evidence and state output). */
+export function consentView(c: StoredConsent | undefined, epoch: bigint, ts: number) {
   if (!c) return null;
   return {
     purposes: c.purposes.toString(),
-    expiresAt: c.expiresAt,
-    epoch: c.epoch,
-    ownerEpoch: epoch,
-    expired: c.expiresAt !== 0 && ts >= c.expiresAt,
+    expiresAt: c.expiresAt.toString(),
+    epoch: c.epoch.toString(),
+    version: c.version.toString(),
+    ownerEpoch: epoch.toString(),
+    expired: c.expiresAt !== 0n && BigInt(ts) >= c.expiresAt,
     active: isActive(c, epoch, ts),
     grantedBlock: c.grantedBlock,
     grantedTx: c.grantedTx,
   };
 }
 
-function isActive(c: StoredConsent, epoch: number, ts: number): boolean {
-  return c.epoch === epoch && (c.expiresAt === 0 || ts < c.expiresAt);
-}
-
 export class ConsentModel {
+  /** The stored grant of each key (deleted by a revocation; a stale-epoch grant stays, inactive). */
   readonly consents = new Map<string, StoredConsent>();
-  readonly epochs = new Map<string, number>();
-  readonly managers = new Set<string>();
+  /** Every changed key's version (kept across revocations); absent = 0. */
+  readonly versions = new Map<string, bigint>();
+  readonly epochs = new Map<string, bigint>();
+  /** `owner|manager` → the owner's epoch the manager was appointed in. */
+  readonly managers = new Map<string, bigint>();
   readonly integrations = new Map<string, IntegrationState>();
   readonly purposes = new Map<number, PurposeState>();
   grantable = 0n;
   defined = 0n;
   eventsApplied = 0;
 
-  epochOf(owner: string): number {
-    return this.epochs.get(owner) ?? 0;
+  epochOf(owner: string): bigint {
+    return this.epochs.get(owner) ?? 0n;
   }
 
+  /** A manager counts only if appointed in the owner's current epoch (a lockdown ends them all). */
   isManager(owner: string, manager: string): boolean {
-    return this.managers.has(`${owner}|${manager}`);
+    return this.managers.get(`${owner}|${manager}`) === this.epochOf(owner);
+  }
+
+  /** The owner's current managers. */
+  managersOf(owner: string): string[] {
+    const out: string[] = [];
+    for (const [k, epoch] of this.managers) {
+      const [o, m] = k.split("|");
+      if (o === owner && epoch === this.epochOf(o)) out.push(m);
+    }
+    return out;
+  }
+
+  /** Every current (owner, manager) pair. */
+  currentManagers(): { owner: string; manager: string }[] {
+    const out: { owner: string; manager: string }[] = [];
+    for (const [k, epoch] of this.managers) {
+      const [owner, manager] = k.split("|");
+      if (epoch === this.epochOf(owner)) out.push({ owner, manager });
+    }
+    return out;
   }
 
   consent(owner: string, grantee: string, dataId: string): StoredConsent | undefined {
     return this.consents.get(key(owner, grantee, dataId));
+  }
+
+  versionOf(owner: string, grantee: string, dataId: string): bigint {
+    return this.versions.get(key(owner, grantee, dataId)) ?? 0n;
+  }
+
+  /**
+   * The contract's `_keepable`: purposes a new grant may keep although no longer grantable,
+   * those of the live consent when the new expiry is not later than its expiry.
+   */
+  keepable(owner: string, grantee: string, dataId: string, expiresAt: bigint, ts: number): bigint {
+    const c = this.consent(owner, grantee, dataId);
+    if (!isActive(c, this.epochOf(owner), ts)) return 0n;
+    if (c!.expiresAt !== 0n && (expiresAt === 0n || expiresAt > c!.expiresAt)) return 0n;
+    return c!.purposes;
   }
 
   /** The registry's `isAllowed` rule, evaluated at time `ts` (expired when ts >= expiresAt). */
@@ -105,7 +191,8 @@ export class ConsentModel {
     const epoch = this.epochOf(owner);
     const exact = this.consents.get(key(owner, grantee, dataId));
     if (exact && (exact.purposes & bit) !== 0n && isActive(exact, epoch, ts)) return true;
-    if (dataId === ALL) return false;
+    // No fallback for ALL_DATA itself, nor for data id 0 (an unset variable is never "all data").
+    if (dataId === ALL || dataId === ZERO_ID) return false;
     const all = this.consents.get(key(owner, grantee, ALL));
     return all !== undefined && (all.purposes & bit) !== 0n && isActive(all, epoch, ts);
   }
@@ -122,17 +209,18 @@ export class ConsentModel {
 
   private coverage(owner: string, grantee: string, dataId: string, ts: number) {
     const epoch = this.epochOf(owner);
+    const fallback = dataId !== ALL && dataId !== ZERO_ID;
     return {
       grantee,
-      ownerEpoch: epoch,
+      ownerEpoch: epoch.toString(),
       exact: consentView(this.consent(owner, grantee, dataId), epoch, ts),
-      allData: dataId === ALL ? null : consentView(this.consent(owner, grantee, ALL), epoch, ts),
+      allData: fallback ? consentView(this.consent(owner, grantee, ALL), epoch, ts) : null,
     };
   }
 
-  private authorised(e: ReplayEvent, owner: string, out: Violation[]): void {
+  /** Who may have sent a consent change: the owner, a current manager, or (checked in signatures.ts) a signature. */
+  private authorised(e: ReplayEvent, owner: string, via: number, out: Violation[]): void {
     const actor = e.args.actor as string;
-    const via = Number(e.args.via);
     if (via === Via.Owner && actor !== owner) {
       out.push({
         rule: "actor-not-owner",
@@ -141,17 +229,82 @@ export class ConsentModel {
         evidence: { owner, actor, via: "Owner" },
       });
     } else if (via === Via.Manager && !this.isManager(owner, actor)) {
+      const appointed = this.managers.get(`${owner}|${actor}`);
       out.push({
         rule: "actor-not-manager",
-        message: `${e.name} for ${owner} says via Manager but ${actor} was not a manager of ${owner} at block ${e.blockNumber}`,
+        message: `${e.name} for ${owner} was sent by ${actor}, which was not a manager of ${owner} at block ${e.blockNumber}`,
         event: e,
-        evidence: { owner, actor, via: "Manager", managerAtBlock: false },
+        evidence: {
+          owner,
+          actor,
+          via: "Manager",
+          managerAtBlock: false,
+          ownerEpoch: this.epochOf(owner).toString(),
+          // A manager appointed before the owner's latest lockdown: ended by it.
+          appointedInEpoch: appointed === undefined ? null : appointed.toString(),
+        },
       });
     } else if (via !== Via.Owner && via !== Via.Manager && via !== Via.Signature) {
       out.push({ rule: "unknown-via", message: `${e.name} has unknown via ${via}`, event: e, evidence: { via } });
     }
     // Via.Signature: the signature is not in the event; SignatureAudit (signatures.ts) checks it
     // against the signed request stored from the transaction's calldata.
+  }
+
+  /** Checks shared by grants and revocations: the key, the stored via column, the version rule. */
+  private consentChange(e: ReplayEvent, out: Violation[]): { owner: string; k: string; version: bigint; via: Via } {
+    const a = e.args;
+    const owner = a.owner as string;
+    const grantee = a.grantee as string;
+    const dataId = (a.dataId as string).toLowerCase();
+    const version = uintArg(e, "version");
+    const via = viaOf(owner, a.actor as string, version);
+    if (e.via !== undefined && e.via !== null && e.via !== via) {
+      out.push({
+        rule: "via-column-mismatch",
+        message: `${e.name} for ${owner} is stored as via ${Via[e.via] ?? e.via} but its version ${version} and actor say via ${Via[via]}`,
+        event: e,
+        evidence: { stored: e.via, derived: via, version: version.toString(), actor: a.actor },
+      });
+    }
+    if (grantee === ZERO_ADDRESS || dataId === ZERO_ID) {
+      out.push({
+        rule: "invalid-key",
+        message: `${e.name} for ${owner} names ${grantee === ZERO_ADDRESS ? "the zero grantee" : "data id 0"}, which the registry refuses`,
+        event: e,
+        evidence: { grantee, dataId },
+      });
+    }
+    this.authorised(e, owner, via, out);
+    const k = key(owner, grantee, dataId);
+    const previous = this.versions.get(k) ?? 0n;
+    if (via === Via.Signature) {
+      if (!signedVersionApplies(version, previous)) {
+        out.push({
+          rule: "signature-version-stale",
+          message:
+            `${e.name} for ${owner} → ${grantee} on ${dataId} applied a signed version ${version} ` +
+            `that is not above the key's version ${previous} in its generation`,
+          event: e,
+          evidence: { previousVersion: previous.toString(), version: version.toString() },
+        });
+      }
+    } else if (version !== nextGeneration(previous)) {
+      out.push({
+        rule: "version-not-next-generation",
+        message:
+          `${e.name} for ${owner} → ${grantee} on ${dataId} by transaction set version ${version}; ` +
+          `after version ${previous} it must be ${nextGeneration(previous)}`,
+        event: e,
+        evidence: {
+          previousVersion: previous.toString(),
+          expected: nextGeneration(previous).toString(),
+          version: version.toString(),
+        },
+      });
+    }
+    this.versions.set(k, version);
+    return { owner, k, version, via };
   }
 
   /** Replays one event; returns the violations it shows (empty when it is consistent). */
@@ -164,7 +317,7 @@ export class ConsentModel {
       case "DataUsed": {
         const owner = a.owner as string;
         const processor = a.processor as string;
-        const dataId = a.dataId as string;
+        const dataId = (a.dataId as string).toLowerCase();
         const purpose = Number(a.purpose);
         if (!this.allowed(owner, processor, dataId, purpose, ts)) {
           out.push({
@@ -180,7 +333,7 @@ export class ConsentModel {
         const owner = a.owner as string;
         const from = a.from as string;
         const to = a.to as string;
-        const dataId = a.dataId as string;
+        const dataId = (a.dataId as string).toLowerCase();
         const purpose = Number(a.purpose);
         for (const [party, role] of [
           [from, "sender"],
@@ -212,29 +365,48 @@ export class ConsentModel {
         break;
       }
       case "ConsentGranted": {
+        const grantee = a.grantee as string;
+        const dataId = (a.dataId as string).toLowerCase();
+        const purposes = uintArg(e, "purposes");
+        const expiresAt = uintArg(e, "expiresAt");
         const owner = a.owner as string;
-        this.authorised(e, owner, out);
-        const purposes = BigInt(a.purposes as string);
-        const expiresAt = Number(a.expiresAt);
-        const notGrantable = purposes & ~this.grantable;
-        if (purposes === 0n || notGrantable !== 0n) {
+        // Judged against the state before the change (the keepable purposes of the live consent).
+        const keepable = this.keepable(owner, grantee, dataId, expiresAt, ts);
+        const { version, via } = this.consentChange(e, out);
+        const signed = via === Via.Signature;
+        const notGrantable = purposes & ~this.grantable & ~keepable;
+        if (!signed && purposes === 0n) {
+          out.push({
+            rule: "empty-purposes",
+            message: `grant by transaction for ${owner} → ${grantee} names no purpose, which the registry refuses`,
+            event: e,
+            evidence: { purposes: "0" },
+          });
+        }
+        if (notGrantable !== 0n) {
           out.push({
             rule: "purpose-not-grantable",
-            message: `grant by ${owner} names purposes ${purposes} of which ${notGrantable} were not grantable at block ${e.blockNumber}`,
+            message:
+              `grant for ${owner} → ${grantee} stored purposes ${purposes} of which ${notGrantable} were neither ` +
+              `grantable at block ${e.blockNumber} nor kept from the live consent`,
             event: e,
-            evidence: { purposes: purposes.toString(), grantable: this.grantable.toString() },
+            evidence: {
+              purposes: purposes.toString(),
+              grantable: this.grantable.toString(),
+              keepable: keepable.toString(),
+              notGrantable: notGrantable.toString(),
+            },
           });
         }
-        if (expiresAt !== 0 && expiresAt <= ts) {
+        // A signed grant may be relayed after its expiry: the contract stores it, already expired.
+        if (!signed && expiresAt !== 0n && expiresAt <= BigInt(ts)) {
           out.push({
             rule: "expiry-in-past",
-            message: `grant by ${owner} expires at ${expiresAt}, not after its block time ${ts}`,
+            message: `grant by transaction for ${owner} expires at ${expiresAt}, not after its block time ${ts}`,
             event: e,
-            evidence: { expiresAt, timestamp: ts },
+            evidence: { expiresAt: expiresAt.toString(), timestamp: ts },
           });
         }
-        const grantee = a.grantee as string;
-        const dataId = a.dataId as string;
         this.consents.set(key(owner, grantee, dataId), {
           owner,
           grantee,
@@ -242,7 +414,9 @@ export class ConsentModel {
           purposes,
           expiresAt,
           epoch: this.epochOf(owner),
+          version,
           noticeHash: a.noticeHash as string,
+          via,
           grantedBlock: e.blockNumber,
           grantedTx: e.txHash,
           grantedAt: ts,
@@ -250,43 +424,66 @@ export class ConsentModel {
         break;
       }
       case "ConsentRevoked": {
-        const owner = a.owner as string;
-        this.authorised(e, owner, out);
-        const k = key(owner, a.grantee as string, a.dataId as string);
-        const c = this.consents.get(k);
-        if (!c || c.epoch !== this.epochOf(owner)) {
-          out.push({
-            rule: "revoke-without-consent",
-            message: `revocation for ${owner} → ${String(a.grantee)} on ${String(a.dataId)} had no consent of the current epoch to revoke`,
-            event: e,
-            evidence: { consent: consentView(c, this.epochOf(owner), ts) },
-          });
-        }
+        // Always succeeds, live consent or not: nothing to check beyond the common rules.
+        const { k } = this.consentChange(e, out);
         this.consents.delete(k);
         break;
       }
       case "AllConsentsRevoked": {
         const owner = a.owner as string;
-        this.authorised(e, owner, out);
-        const next = Number(a.newEpoch);
-        const expected = this.epochOf(owner) + 1;
+        const via = Number(a.via);
+        if (e.via !== undefined && e.via !== null && e.via !== via) {
+          out.push({
+            rule: "via-column-mismatch",
+            message: `${e.name} for ${owner} is stored as via ${Via[e.via] ?? e.via} but the event says via ${Via[via] ?? via}`,
+            event: e,
+            evidence: { stored: e.via, derived: via },
+          });
+        }
+        this.authorised(e, owner, via, out);
+        const next = uintArg(e, "newEpoch");
+        const expected = this.epochOf(owner) + 1n;
         if (next !== expected) {
           out.push({
             rule: "epoch-gap",
             message: `revoke-all for ${owner} moved to epoch ${next}, expected ${expected}`,
             event: e,
-            evidence: { previousEpoch: expected - 1, newEpoch: next },
+            evidence: { previousEpoch: (expected - 1n).toString(), newEpoch: next.toString() },
           });
         }
+        // Consents and managers of older epochs are dead from here on (no per-manager event).
         this.epochs.set(owner, next);
         break;
       }
       case "ManagerSet": {
-        const k = `${String(a.owner)}|${String(a.manager)}`;
-        if (a.approved === true) this.managers.add(k);
+        const owner = String(a.owner);
+        const manager = String(a.manager);
+        const approved = a.approved === true;
+        if (manager === ZERO_ADDRESS || manager === owner) {
+          out.push({
+            rule: "invalid-manager",
+            message: `${owner} set ${manager} as a manager, which the registry refuses (zero address or the owner itself)`,
+            event: e,
+            evidence: { owner, manager },
+          });
+        }
+        if (this.isManager(owner, manager) === approved) {
+          out.push({
+            rule: "manager-unchanged",
+            message: `ManagerSet(${owner}, ${manager}, ${approved}) changed nothing (${manager} ${approved ? "already was" : "was not"} a manager in epoch ${this.epochOf(owner)}), which the registry refuses`,
+            event: e,
+            evidence: { owner, manager, approved, ownerEpoch: this.epochOf(owner).toString() },
+          });
+        }
+        const k = `${owner}|${manager}`;
+        if (approved) this.managers.set(k, this.epochOf(owner));
         else this.managers.delete(k);
         break;
       }
+      case "SignedRevokeFailed":
+        // Changes no state: the item of a best-effort revokeBySigBatch that did not apply.
+        // Whether it rightly failed is checked against its signed request in signatures.ts.
+        break;
       case "PurposeDefined": {
         const id = Number(a.id);
         const bit = 1n << BigInt(id);

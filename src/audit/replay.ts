@@ -14,7 +14,7 @@ export function replayEvents(
   if (chainId === undefined) throw new Error("the audit database is empty; run `omni-consent audit sync` first");
   const stmt = db
     .prepare(
-      `SELECT block_number, log_index, tx_hash, event_name, args_json, block_timestamp FROM events
+      `SELECT block_number, log_index, tx_hash, event_name, args_json, block_timestamp, via FROM events
        WHERE chain_id = ? AND block_number <= ? ORDER BY block_number, log_index`,
     )
     .raw(true);
@@ -22,7 +22,7 @@ export function replayEvents(
   let lastBlock = -1;
   let lastTimestamp = 0;
   for (const row of stmt.iterate(chainId, opts.toBlock ?? Number.MAX_SAFE_INTEGER) as IterableIterator<
-    [number, number, string, string, string, number]
+    [number, number, string, string, string, number, number | null]
   >) {
     events++;
     lastBlock = row[0];
@@ -34,6 +34,7 @@ export function replayEvents(
       name: row[3],
       args: JSON.parse(row[4]) as ReplayEvent["args"],
       blockTimestamp: row[5],
+      via: row[6],
     });
   }
   return { chainId, events, lastBlock, lastTimestamp };

@@ -3,8 +3,11 @@ import { writeFileSync } from "node:fs";
 import { ALL_DATA, Via } from "../sdk/constants.js";
 import { maskToPurposes, PURPOSES, purposeName } from "../sdk/purposes.js";
 import type { AuditDb } from "./db.js";
-import { ConsentModel, type ReplayEvent } from "./model.js";
+import { viaOfEvent } from "./decode.js";
+import { ConsentModel, isActive, type ReplayEvent } from "./model.js";
 import { replayEvents } from "./replay.js";
+import { describeReason } from "./signatures.js";
+import { expiryText } from "./state.js";
 
 export type ReportKind = "owner" | "processor" | "ropa";
 export type ReportFormat = "json" | "csv" | "html";
@@ -76,7 +79,8 @@ const COLUMNS: (keyof ReportRow)[] = [
 ];
 
 const iso = (ts: number) => (ts === 0 ? "" : new Date(ts * 1000).toISOString());
-const expiry = (ts: number) => (ts === 0 ? "never" : iso(ts));
+const expiry = (ts: bigint) => expiryText(ts);
+const viaName = (e: ReplayEvent) => Via[viaOfEvent(e.name, e.args) ?? -1] ?? "unknown";
 const dataLabel = (d: string) => (d === ALL_DATA ? "ALL_DATA" : d);
 const purposeList = (mask: bigint | number[]) =>
   (Array.isArray(mask) ? mask : maskToPurposes(mask)).map(purposeName).join(" ");
@@ -114,9 +118,9 @@ function eventRow(section: string, e: ReplayEvent): ReportRow {
         party: String(a.grantee),
         dataId: dataLabel(String(a.dataId)),
         purposes: purposeList(BigInt(String(a.purposes))),
-        expiresAt: expiry(Number(a.expiresAt)),
+        expiresAt: expiry(BigInt(String(a.expiresAt))),
         status: "granted",
-        detail: `by ${String(a.actor)} via ${Via[Number(a.via)]}; notice ${String(a.noticeHash)}`,
+        detail: `by ${String(a.actor)} via ${viaName(e)}; version ${String(a.version)}; notice ${String(a.noticeHash)}`,
       };
     case "ConsentRevoked":
       return {
@@ -124,13 +128,21 @@ function eventRow(section: string, e: ReplayEvent): ReportRow {
         party: String(a.grantee),
         dataId: dataLabel(String(a.dataId)),
         status: "withdrawn",
-        detail: `by ${String(a.actor)} via ${Via[Number(a.via)]}`,
+        detail: `by ${String(a.actor)} via ${viaName(e)}; version ${String(a.version)}`,
       };
     case "AllConsentsRevoked":
       return {
         ...base,
         status: "withdrew all",
-        detail: `epoch ${String(a.newEpoch)} by ${String(a.actor)} via ${Via[Number(a.via)]}`,
+        detail: `lockdown to epoch ${String(a.newEpoch)} by ${String(a.actor)} via ${viaName(e)}: every consent, signed message and manager of earlier epochs ended`,
+      };
+    case "SignedRevokeFailed":
+      return {
+        ...base,
+        party: String(a.grantee),
+        dataId: dataLabel(String(a.dataId)),
+        status: "signed withdrawal not applied",
+        detail: `item ${String(a.index)} of a relayed batch: ${describeReason(String(a.reason))}`,
       };
     case "DataUsed":
       return {
@@ -190,6 +202,9 @@ export function buildReport(db: AuditDb, opts: Omit<ReportOptions, "format" | "o
           timelineRaw.push({ ts: e.blockTimestamp, grant: e.name === "ConsentGranted" });
           if (subject !== null) history.push(eventRow("consent history", e));
           break;
+        case "SignedRevokeFailed":
+          if (subject !== null) history.push(eventRow("consent history", e));
+          break;
         case "DataUsed": {
           usesTotal++;
           const p = perPurpose.get(Number(a.purpose)) ?? { uses: 0, shares: 0 };
@@ -219,7 +234,14 @@ export function buildReport(db: AuditDb, opts: Omit<ReportOptions, "format" | "o
   for (const c of model.consents.values()) {
     const relevant = subject === null || (opts.kind === "owner" ? c.owner === subject : c.grantee === subject);
     if (!relevant) continue;
-    const active = c.epoch === model.epochOf(c.owner) && (c.expiresAt === 0 || now < c.expiresAt);
+    const active = isActive(c, model.epochOf(c.owner), now);
+    const status = active
+      ? "active"
+      : c.epoch !== model.epochOf(c.owner)
+        ? "withdrawn (revoke-all)"
+        : c.purposes === 0n
+          ? "nothing granted (no signed purpose was grantable)"
+          : "expired";
     consentRows.push(
       row({
         section: "consents",
@@ -231,8 +253,12 @@ export function buildReport(db: AuditDb, opts: Omit<ReportOptions, "format" | "o
         dataId: dataLabel(c.dataId),
         purposes: purposeList(c.purposes),
         expiresAt: expiry(c.expiresAt),
-        status: active ? "active" : c.epoch !== model.epochOf(c.owner) ? "withdrawn (revoke-all)" : "expired",
-        detail: `notice ${c.noticeHash}`,
+        status,
+        detail:
+          `notice ${c.noticeHash}; version ${c.version}` +
+          (c.dataId === ALL_DATA
+            ? "; covers every data id of the owner, also those whose specific consent was withdrawn"
+            : ""),
       }),
     );
   }
@@ -240,7 +266,7 @@ export function buildReport(db: AuditDb, opts: Omit<ReportOptions, "format" | "o
   const sections: Report["sections"] = [];
   const summary: Report["summary"] = {};
   if (opts.kind === "owner") {
-    const managers = [...model.managers].filter((k) => k.startsWith(`${subject}|`)).map((k) => k.split("|")[1]);
+    const managers = model.managersOf(subject!);
     sections.push(
       {
         name: "consents",
@@ -268,7 +294,7 @@ export function buildReport(db: AuditDb, opts: Omit<ReportOptions, "format" | "o
       consentChanges: history.length,
       uses: uses.length,
       shares: shares.length,
-      revokeAllEpoch: model.epochOf(subject!),
+      revokeAllEpoch: model.epochOf(subject!).toString(),
     });
   } else if (opts.kind === "processor") {
     const integration = model.integrations.get(subject!);
@@ -291,10 +317,13 @@ export function buildReport(db: AuditDb, opts: Omit<ReportOptions, "format" | "o
     for (const p of [...model.purposes.values()].sort((x, y) => x.id - y.id)) {
       const bit = 1n << BigInt(p.id);
       const live = [...model.consents.values()].filter(
-        (c) =>
-          (c.purposes & bit) !== 0n && c.epoch === model.epochOf(c.owner) && (c.expiresAt === 0 || now < c.expiresAt),
+        (c) => (c.purposes & bit) !== 0n && isActive(c, model.epochOf(c.owner), now),
       );
-      const expiries = live.map((c) => c.expiresAt).filter((x) => x !== 0);
+      const expiries = live.map((c) => c.expiresAt).filter((x) => x !== 0n);
+      const [first, last] = expiries.reduce(
+        ([lo, hi], x) => [x < lo ? x : lo, x > hi ? x : hi],
+        [expiries[0] ?? 0n, expiries[0] ?? 0n],
+      );
       const recipients = [...model.integrations.values()].filter((i) => (i.purposes & bit) !== 0n);
       const info = PURPOSES.find((x) => x.id === p.id);
       ropaRows.push(
@@ -308,9 +337,7 @@ export function buildReport(db: AuditDb, opts: Omit<ReportOptions, "format" | "o
           recipient: recipients.map((i) => `${i.address} (${i.status})`).join(" ") || "none",
           expiresAt:
             `${live.length - expiries.length} without expiry` +
-            (expiries.length
-              ? `; ${expiries.length} expiring ${expiry(Math.min(...expiries))} .. ${expiry(Math.max(...expiries))}`
-              : ""),
+            (expiries.length ? `; ${expiries.length} expiring ${expiry(first)} .. ${expiry(last)}` : ""),
           detail: `${info ? `${info.dpv}: ${info.description}; ` : ""}${perPurpose.get(p.id)?.uses ?? 0} uses, ${perPurpose.get(p.id)?.shares ?? 0} shares; metadata ${p.metadataHash}`,
         }),
       );

@@ -2,9 +2,9 @@ import { Contract, type Log, type Provider } from "ethers";
 
 import { CONSENT_REGISTRY_ABI } from "../sdk/abi.js";
 import { type AuditDb, readSyncMeta, type SyncMeta } from "./db.js";
-import { decodeLog, type Watched } from "./decode.js";
+import { decodeLog, versionOfEvent, viaOfEvent, type Watched } from "./decode.js";
 import { errorMessage, openProvider, withRetry } from "./rpc.js";
-import { fetchSignedRequests, INSERT_SIGNED_REQUEST, isSignedChange } from "./signatures.js";
+import { fetchSignedRequests, INSERT_SIGNED_REQUEST, needsSignedRequests } from "./signatures.js";
 
 export interface SyncOptions {
   db: AuditDb;
@@ -35,11 +35,45 @@ export interface SyncOptions {
   progress?: "auto" | "bar" | "lines" | "none";
   /** Called after each committed chunk (tests use it to kill a sync mid-way). */
   onChunk?: (info: { from: number; to: number; events: number; range: number }) => void;
+  /**
+   * Discard everything the database holds for this chain and sync from `fromBlock` again. The
+   * only way past a HistoryMismatchError (the node has another history than the database).
+   */
+  reset?: boolean;
+}
+
+/**
+ * The node has another history of the chain than the database: another genesis block, or none
+ * of the database's blocks (checkpoint, kept hashes, event blocks) is on the node's chain. Sync
+ * refuses and changes nothing, since "rewinding" would silently replace the whole audit trail
+ * with another chain's; `reset: true` (CLI `--reset`) starts over deliberately.
+ */
+export class HistoryMismatchError extends Error {
+  constructor(
+    readonly chainId: number,
+    readonly stored: { genesis: string; checkpoint: number; checkpointHash: string },
+    readonly node: { genesis: string; checkpointHash: string | null },
+    readonly storedEvents: number,
+  ) {
+    const genesis =
+      stored.genesis === node.genesis
+        ? `same genesis ${node.genesis}, but no block of the database's history is on the node's chain`
+        : `genesis block 0 is ${stored.genesis} in the database but ${node.genesis} on the node`;
+    super(
+      `the node has another history of chain ${chainId} than the database (${genesis}; ` +
+        `checkpoint block ${stored.checkpoint} is ${stored.checkpointHash} in the database, ` +
+        `${node.checkpointHash ?? "absent"} on the node). Nothing was changed (${storedEvents} events kept): ` +
+        `use another --db, or --reset to discard them and sync this node's history from the start`,
+    );
+    this.name = "HistoryMismatchError";
+  }
 }
 
 export interface SyncResult {
   chainId: number;
   registry: string;
+  /** Events discarded by `reset` (0 without it). */
+  discarded: number;
   fromBlock: number;
   toBlock: number;
   inserted: number;
@@ -142,8 +176,11 @@ async function hashAt(provider: Provider, n: number, retries: number): Promise<s
  *   SQLite transaction, so a kill -9 at any moment leaves a consistent database; rows are unique
  *   by (chain_id, block_number, log_index), so replays are harmless.
  * - Reorg safety: before every chunk the checkpoint hash is compared with the chain; on a
- *   mismatch the kept block hashes are walked back to the newest one still on the chain, events
+ *   mismatch the kept block hashes are searched for the newest one still on the chain, events
  *   above it are deleted, and the sync continues from there.
+ * - Another history is not a reorg: a node with the same chain id but another genesis block,
+ *   or on whose chain none of the database's blocks is, is refused with a HistoryMismatchError
+ *   naming both histories, before anything is written; `reset` starts over instead.
  */
 export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
   const { db } = opts;
@@ -156,14 +193,36 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
   const chainId = Number(handle.chainId);
   const progress = makeProgress(opts.progress ?? "auto");
   try {
-    let meta = readSyncMeta(db, chainId);
     const registry = opts.registry.toLowerCase();
+    // With `reset`, whatever the database holds for this chain is discarded in the same SQLite
+    // transaction that starts the new sync (after the node answered the registry's reads).
+    let meta = opts.reset ? undefined : readSyncMeta(db, chainId);
+    let discarded = 0;
     if (meta && meta.registry !== registry) {
       throw new Error(
-        `database tracks registry ${meta.registry} on chain ${chainId}, not ${registry}; use another --db`,
+        `database tracks registry ${meta.registry} on chain ${chainId}, not ${registry}; use another --db (or --reset to start over with ${registry})`,
       );
     }
-    if (!meta) meta = await initMeta(db, provider, chainId, registry, opts.fromBlock ?? 0, retries);
+    if (meta) {
+      // Same chain id is not the same chain: a node with another genesis is another history.
+      const genesis = await hashAt(provider, 0, retries);
+      if (genesis !== meta.genesisHash) {
+        throw new HistoryMismatchError(
+          chainId,
+          { genesis: meta.genesisHash, checkpoint: meta.blockNumber, checkpointHash: meta.blockHash },
+          {
+            genesis: genesis ?? "absent",
+            checkpointHash: meta.blockNumber >= 0 ? await hashAt(provider, meta.blockNumber, retries) : null,
+          },
+          countEvents(db, chainId),
+        );
+      }
+    } else {
+      const init = await initMeta(db, provider, chainId, registry, opts.fromBlock ?? 0, retries, opts.reset === true);
+      meta = init.meta;
+      discarded = init.discarded;
+      if (opts.reset) progress.line(`reset: discarded ${discarded} events of chain ${chainId}; syncing from the start`);
+    }
     const kinds = new Map<string, Watched>([
       [meta.registry, "registry"],
       [meta.integrations, "integrations"],
@@ -172,8 +231,8 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
     const addresses = [...kinds.keys()];
 
     const insertEvent = db.prepare(
-      `INSERT INTO events (chain_id, block_number, block_hash, log_index, tx_hash, address, event_name, args_json, block_timestamp)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      `INSERT INTO events (chain_id, block_number, block_hash, log_index, tx_hash, address, event_name, args_json, block_timestamp, via, version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     );
     const insertHash = db.prepare(
       `INSERT INTO block_hashes (chain_id, block_number, block_hash, block_timestamp) VALUES (?, ?, ?, ?)
@@ -200,6 +259,7 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
     const result: SyncResult = {
       chainId,
       registry,
+      discarded,
       fromBlock: meta.blockNumber + 1,
       toBlock: meta.blockNumber,
       inserted: 0,
@@ -213,14 +273,22 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
     const startCursor = cursor;
     const startedAt = Date.now();
     let failuresInRow = 0;
-    await backfillSignedRequests(db, provider, chainId, registry, retries);
 
     while (true) {
       // Reorg check: is our checkpoint still on the chain?
       if (cursorHash !== "" && cursor >= 0) {
         // null = the chain is now shorter than our checkpoint: that is a reorg too.
         if ((await hashAt(provider, cursor, retries)) !== cursorHash) {
-          const ancestor = await commonAncestor(db, provider, chainId, cursor, meta.fromBlock - 1, retries);
+          const ancestor = await commonAncestor(db, provider, chainId, cursor, retries);
+          if (ancestor === null) {
+            // Nothing of ours is on this chain: not a reorg but another history. Refuse.
+            throw new HistoryMismatchError(
+              chainId,
+              { genesis: meta.genesisHash, checkpoint: cursor, checkpointHash: cursorHash },
+              { genesis: meta.genesisHash, checkpointHash: await hashAt(provider, cursor, retries) },
+              countEvents(db, chainId),
+            );
+          }
           db.transaction(() => {
             db.prepare("DELETE FROM events WHERE chain_id = ? AND block_number > ?").run(chainId, ancestor.number);
             db.prepare("DELETE FROM signed_requests WHERE chain_id = ? AND block_number > ?").run(
@@ -283,7 +351,8 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
       const rows = logs.map((l) => {
         const kind = kinds.get(l.address.toLowerCase())!;
         const d = decodeLog(kind, l);
-        if (kind === "registry" && isSignedChange(d.name, d.args)) {
+        const registryEvent = kind === "registry";
+        if (registryEvent && needsSignedRequests(d.name, d.args)) {
           signedTxs.set(l.transactionHash, { blockNumber: l.blockNumber, blockHash: l.blockHash });
         }
         return [
@@ -296,6 +365,8 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
           d.name,
           JSON.stringify(d.args),
           blocks.get(l.blockNumber)!.timestamp,
+          registryEvent ? viaOfEvent(d.name, d.args) : null,
+          registryEvent ? versionOfEvent(d.name, d.args) : null,
         ];
       });
       const signed =
@@ -328,36 +399,6 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
   }
 }
 
-/**
- * Databases synced before `signed_requests` existed: fetch the signed requests of every stored
- * signed consent change whose transaction has no row yet (a no-op query afterwards).
- */
-async function backfillSignedRequests(
-  db: AuditDb,
-  provider: Provider,
-  chainId: number,
-  registry: string,
-  retries: number,
-): Promise<void> {
-  const missing = db
-    .prepare(
-      `SELECT DISTINCT tx_hash, block_number, block_hash FROM events
-       WHERE chain_id = ? AND address = ? AND event_name IN ('ConsentGranted', 'ConsentRevoked', 'AllConsentsRevoked')
-         AND args_json LIKE '%"via":"2"%'
-         AND tx_hash NOT IN (SELECT tx_hash FROM signed_requests WHERE chain_id = ?)`,
-    )
-    .all(chainId, registry, chainId) as { tx_hash: string; block_number: number; block_hash: string }[];
-  if (missing.length === 0) return;
-  const txs = new Map(missing.map((m) => [m.tx_hash, { blockNumber: m.block_number, blockHash: m.block_hash }]));
-  // null: a stored block is no longer on the chain; the reorg check rewinds it, the chunks refetch.
-  const signed = await fetchSignedRequests(provider, chainId, registry, txs, retries);
-  if (signed === null) return;
-  const insert = db.prepare(INSERT_SIGNED_REQUEST);
-  db.transaction(() => {
-    for (const r of signed) insert.run(...r);
-  })();
-}
-
 async function targetBlock(provider: Provider, opts: SyncOptions, retries: number): Promise<number> {
   let head: number;
   if (opts.finalized) head = (await header(provider, "finalized", retries)).number;
@@ -366,6 +407,16 @@ async function targetBlock(provider: Provider, opts: SyncOptions, retries: numbe
   return opts.toBlock === undefined ? head : Math.min(head, opts.toBlock);
 }
 
+/** How many events the database holds for `chainId`. */
+function countEvents(db: AuditDb, chainId: number): number {
+  return (db.prepare("SELECT COUNT(*) AS n FROM events WHERE chain_id = ?").get(chainId) as { n: number }).n;
+}
+
+/**
+ * The first checkpoint of a sync (before block `fromBlock`), with the watched addresses read
+ * from the registry and the genesis hash of the node's history. With `reset`, the chain's old
+ * rows go in the same transaction; returns how many events were discarded.
+ */
 async function initMeta(
   db: AuditDb,
   provider: Provider,
@@ -373,50 +424,74 @@ async function initMeta(
   registry: string,
   fromBlock: number,
   retries: number,
-): Promise<SyncMeta> {
+  reset: boolean,
+): Promise<{ meta: SyncMeta; discarded: number }> {
   const code = await withRetry("eth_getCode", () => provider.getCode(registry), retries);
   if (code === "0x") throw new Error(`no contract at ${registry} on chain ${chainId}; check --registry and --rpc`);
   const c = new Contract(registry, CONSENT_REGISTRY_ABI, provider);
   const integrations = String(await withRetry("integrations()", () => c.integrations(), retries)).toLowerCase();
   const authority = String(await withRetry("authority()", () => c.authority(), retries)).toLowerCase();
+  const genesisHash = await hashAt(provider, 0, retries);
+  if (genesisHash === null) throw new Error(`the node at chain ${chainId} has no block 0`);
   const meta: SyncMeta = {
     chainId,
     registry,
     integrations,
     authority,
+    genesisHash,
     fromBlock,
     blockNumber: fromBlock - 1,
     blockHash: "",
   };
-  db.prepare(
-    `INSERT INTO sync_state (chain_id, registry, integrations, authority, from_block, block_number, block_hash)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
-  ).run(chainId, registry, integrations, authority, fromBlock, meta.blockNumber, meta.blockHash);
-  return meta;
+  const discarded = db.transaction(() => {
+    let n = 0;
+    if (reset) {
+      n = countEvents(db, chainId);
+      for (const table of ["events", "signed_requests", "block_hashes", "sync_state"]) {
+        db.prepare(`DELETE FROM ${table} WHERE chain_id = ?`).run(chainId);
+      }
+    }
+    db.prepare(
+      `INSERT INTO sync_state (chain_id, registry, integrations, authority, genesis_hash, from_block, block_number, block_hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(chainId, registry, integrations, authority, genesisHash, fromBlock, meta.blockNumber, meta.blockHash);
+    return n;
+  })();
+  return { meta, discarded };
 }
 
-/** Newest kept block (≤ `below`) whose hash the chain still has; the scan start if none. */
+/**
+ * Newest kept block (≤ `below`: kept hashes and blocks holding events) whose hash the chain
+ * still has, or null when none is: then the node's chain is another history, not a reorg of
+ * ours. A block hash commits to its parent, so if a kept block is on the chain every older one
+ * is too: a binary search needs O(log n) calls, not one per kept block.
+ */
 async function commonAncestor(
   db: AuditDb,
   provider: Provider,
   chainId: number,
   below: number,
-  floor: number,
   retries: number,
-): Promise<{ number: number; hash: string }> {
+): Promise<{ number: number; hash: string } | null> {
   const kept = db
     .prepare(
       `SELECT block_number, block_hash FROM block_hashes WHERE chain_id = ? AND block_number <= ?
        UNION SELECT DISTINCT block_number, block_hash FROM events WHERE chain_id = ? AND block_number <= ?
-       ORDER BY block_number DESC`,
+       ORDER BY block_number`,
     )
     .all(chainId, below, chainId, below) as { block_number: number; block_hash: string }[];
-  for (const k of kept) {
+  let lo = 0;
+  let hi = kept.length - 1;
+  let found: { number: number; hash: string } | null = null;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const k = kept[mid];
     if ((await hashAt(provider, k.block_number, retries)) === k.block_hash) {
-      return { number: k.block_number, hash: k.block_hash };
-    }
+      found = { number: k.block_number, hash: k.block_hash };
+      lo = mid + 1;
+    } else hi = mid - 1;
   }
-  return { number: floor, hash: "" };
+  return found;
 }
 
 interface Progress {

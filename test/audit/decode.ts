@@ -1,8 +1,10 @@
 import { expect } from "chai";
 import { AbiCoder, getAddress, Interface, id as keccakId } from "ethers";
 
-import { decodeLog } from "../../src/audit/decode.js";
+import { decodeLog, versionOfEvent, viaOfEvent } from "../../src/audit/decode.js";
+import { describeReason } from "../../src/audit/signatures.js";
 import { CONSENT_REGISTRY_ABI, INTEGRATION_REGISTRY_ABI } from "../../src/sdk/abi.js";
+import { ALL_DATA, Via } from "../../src/sdk/constants.js";
 
 describe("audit: log decoding", () => {
   const reg = new Interface(CONSENT_REGISTRY_ABI);
@@ -16,32 +18,82 @@ describe("audit: log decoding", () => {
       grantee,
       keccakId("d"),
       purposes,
-      2n ** 64n - 1n,
+      2n ** 40n - 1n,
       keccakId("n"),
       grantee,
-      2,
+      2n ** 64n - 1n,
     ]);
-    expect(decodeLog("registry", log)).to.deep.equal({
+    const decoded = decodeLog("registry", log);
+    expect(decoded).to.deep.equal({
       name: "ConsentGranted",
       args: {
         owner,
         grantee: grantee.toLowerCase(),
         dataId: keccakId("d"),
         purposes: purposes.toString(),
-        expiresAt: "18446744073709551615",
+        expiresAt: "1099511627775",
         noticeHash: keccakId("n"),
         actor: grantee.toLowerCase(),
-        via: "2",
+        version: "18446744073709551615",
       },
     });
+    // via is derived from the version (sequence 0xffff ≠ 0: a signature), not carried.
+    expect([viaOfEvent(decoded.name, decoded.args), versionOfEvent(decoded.name, decoded.args)]).to.deep.equal([
+      Via.Signature,
+      "18446744073709551615",
+    ]);
+    const byOwner = decodeLog(
+      "registry",
+      reg.encodeEventLog("ConsentRevoked", [owner, grantee, ALL_DATA, owner, 1n << 16n]),
+    );
+    expect(byOwner.args).to.deep.equal({
+      owner,
+      grantee: grantee.toLowerCase(),
+      dataId: ALL_DATA,
+      actor: owner,
+      version: "65536",
+    });
+    expect(viaOfEvent(byOwner.name, byOwner.args)).to.equal(Via.Owner);
+    const byManager = decodeLog(
+      "registry",
+      reg.encodeEventLog("ConsentRevoked", [owner, grantee, ALL_DATA, grantee, 2n << 16n]),
+    );
+    expect(viaOfEvent(byManager.name, byManager.args)).to.equal(Via.Manager);
+    const all = decodeLog("registry", reg.encodeEventLog("AllConsentsRevoked", [owner, 2n ** 32n - 1n, grantee, 2]));
+    expect(all).to.deep.equal({
+      name: "AllConsentsRevoked",
+      args: { owner, newEpoch: "4294967295", actor: grantee.toLowerCase(), via: "2" },
+    });
+    expect([viaOfEvent(all.name, all.args), versionOfEvent(all.name, all.args)]).to.deep.equal([Via.Signature, null]);
     const mgr = reg.encodeEventLog("ManagerSet", [owner, grantee, false]);
     expect(decodeLog("registry", mgr).args).to.deep.equal({ owner, manager: grantee.toLowerCase(), approved: false });
+    expect(viaOfEvent("ManagerSet", decodeLog("registry", mgr).args)).to.equal(null);
     const ir = new Interface(INTEGRATION_REGISTRY_ABI);
     const reg2 = ir.encodeEventLog("IntegrationRegistered", [grantee, keccakId("m"), 64n]);
     expect(decodeLog("integrations", reg2)).to.deep.equal({
       name: "IntegrationRegistered",
       args: { integration: grantee.toLowerCase(), metadataHash: keccakId("m"), purposes: "64" },
     });
+  });
+
+  it("decodes SignedRevokeFailed (dynamic reason bytes) and its reason into words", () => {
+    const reason = reg.encodeErrorResult("ConsentRegistryStaleSignature", [grantee, 1, 65538n, 2, 65539n]);
+    const log = reg.encodeEventLog("SignedRevokeFailed", [owner, grantee, keccakId("d"), 3n, reason]);
+    const d = decodeLog("registry", log);
+    expect(d).to.deep.equal({
+      name: "SignedRevokeFailed",
+      args: { owner, grantee: grantee.toLowerCase(), dataId: keccakId("d"), index: "3", reason },
+    });
+    expect(describeReason(String(d.args.reason))).to.equal(
+      `ConsentRegistryStaleSignature(${grantee.toLowerCase()}, 1, 65538, 2, 65539)`,
+    );
+    expect(describeReason("0x12345678")).to.equal("unknown error 0x12345678");
+    // The registry 1.x nonce events are gone from the ABI: such a log is kept raw as Unknown.
+    const old = {
+      topics: [keccakId("NoncesInvalidated(address,uint256,uint256)"), `0x${"00".repeat(12)}${owner.slice(2)}`],
+      data: "0x",
+    };
+    expect(decodeLog("registry", old).name).to.equal("Unknown");
   });
 
   it("decodes AccessManager scheduling events (dynamic bytes) and keeps unknown logs raw", () => {

@@ -2,8 +2,9 @@ import { expect } from "chai";
 import { network } from "hardhat";
 
 import { openAuditDb, stateAt, syncEvents, verifyHistory } from "../../src/audit/index.js";
-import { ALL_DATA, NO_EXPIRY, Via } from "../../src/sdk/constants.js";
-import { deploySystem } from "../helpers/fixture.js";
+import { ALL_DATA, NO_EXPIRY } from "../../src/sdk/constants.js";
+import { consentDomain, type Signed, signConsent } from "../../src/sdk/eip712.js";
+import { consentOf, deploySystem } from "../helpers/fixture.js";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -21,24 +22,32 @@ function mulberry32(seed: number): () => number {
 
 const SEED = Number(process.env.AUDIT_SEED ?? 20261125);
 
-describe("audit: differential check of the verifier against the contract", function () {
-  this.timeout(120_000);
+type Pooled =
+  | { kind: "Grant"; m: Signed<"Grant"> }
+  | { kind: "Revoke"; m: Signed<"Revoke"> }
+  | { kind: "RevokeAll"; m: Signed<"RevokeAll"> };
 
-  it("random history: sync + verify pass, and allowed-at-block equals isAllowed via eth_call at that block", async () => {
+describe("audit: differential check of the verifier against the contract", function () {
+  this.timeout(180_000);
+
+  it("random history (transactions, managers, lockdowns, signatures relayed in random order and batches): verify passes, and state at any block equals the contract's", async () => {
     const rnd = mulberry32(SEED);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
     const { admin, accounts, registry, integrations } = await deploySystem(ethers);
     const registryAddress = await registry.getAddress();
+    const { chainId } = await ethers.provider.getNetwork();
+    const domain = consentDomain(chainId, registryAddress);
     const owners = accounts.slice(0, 4);
     const processors = accounts.slice(4, 7);
     const partners = accounts.slice(7, 9); // registered as integrations
+    const candidates = accounts.slice(9, 12); // manager candidates
+    const relayer = accounts[12];
     const grantees = [...processors, ...partners];
     const dataIds = [ethers.id("asset-a"), ethers.id("asset-b"), ethers.id("asset-c"), ALL_DATA];
     for (const p of partners)
       await integrations.connect(admin).registerIntegration(p.address, ethers.id(p.address), 0xffn);
-    const managerOf = new Map<string, (typeof accounts)[number]>();
     const suspended = new Set<string>();
-    // Recent successful grants, so use/share attempts often target a key that may be live.
+    // Recent grants, so use/share attempts often target a key that may be live.
     const recent: { owner: string; grantee: string; dataId: string; mask: bigint }[] = [];
     const target = (granteeFilter: (g: string) => boolean) => {
       const hits = recent.filter((k) => granteeFilter(k.grantee));
@@ -47,6 +56,9 @@ describe("audit: differential check of the verifier against the contract", funct
       return { ...k, dataId: k.dataId === ALL_DATA && rnd() < 0.7 ? pick(dataIds.slice(0, 3)) : k.dataId };
     };
     const isProcessor = (g: string) => processors.some((p) => p.address === g);
+    // Signed messages waiting for a relayer, relayed later in random order (some twice, some
+    // after a newer word of the owner, some after their deadline).
+    const pool: Pooled[] = [];
     let uses = 0;
     let shares = 0;
     let failed = 0;
@@ -60,6 +72,14 @@ describe("audit: differential check of the verifier against the contract", funct
         return false;
       }
     };
+    /** A current manager of `owner` when it has one (found on chain), else any candidate (who will be refused). */
+    const managerFor = async (owner: string) => {
+      for (const c of candidates) if (await registry.isManager(owner, c.address)) return { signer: c, current: true };
+      return { signer: pick(candidates), current: false };
+    };
+    /** A version for the next signed message of a key: above the key's, in its generation, sometimes skipping. */
+    const nextVersion = async (owner: string, grantee: string, dataId: string) =>
+      (await registry.getConsent(owner, grantee, dataId)).version + 1n + BigInt(Math.floor(rnd() * 3));
 
     // A known-good start, so every run contains at least one landed use and share.
     await registry.connect(owners[0]).grant(processors[0].address, ALL_DATA, 0xffn, NO_EXPIRY, ethers.ZeroHash);
@@ -73,16 +93,16 @@ describe("audit: differential check of the verifier against the contract", funct
     uses++;
     shares++;
 
-    for (let step = 0; step < 300; step++) {
+    for (let step = 0; step < 360; step++) {
       const r = rnd();
       const owner = pick(owners);
-      if (r < 0.3) {
+      const now = await networkHelpers.time.latest();
+      if (r < 0.2) {
         const grantee = pick(grantees);
         const mask = BigInt(1 + Math.floor(rnd() * 255));
-        const now = await networkHelpers.time.latest();
         const expiresAt = rnd() < 0.5 ? NO_EXPIRY : BigInt(now + 2 + Math.floor(rnd() * 300));
-        const mgr = managerOf.get(owner.address);
-        const viaManager = mgr !== undefined && rnd() < 0.5;
+        const { signer: mgr, current } = await managerFor(owner.address);
+        const viaManager = current && rnd() < 0.5;
         const dataId = pick(dataIds);
         const ok = await attempt(() =>
           viaManager
@@ -90,22 +110,23 @@ describe("audit: differential check of the verifier against the contract", funct
             : registry.connect(owner).grant(grantee.address, dataId, mask, expiresAt, ethers.id(`notice-${step}`)),
         );
         if (ok) recent.push({ owner: owner.address, grantee: grantee.address, dataId, mask });
-      } else if (r < 0.32) {
-        await attempt(() => registry.connect(owner).revoke(pick(grantees).address, pick(dataIds)));
-      } else if (r < 0.35) {
-        const mgr = managerOf.get(owner.address);
+      } else if (r < 0.23) {
+        const { signer: mgr } = await managerFor(owner.address);
+        const [g, d] = [pick(grantees).address, pick(dataIds)];
         await attempt(() =>
-          mgr && rnd() < 0.5 ? registry.connect(mgr).revokeAllFor(owner.address) : registry.connect(owner).revokeAll(),
+          rnd() < 0.5 ? registry.connect(mgr).revokeFor(owner.address, g, d) : registry.connect(owner).revoke(g, d),
         );
-      } else if (r < 0.4) {
-        const candidate = pick(accounts.slice(9, 12));
-        const approve = rnd() < 0.7;
-        await registry.connect(owner).setManager(candidate.address, approve);
-        if (approve) managerOf.set(owner.address, candidate);
-        else if (managerOf.get(owner.address)?.address === candidate.address) managerOf.delete(owner.address);
-      } else if (r < 0.47) {
+      } else if (r < 0.25) {
+        const { signer: mgr } = await managerFor(owner.address);
+        await attempt(() =>
+          rnd() < 0.5 ? registry.connect(mgr).revokeAllFor(owner.address) : registry.connect(owner).revokeAll(),
+        );
+      } else if (r < 0.3) {
+        // May revert ManagerUnchanged (counted as a rejected attempt).
+        await attempt(() => registry.connect(owner).setManager(pick(candidates).address, rnd() < 0.7));
+      } else if (r < 0.36) {
         await networkHelpers.time.increase(1 + Math.floor(rnd() * 120));
-      } else if (r < 0.5) {
+      } else if (r < 0.38) {
         const p = pick(partners);
         if (suspended.has(p.address)) {
           await integrations.connect(admin).reinstateIntegration(p.address);
@@ -114,9 +135,72 @@ describe("audit: differential check of the verifier against the contract", funct
           await integrations.connect(admin).suspendIntegration(p.address);
           suspended.add(p.address);
         }
-      } else if (r < 0.51 && (await registry.grantablePurposes()) & 0x80n) {
+      } else if (r < 0.385 && (await registry.grantablePurposes()) & 0x80n) {
         await registry.connect(admin).deprecatePurpose(7);
-      } else if (r < 0.78) {
+      } else if (r < 0.47) {
+        // Sign a message now, for a relayer to send later (or never).
+        const [g, d] = [pick(grantees).address, pick(dataIds)];
+        const epoch = await registry.epochOf(owner.address);
+        const deadline = BigInt(now + 30 + Math.floor(rnd() * 500));
+        const kind = rnd();
+        if (kind < 0.55) {
+          const m = await signConsent("Grant", owner, domain, {
+            owner: owner.address,
+            grantee: g,
+            dataId: d,
+            purposes: BigInt(1 + Math.floor(rnd() * 255)),
+            // Sometimes an expiry that will have passed when it is relayed (stored expired).
+            expiresAt: rnd() < 0.5 ? NO_EXPIRY : BigInt(now + 5 + Math.floor(rnd() * 200)),
+            noticeHash: ethers.id(`signed-${step}`),
+            epoch,
+            version: await nextVersion(owner.address, g, d),
+            deadline,
+          });
+          pool.push({ kind: "Grant", m });
+        } else if (kind < 0.9) {
+          const m = await signConsent("Revoke", owner, domain, {
+            owner: owner.address,
+            grantee: g,
+            dataId: d,
+            epoch,
+            version: await nextVersion(owner.address, g, d),
+            deadline,
+          });
+          pool.push({ kind: "Revoke", m });
+        } else {
+          const m = await signConsent("RevokeAll", owner, domain, { owner: owner.address, epoch, deadline });
+          pool.push({ kind: "RevokeAll", m });
+        }
+      } else if (r < 0.58 && pool.length > 0) {
+        // Relay: one pooled message, or a batch. Stale, replayed and expired ones fail.
+        const rr = rnd();
+        const rl = registry.connect(relayer);
+        if (rr < 0.6) {
+          const p = pick(pool);
+          const ok = await attempt(() =>
+            p.kind === "Grant"
+              ? rl.grantBySig(p.m)
+              : p.kind === "Revoke"
+                ? rl.revokeBySig(p.m)
+                : rl.revokeAllBySig(p.m),
+          );
+          if (ok && p.kind === "Grant") {
+            recent.push({ owner: p.m.owner, grantee: p.m.grantee, dataId: p.m.dataId, mask: p.m.purposes });
+          }
+        } else if (rr < 0.85) {
+          const revokes = pool.filter((p) => p.kind === "Revoke").map((p) => p.m as Signed<"Revoke">);
+          const batch = Array.from({ length: Math.min(revokes.length, 2 + Math.floor(rnd() * 3)) }, () =>
+            pick(revokes),
+          );
+          // Best effort: never reverts for a bad item (SignedRevokeFailed instead).
+          if (batch.length > 0) await rl.revokeBySigBatch(batch);
+        } else {
+          const grants = pool.filter((p) => p.kind === "Grant").map((p) => p.m as Signed<"Grant">);
+          const batch = Array.from({ length: Math.min(grants.length, 1 + Math.floor(rnd() * 2)) }, () => pick(grants));
+          if (batch.length > 0) await attempt(() => rl.grantBySigBatch(batch));
+        }
+        if (pool.length > 40) pool.splice(0, pool.length - 40);
+      } else if (r < 0.8) {
         const t = target(isProcessor) ?? {
           owner: owner.address,
           grantee: pick(processors).address,
@@ -177,133 +261,289 @@ describe("audit: differential check of the verifier against the contract", funct
     });
     expect(synced.inserted).to.equal(onChain.length);
 
+    // Every path was taken (the stored via column makes this one query).
+    const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+    for (const [event, via] of [
+      ["ConsentGranted", 0],
+      ["ConsentGranted", 1],
+      ["ConsentGranted", 2],
+      ["ConsentRevoked", 0],
+      ["ConsentRevoked", 1],
+      ["ConsentRevoked", 2],
+      ["AllConsentsRevoked", 0],
+      ["AllConsentsRevoked", 1],
+      ["AllConsentsRevoked", 2],
+    ] as const) {
+      expect(
+        count(`SELECT COUNT(*) AS n FROM events WHERE event_name = '${event}' AND via = ${via}`),
+        `seed ${SEED}: ${event} via ${via}`,
+      ).to.be.greaterThan(0);
+    }
+    expect(
+      count("SELECT COUNT(*) AS n FROM events WHERE event_name = 'SignedRevokeFailed'"),
+      `seed ${SEED}`,
+    ).to.be.greaterThan(2);
+    expect(count("SELECT COUNT(*) AS n FROM events WHERE event_name = 'ManagerSet'"), `seed ${SEED}`).to.be.greaterThan(
+      3,
+    );
+
     const verdict = verifyHistory(db);
     expect(verdict.violations, `seed ${SEED}`).to.deep.equal([]);
+    expect(verdict.warnings, `seed ${SEED}`).to.deep.equal([]);
     expect(verdict.ok).to.equal(true);
     expect(verdict.usesChecked).to.equal(uses);
     expect(verdict.sharesChecked).to.equal(shares);
+    expect(verdict.signaturesChecked).to.equal(count("SELECT COUNT(*) AS n FROM events WHERE via = 2"));
 
-    // Sampled comparison at historical blocks (eth_call with blockTag). Expiry must be exercised.
+    // Sampled comparison at historical blocks (eth_call with blockTag): isAllowed (data id 0
+    // included: never true, though an ALL_DATA consent may be live), getConsent of whole keys
+    // (purposes, expiry, epoch, version, active), epochs and managers. Expiry must be exercised.
     const deployBlock = onChain.find((l) => l.address === registryAddress)!.blockNumber;
+    const queryIds = [...dataIds, ethers.ZeroHash];
     let trues = 0;
     let compared = 0;
+    let zeroWithAllData = 0;
     for (let s = 0; s < 45; s++) {
       const block = deployBlock + Math.floor(rnd() * (head - deployBlock + 1));
       const ts = (await ethers.provider.getBlock(block))!.timestamp;
       const state = stateAt(db, block, { timestamp: ts });
       for (let q = 0; q < 12; q++) {
-        const [o, g, d] = [pick(owners).address, pick(grantees).address, pick(dataIds)];
+        const [o, g, d] = [pick(owners).address, pick(grantees).address, pick(queryIds)];
         const purpose = rnd() < 0.05 ? 200 : Math.floor(rnd() * 9);
+        const at = `seed ${SEED} block ${block} ${o} ${g} ${d} ${purpose}`;
         const expected = await registry.isAllowed(o, g, d, purpose, { blockTag: block });
-        expect(state.isAllowed(o, g, d, purpose), `seed ${SEED} block ${block} ${o} ${g} ${d} ${purpose}`).to.equal(
-          expected,
-        );
+        expect(state.isAllowed(o, g, d, purpose), at).to.equal(expected);
+        if (d === ethers.ZeroHash && purpose < 8 && state.isAllowed(o, g, ALL_DATA, purpose)) zeroWithAllData++;
         compared++;
         if (expected) trues++;
+        if (d !== ethers.ZeroHash) {
+          const c = await registry.getConsent(o, g, d, { blockTag: block });
+          const mine = state.consent(o, g, d);
+          expect([mine.purposes, mine.expiresAt, mine.epoch, mine.version, mine.active], at).to.deep.equal([
+            c.purposes,
+            c.expiresAt,
+            c.epoch,
+            c.version,
+            c.active,
+          ]);
+        }
+      }
+      const o = pick(owners).address;
+      expect(state.epochOf(o)).to.equal(await registry.epochOf(o, { blockTag: block }));
+      for (const m of candidates) {
+        expect(state.isManager(o, m.address), `seed ${SEED} block ${block} manager ${m.address}`).to.equal(
+          await registry.isManager(o, m.address, { blockTag: block }),
+        );
       }
     }
     expect(compared).to.equal(540);
     expect(trues, "some sampled checks must be true").to.be.greaterThan(10);
+    expect(zeroWithAllData, "data id 0 asked while an ALL_DATA consent allowed").to.be.greaterThan(0);
 
-    // Full state at head equals the contract's storage for every key.
+    // Full state at head equals the contract's storage for every key, manager and epoch.
     const final = stateAt(db);
     expect(final.block).to.equal(head);
     expect(final.timestamp).to.equal((await ethers.provider.getBlock(head))!.timestamp);
     let activeAtHead = 0;
+    let versioned = 0;
     for (const o of owners) {
-      expect(final.model.epochOf(o.address.toLowerCase())).to.equal(
-        Number(await registry.epochOf(o.address, { blockTag: head })),
-      );
+      expect(final.epochOf(o.address)).to.equal(await registry.epochOf(o.address, { blockTag: head }));
+      for (const m of candidates) {
+        expect(final.isManager(o.address, m.address)).to.equal(await registry.isManager(o.address, m.address));
+      }
       for (const g of grantees)
         for (const d of dataIds) {
-          const c = await registry.getConsent(o.address, g.address, d, { blockTag: head });
-          const mine = final
-            .consents()
-            .find(
-              (x) => x.owner === o.address.toLowerCase() && x.grantee === g.address.toLowerCase() && x.dataId === d,
-            );
-          expect(mine ? BigInt(mine.purposes.reduce((m, p) => m | (1 << p), 0)) : 0n).to.equal(c.purposes);
-          expect(mine?.active ?? false).to.equal(c.active);
-          if (c.active) activeAtHead++;
+          const c = await consentOf(registry, o.address, g.address, d);
+          const mine = final.consent(o.address, g.address, d);
+          expect(
+            [mine.purposes, mine.expiresAt, mine.epoch, mine.version, mine.active],
+            `${o.address} ${g.address} ${d}`,
+          ).to.deep.equal(c);
+          if (c[4]) activeAtHead++;
+          if (c[3] !== 0n) versioned++;
         }
     }
     expect(activeAtHead, "some consents are live at the head").to.be.greaterThan(0);
+    expect(versioned, "many keys were changed").to.be.greaterThan(20);
   });
 
-  it("reports an injected use without consent, and a grant by a non-manager, with evidence", async () => {
+  it("reports injected uses without consent, a grant by a non-manager and one by a manager ended by a lockdown, with evidence", async () => {
     const { accounts, registry } = await deploySystem(ethers);
-    const [owner, processor, stranger] = accounts;
+    const [owner, processor, stranger, manager] = accounts;
     const data = ethers.id("asset");
     await registry.connect(owner).grant(processor.address, data, 0b101n, NO_EXPIRY, ethers.ZeroHash);
+    await registry.connect(owner).grant(processor.address, ALL_DATA, 0b10n, NO_EXPIRY, ethers.ZeroHash);
     await registry.connect(processor).recordUse(owner.address, data, 2, ethers.id("job-1"));
+    await registry.connect(owner).setManager(manager.address, true);
+    await registry.connect(owner).revokeAll();
+    await registry.connect(owner).grant(processor.address, ALL_DATA, 0b10n, NO_EXPIRY, ethers.ZeroHash);
     const db = openAuditDb(":memory:");
-    await syncEvents({ db, rpc: ethers.provider, registry: await registry.getAddress(), progress: "none" });
+    const addr = await registry.getAddress();
+    await syncEvents({ db, rpc: ethers.provider, registry: addr, progress: "none" });
     expect(verifyHistory(db).violations).to.deep.equal([]);
 
-    const head = await ethers.provider.getBlock("latest");
+    const head = (await ethers.provider.getBlock("latest"))!;
     const forge = db.prepare(
       `INSERT INTO events (chain_id, block_number, block_hash, log_index, tx_hash, address, event_name, args_json, block_timestamp)
-       VALUES (31337, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (31337, ?, ?, 0, ?, ?, ?, ?, ?)`,
     );
     const o = owner.address.toLowerCase();
-    const forgedUse = {
+    const p = processor.address.toLowerCase();
+    const s = stranger.address.toLowerCase();
+    const m = manager.address.toLowerCase();
+    const use = (processorAddress: string, dataId: string, purpose: string) => ({
       owner: o,
-      processor: stranger.address.toLowerCase(),
-      dataId: data,
-      purpose: "2",
+      processor: processorAddress,
+      dataId,
+      purpose,
       evidence: ethers.ZeroHash,
-    };
-    forge.run(
-      head!.number + 1,
-      ethers.ZeroHash,
-      0,
-      "0x" + "ab".repeat(32),
-      await registry.getAddress(),
-      "DataUsed",
-      JSON.stringify(forgedUse),
-      head!.timestamp + 1,
-    );
-    const forgedGrant = {
+    });
+    const grantBy = (actor: string) => ({
       owner: o,
-      grantee: stranger.address.toLowerCase(),
+      grantee: s,
       dataId: data,
       purposes: "1",
       expiresAt: "0",
       noticeHash: ethers.ZeroHash,
-      actor: stranger.address.toLowerCase(),
-      via: String(Via.Manager),
-    };
-    forge.run(
-      head!.number + 2,
-      ethers.ZeroHash,
-      0,
-      "0x" + "cd".repeat(32),
-      await registry.getAddress(),
-      "ConsentGranted",
-      JSON.stringify(forgedGrant),
-      head!.timestamp + 2,
+      actor,
+      version: "65536", // a change by transaction (sequence 0) of a fresh key: via Manager, as actor ≠ owner
+    });
+    const forged = [
+      ["DataUsed", use(s, data, "2")],
+      // Data id 0 never falls back to ALL_DATA, although the processor holds ALL_DATA for purpose 1.
+      ["DataUsed", use(p, ethers.ZeroHash, "1")],
+      ["ConsentGranted", grantBy(s)],
+      ["ConsentGranted", { ...grantBy(m), grantee: p, dataId: ethers.id("other") }],
+    ] as const;
+    forged.forEach(([name, args], i) =>
+      forge.run(
+        head.number + 1 + i,
+        ethers.ZeroHash,
+        ethers.id(`forged-${i}`),
+        addr.toLowerCase(),
+        name,
+        JSON.stringify(args),
+        head.timestamp + 1 + i,
+      ),
     );
 
     const verdict = verifyHistory(db);
     expect(verdict.ok).to.equal(false);
-    expect(verdict.violations.map((v) => v.rule)).to.deep.equal(["use-without-consent", "actor-not-manager"]);
-    const [use, grant] = verdict.violations;
-    expect(use.event.blockNumber).to.equal(head!.number + 1);
-    expect(use.event.txHash).to.equal("0x" + "ab".repeat(32));
-    expect(use.event.args).to.deep.equal(forgedUse);
-    expect(use.evidence).to.deep.equal({
-      timestamp: head!.timestamp + 1,
+    expect(verdict.violations.map((v) => [v.rule, v.event.txHash])).to.deep.equal([
+      ["use-without-consent", ethers.id("forged-0")],
+      ["use-without-consent", ethers.id("forged-1")],
+      ["actor-not-manager", ethers.id("forged-2")],
+      ["actor-not-manager", ethers.id("forged-3")],
+    ]);
+    const [stray, zero, notManager, endedManager] = verdict.violations;
+    expect(stray.event.args).to.deep.equal(forged[0][1]);
+    expect(stray.evidence).to.deep.equal({
+      timestamp: head.timestamp + 1,
       purpose: 2,
-      consent: { grantee: stranger.address.toLowerCase(), ownerEpoch: 0, exact: null, allData: null },
+      consent: { grantee: s, ownerEpoch: "1", exact: null, allData: null },
     });
-    expect(use.message).to.equal(
-      `${stranger.address.toLowerCase()} recorded a use of ${o}'s data ${data} for purpose 2 at block ${head!.number + 1} without live consent`,
+    expect(stray.message).to.equal(
+      `${s} recorded a use of ${o}'s data ${data} for purpose 2 at block ${head.number + 1} without live consent`,
     );
-    expect(grant.evidence).to.deep.equal({
+    expect(zero.evidence).to.deep.equal({
+      timestamp: head.timestamp + 2,
+      purpose: 1,
+      consent: { grantee: p, ownerEpoch: "1", exact: null, allData: null },
+    });
+    expect(stateAt(db, head.number).isAllowed(o, p, ALL_DATA, 1)).to.equal(true);
+    expect(await registry.isAllowed(o, p, ALL_DATA, 1)).to.equal(true);
+    expect(await registry.isAllowed(o, p, ethers.ZeroHash, 1)).to.equal(false);
+    expect(notManager.evidence).to.deep.equal({
       owner: o,
-      actor: stranger.address.toLowerCase(),
+      actor: s,
       via: "Manager",
       managerAtBlock: false,
+      ownerEpoch: "1",
+      appointedInEpoch: null,
     });
+    // Appointed in epoch 0; the lockdown to epoch 1 ended it.
+    expect(endedManager.evidence).to.deep.equal({
+      owner: o,
+      actor: m,
+      via: "Manager",
+      managerAtBlock: false,
+      ownerEpoch: "1",
+      appointedInEpoch: "0",
+    });
+    expect(endedManager.message).to.equal(
+      `ConsentGranted for ${o} was sent by ${m}, which was not a manager of ${o} at block ${head.number + 4}`,
+    );
+  });
+
+  it("reports a change by transaction that did not start the next generation, and a manager set twice", async () => {
+    const { accounts, registry } = await deploySystem(ethers);
+    const [owner, processor, manager] = accounts;
+    const data = ethers.id("asset");
+    await registry.connect(owner).grant(processor.address, data, 0b1n, NO_EXPIRY, ethers.ZeroHash);
+    await registry.connect(owner).revoke(processor.address, data); // 65536 → 131072
+    await registry.connect(owner).setManager(manager.address, true);
+    const db = openAuditDb(":memory:");
+    const addr = await registry.getAddress();
+    await syncEvents({ db, rpc: ethers.provider, registry: addr, progress: "none" });
+    expect((await registry.getConsent(owner.address, processor.address, data)).version).to.equal(131072n);
+    const head = (await ethers.provider.getBlock("latest"))!;
+    const o = owner.address.toLowerCase();
+    const insert = db.prepare(
+      `INSERT INTO events (chain_id, block_number, block_hash, log_index, tx_hash, address, event_name, args_json, block_timestamp)
+       VALUES (31337, ?, ?, 0, ?, ?, ?, ?, ?)`,
+    );
+    // A grant that kept the generation of the revocation (a contract that forgot to bump it).
+    insert.run(
+      head.number + 1,
+      ethers.ZeroHash,
+      ethers.id("f1"),
+      addr.toLowerCase(),
+      "ConsentGranted",
+      JSON.stringify({
+        owner: o,
+        grantee: processor.address.toLowerCase(),
+        dataId: data,
+        purposes: "1",
+        expiresAt: "0",
+        noticeHash: ethers.ZeroHash,
+        actor: o,
+        version: "131072",
+      }),
+      head.timestamp + 1,
+    );
+    insert.run(
+      head.number + 2,
+      ethers.ZeroHash,
+      ethers.id("f2"),
+      addr.toLowerCase(),
+      "ManagerSet",
+      JSON.stringify({ owner: o, manager: manager.address.toLowerCase(), approved: true }),
+      head.timestamp + 2,
+    );
+    expect(verifyHistory(db).violations.map((v) => [v.rule, v.evidence, v.message])).to.deep.equal([
+      [
+        "version-not-next-generation",
+        { previousVersion: "131072", expected: "196608", version: "131072" },
+        `ConsentGranted for ${o} → ${processor.address.toLowerCase()} on ${data} by transaction set version 131072; after version 131072 it must be 196608`,
+      ],
+      [
+        "manager-unchanged",
+        { owner: o, manager: manager.address.toLowerCase(), approved: true, ownerEpoch: "0" },
+        `ManagerSet(${o}, ${manager.address.toLowerCase()}, true) changed nothing (${manager.address.toLowerCase()} already was a manager in epoch 0), which the registry refuses`,
+      ],
+    ]);
+    // A row that is not a registry 2.0 event (no version) is refused naming the field, not misread.
+    insert.run(
+      head.number + 3,
+      ethers.ZeroHash,
+      ethers.id("f3"),
+      addr.toLowerCase(),
+      "ConsentRevoked",
+      JSON.stringify({ owner: o, grantee: o, dataId: data, actor: o, via: "0" }),
+      head.timestamp + 3,
+    );
+    expect(() => verifyHistory(db)).to.throw(
+      `ConsentRevoked at block ${head.number + 3} log 0: field version is undefined, not an unsigned integer`,
+    );
   });
 });

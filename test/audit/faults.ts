@@ -7,7 +7,7 @@ import Database from "better-sqlite3";
 import { expect } from "chai";
 import { JsonRpcProvider, type Log, id as keccakId } from "ethers";
 
-import { type AuditDb, openAuditDb, syncEvents, verifyHistory } from "../../src/audit/index.js";
+import { type AuditDb, HistoryMismatchError, openAuditDb, syncEvents, verifyHistory } from "../../src/audit/index.js";
 import { ALL_DATA, NO_EXPIRY } from "../../src/sdk/constants.js";
 import { initialPurposeMetadata } from "../../src/sdk/purposes.js";
 import {
@@ -16,6 +16,48 @@ import {
   IntegrationRegistry__factory,
 } from "../../types/ethers-contracts/index.js";
 import { ROOT, startFaultProxy, startHardhatNode } from "./helpers/chain.js";
+
+/** Runs the CLI (`omni-consent … audit <args> --db <dbPath>`) as a user does. */
+function auditCli(rpc: string, registry: string, dbPath: string, ...args: string[]) {
+  return spawnSync(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      join(ROOT, "src/cli/main.ts"),
+      "--rpc",
+      rpc,
+      "--registry",
+      registry,
+      "audit",
+      ...args,
+      "--db",
+      dbPath,
+    ],
+    { cwd: ROOT, encoding: "utf8", env: { ...process.env, OMNI_RPC_URL: "", OMNI_REGISTRY: "" } },
+  );
+}
+
+/**
+ * Deploys AccessManager, IntegrationRegistry and ConsentRegistry from account 0 as its first three
+ * transactions (so every node gets the same addresses), registers `partner` as an integration.
+ */
+async function deployOn(provider: JsonRpcProvider) {
+  const [admin, , , , partner] = await Promise.all([0, 1, 2, 3, 4].map((i) => provider.getSigner(i)));
+  const manager = await (await new AccessManager__factory(admin).deploy(admin.address)).waitForDeployment();
+  const integrations = await (
+    await new IntegrationRegistry__factory(admin).deploy(await manager.getAddress())
+  ).waitForDeployment();
+  const reg = await (
+    await new ConsentRegistry__factory(admin).deploy(
+      await manager.getAddress(),
+      await integrations.getAddress(),
+      initialPurposeMetadata(),
+    )
+  ).waitForDeployment();
+  await (await integrations.registerIntegration(partner.address, keccakId("partner"), 0xffn)).wait();
+  return { reg, addresses: [await reg.getAddress(), await integrations.getAddress(), await manager.getAddress()] };
+}
 
 type Row = [number, number, string, string];
 const rowsOf = (db: AuditDb | Database.Database, upTo = Number.MAX_SAFE_INTEGER) =>
@@ -42,22 +84,9 @@ describe("audit: sync against a faulty RPC (hardhat node behind a fault-injectin
   before(async () => {
     node = await startHardhatNode();
     provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true });
-    const [admin, owner1, owner2, processor, partner] = await Promise.all(
-      [0, 1, 2, 3, 4].map((i) => provider.getSigner(i)),
-    );
-    const manager = await (await new AccessManager__factory(admin).deploy(admin.address)).waitForDeployment();
-    const integrations = await (
-      await new IntegrationRegistry__factory(admin).deploy(await manager.getAddress())
-    ).waitForDeployment();
-    const reg = await (
-      await new ConsentRegistry__factory(admin).deploy(
-        await manager.getAddress(),
-        await integrations.getAddress(),
-        initialPurposeMetadata(),
-      )
-    ).waitForDeployment();
-    registry = await reg.getAddress();
-    await (await integrations.registerIntegration(partner.address, keccakId("partner"), 0xffn)).wait();
+    const [owner1, owner2, processor, partner] = await Promise.all([1, 2, 3, 4].map((i) => provider.getSigner(i)));
+    const { reg, addresses } = await deployOn(provider);
+    registry = addresses[0];
     for (const o of [owner1, owner2]) {
       await (await reg.connect(o).grant(processor.address, ALL_DATA, 0xffn, NO_EXPIRY, keccakId("notice"))).wait();
       await (await reg.connect(o).grant(partner.address, ALL_DATA, 0b1000000n, NO_EXPIRY, keccakId("notice"))).wait();
@@ -80,11 +109,7 @@ describe("audit: sync against a faulty RPC (hardhat node behind a fault-injectin
     await (await reg.connect(owner2).revoke(processor.address, ALL_DATA)).wait();
     await (await reg.connect(owner1).revokeAll()).wait();
     head = Number(await provider.send("eth_blockNumber", [])); // uncached, unlike getBlockNumber()
-    logs = await provider.getLogs({
-      address: [registry, await integrations.getAddress(), await manager.getAddress()],
-      fromBlock: 0,
-      toBlock: head,
-    });
+    logs = await provider.getLogs({ address: addresses, fromBlock: 0, toBlock: head });
     // AuthorityUpdated + 8 PurposeDefined + 4 grants + 480 uses + 1 share + 1 revoke + 1 revoke-all.
     expect(logs.filter((l) => l.address === registry).length).to.equal(496);
   });
@@ -188,24 +213,7 @@ describe("audit: sync against a faulty RPC (hardhat node behind a fault-injectin
 
   it("CLI: audit sync / verify / state / report, and verify exits 1 with evidence on a forged use", async () => {
     const dbPath = join(dir, "cli.db");
-    const cli = (...args: string[]) =>
-      spawnSync(
-        process.execPath,
-        [
-          "--import",
-          "tsx",
-          join(ROOT, "src/cli/main.ts"),
-          "--rpc",
-          node.url,
-          "--registry",
-          registry,
-          "audit",
-          ...args,
-          "--db",
-          dbPath,
-        ],
-        { cwd: ROOT, encoding: "utf8", env: { ...process.env, OMNI_RPC_URL: "", OMNI_REGISTRY: "" } },
-      );
+    const cli = (...args: string[]) => auditCli(node.url, registry, dbPath, ...args);
     const synced = cli("sync", "--to-block", String(head));
     expect(synced.stderr + synced.stdout).to.include(`synced to block ${head}: ${logs.length} new events`);
     expect(synced.status).to.equal(0);
@@ -217,6 +225,11 @@ describe("audit: sync against a faulty RPC (hardhat node behind a fault-injectin
     const state = cli("state", "--block", String(head));
     expect(state.status).to.equal(0);
     expect(state.stdout).to.include("3 consents, 0 managers, 1 integrations, 8 purposes");
+    const past = cli("state", "--block", String(head + 1));
+    expect(past.status).to.equal(1);
+    expect(past.stderr.trim()).to.equal(
+      `error: block ${head + 1} is past the last synced block ${head} of chain 31337: the database does not know what happened after it; run \`omni-consent audit sync\` first, or ask for a block up to ${head}`,
+    );
 
     const out = join(dir, "ropa.html");
     const rep = cli("report", "--out", out);
@@ -244,5 +257,148 @@ describe("audit: sync against a faulty RPC (hardhat node behind a fault-injectin
     expect(failed.status).to.equal(1);
     expect(failed.stdout).to.include(`VIOLATION use-without-consent at block ${head + 1} tx 0x${"ee".repeat(32)}`);
     expect(failed.stderr.trim()).to.equal("error: 1 violation(s) found in the recorded history");
+  });
+});
+
+describe("audit: sync against a node with the same chain id but another history (two hardhat node processes)", function () {
+  this.timeout(120_000);
+  const DAY_1 = "2026-01-01T00:00:00.000Z";
+  const DAY_2 = "2026-02-01T00:00:00.000Z";
+  const nodes: Awaited<ReturnType<typeof startHardhatNode>>[] = [];
+  const providers: JsonRpcProvider[] = [];
+  const dir = mkdtempSync(join(tmpdir(), "omni-history-"));
+
+  after(() => {
+    for (const p of providers) p.destroy();
+    for (const n of nodes) n.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Every row of every table, in a fixed order: "nothing changed" means this is equal. */
+  const dump = (path: string) => {
+    const ro = new Database(path, { readonly: true });
+    try {
+      return Object.fromEntries(
+        ["events", "signed_requests", "sync_state", "block_hashes"].map((t) => [
+          t,
+          ro.prepare(`SELECT * FROM ${t} ORDER BY 1, 2, 3, 4`).raw(true).all(),
+        ]),
+      );
+    } finally {
+      ro.close();
+    }
+  };
+
+  it("refuses naming both histories (another genesis; same genesis without a common block), changes nothing, exits 1; --reset starts over", async () => {
+    // A and C share a genesis (same date); B has another. All are chain 31337.
+    const [a, b, c] = await Promise.all([
+      startHardhatNode({ initialDate: DAY_1 }),
+      startHardhatNode({ initialDate: DAY_2 }),
+      startHardhatNode({ initialDate: DAY_1 }),
+    ]);
+    nodes.push(a, b, c);
+    const [pa, pb, pc] = [a, b, c].map((n) => new JsonRpcProvider(n.url, undefined, { staticNetwork: true }));
+    providers.push(pa, pb, pc);
+    const genesis = async (p: JsonRpcProvider) => (await p.getBlock(0))!.hash!;
+    expect(await genesis(pa)).to.equal(await genesis(pc));
+    expect(await genesis(pa)).to.not.equal(await genesis(pb));
+
+    // C's history departs at block 1: an unrelated transfer first (account 0's nonce is untouched).
+    const s5 = await pc.getSigner(5);
+    await (await s5.sendTransaction({ to: (await pc.getSigner(6)).address, value: 1n })).wait();
+    const histories = [];
+    for (const [p, uses] of [
+      [pa, 6],
+      [pb, 8],
+      [pc, 3],
+    ] as const) {
+      const { reg, addresses } = await deployOn(p);
+      const [owner, processor] = await Promise.all([p.getSigner(1), p.getSigner(3)]);
+      await (await reg.connect(owner).grant(processor.address, ALL_DATA, 0xffn, NO_EXPIRY, keccakId("n"))).wait();
+      for (let i = 0; i < uses; i++) {
+        await (await reg.connect(processor).recordUse(owner.address, keccakId(`d${i}`), 1, keccakId(`u${i}`))).wait();
+      }
+      const head = Number(await p.send("eth_blockNumber", []));
+      histories.push({ addresses, head, logs: await p.getLogs({ address: addresses, fromBlock: 0, toBlock: head }) });
+    }
+    const [ha, hb, hc] = histories;
+    // Same deployer, same nonces: the same registry address on all three chains.
+    expect(hb.addresses).to.deep.equal(ha.addresses);
+    expect(hc.addresses).to.deep.equal(ha.addresses);
+    const registry = ha.addresses[0];
+
+    const dbPath = join(dir, "a.db");
+    const first = auditCli(a.url, registry, dbPath, "sync");
+    expect(first.stdout).to.equal(`synced to block ${ha.head}: ${ha.logs.length} new events (${dbPath})\n`);
+    expect(first.status).to.equal(0);
+    const before = dump(dbPath);
+    expect(before.events.length).to.equal(ha.logs.length);
+    const hashOn = async (p: JsonRpcProvider, n: number) => (await p.getBlock(n))?.hash ?? "absent";
+    const checkpoint = await hashOn(pa, ha.head);
+    // B is longer than A (a different block at A's checkpoint height), C shorter (none).
+    expect([hb.head > ha.head, hc.head < ha.head]).to.deep.equal([true, true]);
+
+    // B: another genesis. Refused before anything is written.
+    const other = auditCli(b.url, registry, dbPath, "sync");
+    expect(other.status).to.equal(1);
+    expect(other.stdout).to.equal("");
+    expect(other.stderr).to.equal(
+      `error: the node has another history of chain 31337 than the database (genesis block 0 is ${await genesis(pa)} in the database but ${await genesis(pb)} on the node; ` +
+        `checkpoint block ${ha.head} is ${checkpoint} in the database, ${await hashOn(pb, ha.head)} on the node). ` +
+        `Nothing was changed (${ha.logs.length} events kept): use another --db, or --reset to discard them and sync this node's history from the start\n`,
+    );
+    expect(dump(dbPath)).to.deep.equal(before);
+
+    // C: the same genesis, but none of the database's blocks is on C's chain (not a reorg).
+    const sameGenesis = auditCli(c.url, registry, dbPath, "sync");
+    expect(sameGenesis.status).to.equal(1);
+    expect(sameGenesis.stderr).to.equal(
+      `error: the node has another history of chain 31337 than the database (same genesis ${await genesis(pa)}, but no block of the database's history is on the node's chain; ` +
+        `checkpoint block ${ha.head} is ${checkpoint} in the database, ${await hashOn(pc, ha.head)} on the node). ` +
+        `Nothing was changed (${ha.logs.length} events kept): use another --db, or --reset to discard them and sync this node's history from the start\n`,
+    );
+    expect(dump(dbPath)).to.deep.equal(before);
+    // The library says the same with a typed error carrying both histories.
+    const db = openAuditDb(dbPath);
+    try {
+      const err = await syncEvents({ db, rpc: c.url, registry, progress: "none" }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(HistoryMismatchError);
+      const m = err as HistoryMismatchError;
+      expect([m.chainId, m.stored, m.node, m.storedEvents]).to.deep.equal([
+        31337,
+        { genesis: await genesis(pa), checkpoint: ha.head, checkpointHash: checkpoint },
+        { genesis: await genesis(pa), checkpointHash: null }, // C is shorter: no block at the checkpoint
+        ha.logs.length,
+      ]);
+    } finally {
+      db.close();
+    }
+    expect(dump(dbPath)).to.deep.equal(before);
+
+    // --reset: starts over with B's history, exactly.
+    const reset = auditCli(b.url, registry, dbPath, "sync", "--reset");
+    expect(reset.status, reset.stderr).to.equal(0);
+    expect(reset.stderr).to.include(
+      `sync: reset: discarded ${ha.logs.length} events of chain 31337; syncing from the start`,
+    );
+    expect(reset.stdout).to.equal(`synced to block ${hb.head}: ${hb.logs.length} new events (${dbPath})\n`);
+    const after = new Database(dbPath, { readonly: true });
+    try {
+      expect(rowsOf(after)).to.deep.equal(rowsOfLogs(hb.logs));
+      expect(after.prepare("SELECT genesis_hash, block_number, block_hash FROM sync_state").all()).to.deep.equal([
+        { genesis_hash: await genesis(pb), block_number: hb.head, block_hash: await hashOn(pb, hb.head) },
+      ]);
+    } finally {
+      after.close();
+    }
+    const verified = auditCli(b.url, registry, dbPath, "verify");
+    expect(verified.status, verified.stderr).to.equal(0);
+    expect(verified.stdout).to.include(`checked ${hb.logs.length} events (8 uses, 0 shares) up to block ${hb.head}`);
+    // And B's database now follows B: an ordinary incremental sync is a no-op.
+    const again = auditCli(b.url, registry, dbPath, "sync");
+    expect([again.status, again.stdout]).to.deep.equal([0, `synced to block ${hb.head}: 0 new events (${dbPath})\n`]);
   });
 });

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { network } from "hardhat";
 
-import { buildReport, openAuditDb, stateAt, syncEvents, writeReport } from "../../src/audit/index.js";
+import { buildReport, expiryText, openAuditDb, stateAt, syncEvents, writeReport } from "../../src/audit/index.js";
 import { ALL_DATA, NO_EXPIRY } from "../../src/sdk/constants.js";
 import { deploySystem } from "../helpers/fixture.js";
 
@@ -38,9 +38,9 @@ describe("audit: state and reports", function () {
     await syncEvents({ db, rpc: ethers.provider, registry: await registry.getAddress(), progress: "none" });
 
     const state = stateAt(db).toJSON();
-    expect(state.consents.map((c) => [c.owner, c.grantee, c.dataId, c.purposes, c.expiresAt, c.active])).to.deep.equal([
-      [o, p, ALL_DATA, [0, 2], expiresAt, true],
-    ]);
+    expect(
+      state.consents.map((c) => [c.owner, c.grantee, c.dataId, c.purposes, c.expiresAt, c.epoch, c.version, c.active]),
+    ).to.deep.equal([[o, p, ALL_DATA, [0, 2], String(expiresAt), "0", "65536", true]]);
     expect(state.managers).to.deep.equal([{ owner: o, manager: other.address.toLowerCase() }]);
     expect(state.integrations).to.deep.equal([
       {
@@ -63,6 +63,7 @@ describe("audit: state and reports", function () {
     ]);
     // After the expiry the consent is no longer active at that time.
     expect(stateAt(db, undefined, { timestamp: expiresAt }).consents()[0].active).to.equal(false);
+    expect(stateAt(db, undefined, { timestamp: expiresAt - 1 }).consents()[0].active).to.equal(true);
 
     const owned = buildReport(db, { kind: "owner", subject: owner.address });
     expect(owned.summary).to.deep.equal({
@@ -70,7 +71,7 @@ describe("audit: state and reports", function () {
       consentChanges: 3,
       uses: 2,
       shares: 1,
-      revokeAllEpoch: 0,
+      revokeAllEpoch: "0",
     });
     const section = (name: string) => owned.sections.find((s) => s.name === name)!.rows;
     expect(section("uses").map((r) => [r.tx, r.party, r.purposes])).to.deep.equal([
@@ -84,7 +85,11 @@ describe("audit: state and reports", function () {
       [p, "ALL_DATA", "MODEL_TRAINING INFERENCE", new Date(expiresAt * 1000).toISOString(), "active"],
     ]);
     expect(section("history").map((r) => r.status)).to.deep.equal(["granted", "granted", "withdrawn"]);
-    expect(section("history")[2].detail).to.equal(`by ${other.address.toLowerCase()} via Manager`);
+    // The manager's revocation moved the key (owner, partner, data) to generation 2.
+    expect(section("history")[2].detail).to.equal(`by ${other.address.toLowerCase()} via Manager; version 131072`);
+    expect(section("consents")[0].detail).to.equal(
+      `notice ${ethers.id("notice-v1")}; version 65536; covers every data id of the owner, also those whose specific consent was withdrawn`,
+    );
 
     const proc = buildReport(db, { kind: "processor", subject: processor.address });
     expect(proc.summary).to.deep.equal({
@@ -129,6 +134,95 @@ describe("audit: state and reports", function () {
     expect(() => buildReport(db, { kind: "owner", subject: "bob" })).to.throw(
       "the owner report needs --owner <0x address>",
     );
+    db.close();
+  });
+  it("a lockdown ends consents and managers in the state and the owner report; expiry and epoch are exact", async () => {
+    const { accounts, registry } = await deploySystem(ethers);
+    const [owner, processor, manager] = accounts;
+    const o = owner.address.toLowerCase();
+    const data = ethers.id("photos");
+    await registry.connect(owner).grant(processor.address, data, 0b1n, NO_EXPIRY, ethers.id("n"));
+    await registry.connect(owner).setManager(manager.address, true);
+    const db = openAuditDb(":memory:");
+    const addr = await registry.getAddress();
+    await syncEvents({ db, rpc: ethers.provider, registry: addr, progress: "none" });
+    const before = await ethers.provider.getBlockNumber();
+    expect(stateAt(db).toJSON().managers).to.deep.equal([{ owner: o, manager: manager.address.toLowerCase() }]);
+
+    await registry.connect(manager).revokeAllFor(owner.address);
+    await syncEvents({ db, rpc: ethers.provider, registry: addr, progress: "none" });
+    const head = await ethers.provider.getBlockNumber();
+    const state = stateAt(db);
+    expect(await registry.isManager(owner.address, manager.address)).to.equal(false);
+    expect(state.isManager(owner.address, manager.address)).to.equal(false);
+    expect(state.toJSON().managers).to.deep.equal([]);
+    expect(state.toJSON().epochs).to.deep.equal({ [o]: "1" });
+    expect(state.consent(owner.address, processor.address, data)).to.deep.equal({
+      purposes: 1n,
+      expiresAt: 0n,
+      epoch: 0n,
+      version: 65536n,
+      active: false,
+    });
+    const c = await registry.getConsent(owner.address, processor.address, data);
+    expect([c.purposes, c.expiresAt, c.epoch, c.version, c.active]).to.deep.equal([1n, 0n, 0n, 65536n, false]);
+    // The state one block before the lockdown still has the manager.
+    expect(stateAt(db, before).isManager(owner.address, manager.address)).to.equal(true);
+
+    const rep = buildReport(db, { kind: "owner", subject: owner.address });
+    const section = (name: string) => rep.sections.find((s) => s.name === name)!.rows;
+    expect(section("managers")).to.deep.equal([]);
+    expect(section("consents").map((r) => r.status)).to.deep.equal(["withdrawn (revoke-all)"]);
+    expect(section("history").map((r) => [r.status, r.detail])).to.deep.equal([
+      ["granted", `by ${o} via Owner; version 65536; notice ${ethers.id("n")}`],
+      [
+        "withdrew all",
+        `lockdown to epoch 1 by ${manager.address.toLowerCase()} via Manager: every consent, signed message and manager of earlier epochs ended`,
+      ],
+    ]);
+    expect(rep.summary.revokeAllEpoch).to.equal("1");
+
+    // audit state --block past the last synced block is refused, naming it.
+    expect(() => stateAt(db, head + 1)).to.throw(
+      `block ${head + 1} is past the last synced block ${head} of chain 31337: the database does not know what happened after it; run \`omni-consent audit sync\` first, or ask for a block up to ${head}`,
+    );
+    expect(stateAt(db, head).block).to.equal(head);
+
+    // 64-bit values read exactly (a forged row: the ABI's uint40 / uint32 cannot carry them).
+    const top = 2n ** 64n - 1n;
+    const ts = (await ethers.provider.getBlock(head))!.timestamp;
+    db.prepare(
+      `INSERT INTO events (chain_id, block_number, block_hash, log_index, tx_hash, address, event_name, args_json, block_timestamp, via, version)
+       VALUES (31337, ?, ?, 5, ?, ?, 'ConsentGranted', ?, ?, 0, '65536')`,
+    ).run(
+      head,
+      ethers.ZeroHash,
+      ethers.id("forged"),
+      addr.toLowerCase(),
+      JSON.stringify({
+        owner: o,
+        grantee: manager.address.toLowerCase(),
+        dataId: data,
+        purposes: "2",
+        expiresAt: top.toString(),
+        noticeHash: ethers.ZeroHash,
+        actor: o,
+        version: "65536",
+      }),
+      ts,
+    );
+    const exact = stateAt(db)
+      .consents()
+      .find((x) => x.grantee === manager.address.toLowerCase())!;
+    expect([exact.expiresAt, exact.epoch, exact.active]).to.deep.equal([top, 1n, true]);
+    expect(
+      stateAt(db)
+        .toJSON()
+        .consents.find((x) => x.grantee === manager.address.toLowerCase())!.expiresAt,
+    ).to.equal("18446744073709551615");
+    expect(expiryText(top)).to.equal("unix time 18446744073709551615 (after the year 275760)");
+    expect(stateAt(db).isAllowed(owner.address, manager.address, data, 1, Number.MAX_SAFE_INTEGER)).to.equal(true);
+    expect(expiryText(2n ** 40n - 1n)).to.equal("+036812-02-20T00:36:15.000Z");
     db.close();
   });
 });

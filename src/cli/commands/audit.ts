@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { type Command, Option } from "commander";
 
 import {
+  expiryText,
   openAuditDb,
   readSyncMeta,
   type ReportFormat,
@@ -50,6 +51,7 @@ export function registerAuditCommands(program: Command): void {
     .option("--to-block <n>", "stop at this block")
     .option("--max-range <n>", "largest eth_getLogs block range to try", "5000")
     .option("--timeout <ms>", "per-request timeout", "10000")
+    .option("--reset", "discard what the database holds for this chain and sync from the start (e.g. another history)")
     .action(async (o: Record<string, string | boolean | undefined>, cmd: Command) => {
       const ctx = CliContext.of(cmd);
       await ctx.chainId(); // reachability and --chain-id check, in words
@@ -66,6 +68,7 @@ export function registerAuditCommands(program: Command): void {
           toBlock: blockNumber("--to-block", o.toBlock as string | undefined),
           maxRange: Math.max(1, blockNumber("--max-range", String(o.maxRange)) ?? 5000),
           timeoutMs: blockNumber("--timeout", String(o.timeout)),
+          reset: o.reset === true,
         });
         if (ctx.json) process.stdout.write(JSON.stringify(res, null, 2) + "\n");
         else process.stdout.write(`synced to block ${res.toBlock}: ${res.inserted} new events (${String(o.db)})\n`);
@@ -94,7 +97,7 @@ export function registerAuditCommands(program: Command): void {
         const lines = [`chain ${state.chainId}, block ${state.block} (time ${state.timestamp})`];
         for (const c of consents) {
           lines.push(
-            `${c.active ? "active " : "expired/withdrawn"} ${c.owner} → ${c.grantee} data ${c.dataId} for ${c.purposeNames.join(",")} until ${c.expiresAt === 0 ? "never" : new Date(c.expiresAt * 1000).toISOString()}`,
+            `${c.active ? "active " : "expired/withdrawn"} ${c.owner} → ${c.grantee} data ${c.dataId} for ${c.purposeNames.join(",")} until ${expiryText(BigInt(c.expiresAt))}`,
           );
         }
         lines.push(

@@ -34,11 +34,14 @@ async function rpcOk(url: string): Promise<boolean> {
 /**
  * Starts `hardhat node` on 127.0.0.1:<free port>; stop it with `stop()` (kills its pid). Retried:
  * the node reads the build info at start, which a concurrent `hardhat build` may be rewriting.
+ * `initialDate` fixes the genesis time (see node.config.ts).
  */
-export async function startHardhatNode(): Promise<{ url: string; child: ChildProcess; stop: () => void }> {
+export async function startHardhatNode(
+  opts: { initialDate?: string } = {},
+): Promise<{ url: string; child: ChildProcess; stop: () => void }> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce();
+      return await startOnce(opts.initialDate);
     } catch (err) {
       if (attempt >= 4) throw err;
       await new Promise((r) => setTimeout(r, 3000));
@@ -46,7 +49,7 @@ export async function startHardhatNode(): Promise<{ url: string; child: ChildPro
   }
 }
 
-async function startOnce(): Promise<{ url: string; child: ChildProcess; stop: () => void }> {
+async function startOnce(initialDate?: string): Promise<{ url: string; child: ChildProcess; stop: () => void }> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
@@ -60,7 +63,11 @@ async function startOnce(): Promise<{ url: string; child: ChildProcess; stop: ()
       "--port",
       String(port),
     ],
-    { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] },
+    {
+      cwd: ROOT,
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, OMNI_AUDIT_NODE_DATE: initialDate ?? "" },
+    },
   );
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
