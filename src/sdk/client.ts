@@ -10,7 +10,11 @@ import { ConsentSdkError, decodeRevertData, toConsentSdkError } from "./errors.j
 import type { DecodedConsentError } from "./errors.js";
 import { Purpose, maskToPurposes, purposeName } from "./purposes.js";
 import type { PurposeName } from "./purposes.js";
-import { signGrant as signGrantMessage, signRevoke as signRevokeMessage, signRevokeAll as signRevokeAllMessage } from "./signing.js";
+import {
+  signGrant as signGrantMessage,
+  signRevoke as signRevokeMessage,
+  signRevokeAll as signRevokeAllMessage,
+} from "./signing.js";
 import type { SigningContext, SigningOptions } from "./signing.js";
 import { sharedSigningStore } from "./signing-store.js";
 import type { SigningStore } from "./signing-store.js";
@@ -667,7 +671,8 @@ export class ConsentRegistryClient {
   }
 
   private revokeBatchRequests(signed: readonly Signed<"Revoke">[], label: string) {
-    if (signed.length === 0) throw new ConsentSdkError("INVALID_INPUT", `${label}: pass at least one signed revocation`);
+    if (signed.length === 0)
+      throw new ConsentSdkError("INVALID_INPUT", `${label}: pass at least one signed revocation`);
     return signed.map((s, i) => parseInput(signedRevokeSchema, s, `${label}[${i}]`));
   }
 
@@ -681,7 +686,8 @@ export class ConsentRegistryClient {
   relayRevokeBatch(signed: readonly Signed<"Revoke">[]): ConsentTransaction<RevokeBatchResult> {
     return this.tx(
       "relayRevokeBatch",
-      async () => this.contract.revokeBySigBatch.populateTransaction(this.revokeBatchRequests(signed, "relayRevokeBatch")),
+      async () =>
+        this.contract.revokeBySigBatch.populateTransaction(this.revokeBatchRequests(signed, "relayRevokeBatch")),
       (r) => this.revokeBatchResult(r, signed.length),
     );
   }
@@ -722,16 +728,14 @@ export class ConsentRegistryClient {
   }
 
   private revokeBatchResult(receipt: ContractTransactionReceipt, size: number): RevokeBatchResult {
-    const failures = this.events(receipt, "SignedRevokeFailed").map(
-      (a): SignedRevokeFailure => ({
-        index: Number(a.index),
-        owner: String(a.owner),
-        grantee: String(a.grantee),
-        dataId: String(a.dataId),
-        reasonData: String(a.reason),
-        reason: decodeRevertData(String(a.reason)),
-      }),
-    );
+    const failures = this.events(receipt, "SignedRevokeFailed").map((a): SignedRevokeFailure => ({
+      index: Number(a.index),
+      owner: String(a.owner),
+      grantee: String(a.grantee),
+      dataId: String(a.dataId),
+      reasonData: String(a.reason),
+      reason: decodeRevertData(String(a.reason)),
+    }));
     // ConsentRevoked events come in item order, one per applied item.
     const failed = new Set(failures.map((f) => f.index));
     const appliedIndexes = [...Array(size).keys()].filter((i) => !failed.has(i));
@@ -853,11 +857,7 @@ export class ConsentRegistryClient {
   async managersOf(owner: string, range: EventRange = {}): Promise<string[]> {
     const o = parseInput(addressSchema, owner, "managersOf.owner");
     const logs = await this.read("managersOf", () =>
-      this.contract.queryFilter(
-        this.contract.filters.ManagerSet(o),
-        range.fromBlock ?? 0,
-        range.toBlock ?? "latest",
-      ),
+      this.contract.queryFilter(this.contract.filters.ManagerSet(o), range.fromBlock ?? 0, range.toBlock ?? "latest"),
     );
     const named = [...new Set(logs.map((l) => getAddress(l.args.manager)))];
     const current = await Promise.all(named.map((m) => this.isManager(o, m)));

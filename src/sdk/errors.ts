@@ -183,7 +183,8 @@ export const ERROR_WORDS: Record<string, (a: Args) => string> = {
     `${a.msgsender} may not cancel the operation that ${a.caller} scheduled (selector ${a.selector} on ${a.target}): only its proposer or a member of GUARDIAN_ROLE (2) can`,
   AccessManagerUnauthorizedConsume: (a) =>
     `${a.target} may not consume a scheduled operation (only the target of the call can)`,
-  AccessManagerNotScheduled: (a) => `operation ${a.operationId} is not scheduled (never, or executed or cancelled since)`,
+  AccessManagerNotScheduled: (a) =>
+    `operation ${a.operationId} is not scheduled (never, or executed or cancelled since)`,
   AccessManagerNotReady: (a) => `operation ${a.operationId} is scheduled but its delay has not passed yet`,
   AccessManagerExpired: (a) => `operation ${a.operationId} expired; schedule it again`,
   AccessManagerAlreadyScheduled: (a) => `operation ${a.operationId} is scheduled already`,
@@ -322,8 +323,7 @@ export function isTransportError(err: unknown, depth = 0): boolean {
   const o = err as Record<string, unknown>;
   // A JSON-RPC error object in the reply: the node answered.
   const rpcError = (o.error ?? (o.info as Record<string, unknown> | undefined)?.error) as
-    | Record<string, unknown>
-    | undefined;
+    Record<string, unknown> | undefined;
   if (rpcError && typeof rpcError === "object" && typeof rpcError.code === "number") return false;
   const code = errorCode(err);
   if (code === "ECONNREFUSED") return false;

@@ -134,7 +134,9 @@ async function checkByReading(
           : null;
       }
       const [grantable] = await call(registryIface, "grantablePurposes", []);
-      return (BigInt(grantable as bigint) & bit) === 0n ? errorOf(registryIface, "PurposeCatalogNotActive", [id]) : null;
+      return (BigInt(grantable as bigint) & bit) === 0n
+        ? errorOf(registryIface, "PurposeCatalogNotActive", [id])
+        : null;
     }
     if (t === targets.integrationRegistry.toLowerCase()) {
       const parsed = integrationsIface.parseTransaction({ data });

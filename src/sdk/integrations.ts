@@ -317,7 +317,8 @@ export class GovernanceClient {
       },
       (r) => {
         const [e] = this.parsed(r, "OperationCanceled");
-        if (!e || op === null) throw new ConsentSdkError("NOT_FOUND", `cancel: transaction ${r.hash} cancelled nothing`);
+        if (!e || op === null)
+          throw new ConsentSdkError("NOT_FOUND", `cancel: transaction ${r.hash} cancelled nothing`);
         return {
           operationId: String(e.operationId),
           nonce: BigInt(e.nonce as bigint),
@@ -413,7 +414,10 @@ export class GovernanceClient {
         return { target: this.targets.integrationRegistry, data: ints.encodeFunctionData("reinstateIntegration", [a]) };
       }
       case "definePurpose":
-        return { target: this.targets.consentRegistry, data: this.defineCalldata(action.id, action.metadataHash, label) };
+        return {
+          target: this.targets.consentRegistry,
+          data: this.defineCalldata(action.id, action.metadataHash, label),
+        };
       case "deprecatePurpose":
         return { target: this.targets.consentRegistry, data: this.deprecateCalldata(action.id, label) };
     }

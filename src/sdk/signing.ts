@@ -195,7 +195,12 @@ export function planKeyMessage(state: SigningState, key: string, input: KeyPlanI
   const deadline = chooseDeadline(
     opts,
     now,
-    outstanding ? { deadline: record.deadline, what: `an outstanding signed message for this consent (${versionWords(record.version)})` } : null,
+    outstanding
+      ? {
+          deadline: record.deadline,
+          what: `an outstanding signed message for this consent (${versionWords(record.version)})`,
+        }
+      : null,
     label,
   );
 
@@ -241,7 +246,8 @@ export function planRevokeAll(
   const previous = state.revokeAll;
   state.revokeAll = {
     epoch,
-    deadline: previous !== undefined && previous.epoch === epoch && previous.deadline > deadline ? previous.deadline : deadline,
+    deadline:
+      previous !== undefined && previous.epoch === epoch && previous.deadline > deadline ? previous.deadline : deadline,
   };
   return { epoch, version: 0n, deadline };
 }

@@ -112,7 +112,8 @@ export const shareRequestSchema = useRequestSchema.extend({ to: addressSchema })
 export const signatureSchema = z
   .string({ error: "expected a 0x-prefixed hex signature" })
   .refine((s) => isHexString(s) && s.length % 2 === 0, {
-    error: "expected a 0x-prefixed hex signature of whole bytes (65 or 64 for an EOA; any length for an ERC-1271 wallet)",
+    error:
+      "expected a 0x-prefixed hex signature of whole bytes (65 or 64 for an EOA; any length for an ERC-1271 wallet)",
   })
   .transform((s) => s.toLowerCase());
 
