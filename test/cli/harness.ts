@@ -146,3 +146,67 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
 export async function nonceOf(url: string, address: string): Promise<bigint> {
   return BigInt(await rpc<string>(url, "eth_getTransactionCount", [address, "latest"]));
 }
+
+export interface RpcProxy {
+  url: string;
+  pid: number;
+  /** The JSON-RPC methods it saw, in order, each with `forwarded`, `forwarded-then-dropped` or `dropped`. */
+  log(): string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts test/cli/rpc-proxy.ts (its own process, on 127.0.0.1) in front of `upstream`, in `mode`
+ * (`pass`, `drop-after-send`, `drop-receipt`); stopped by its pid.
+ */
+export async function startProxy(
+  upstream: string,
+  mode: "pass" | "drop-after-send" | "drop-receipt",
+): Promise<RpcProxy> {
+  const { mkdtempSync, readFileSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const dir = mkdtempSync(join(tmpdir(), "omni-proxy-"));
+  const logFile = join(dir, "methods.log");
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(ROOT, "test", "cli", "rpc-proxy.ts"), upstream, mode, logFile],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`rpc proxy did not start: ${stderr}`)), 30_000);
+    child.stdout?.on("data", (d: Buffer) => {
+      const m = /listening (\d+)/.exec(d.toString());
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`rpc proxy exited (${code}): ${stderr}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    log: () => {
+      try {
+        return readFileSync(logFile, "utf8")
+          .trimEnd()
+          .split("\n")
+          .filter((l) => l !== "");
+      } catch {
+        return [];
+      }
+    },
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+        process.kill(child.pid!, "SIGTERM");
+        const timer = setTimeout(() => child.exitCode === null && process.kill(child.pid!, "SIGKILL"), 5_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
