@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -120,17 +121,35 @@ function cliEntry(): string[] {
   return fresh ? [BUILT_CLI] : ["--import", "tsx", join(ROOT, "src", "cli", "main.ts")];
 }
 
+let scratchStore: string | undefined;
+
+/** A signing-store directory for this test process, so no test ever writes ~/.omni-consent. */
+function testSigningStore(): string {
+  if (scratchStore === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), "omni-cli-signing-"));
+    scratchStore = dir;
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return scratchStore;
+}
+
 /**
  * Runs `omni-consent <args>` as a subprocess: the compiled CLI (`npm run build` → dist/) when it
  * is up to date, else the TypeScript source through tsx (so a stale build is never tested). The environment is reduced to PATH/HOME plus
- * `env`, so a developer's own OMNI_* variables never leak into a test.
+ * `env`, so a developer's own OMNI_* variables never leak into a test; OMNI_SIGNING_STORE
+ * defaults to a temporary directory of this test process (never the user's ~/.omni-consent).
  */
 export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
   const entry = cliEntry();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...entry, ...args], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "",
+        OMNI_SIGNING_STORE: testSigningStore(),
+        ...env,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
