@@ -165,10 +165,12 @@ export class CliContext {
           `wrong chain: the node at ${this.opts.rpc} is chain ${chainId} but --chain-id says ${expected}; fix --rpc or --chain-id`,
         );
       }
+      // No response cache: an identical read (a nonce, a consent) right after a write must see it.
       const provider = new JsonRpcProvider(this.opts.rpc, Network.from(chainId), {
         staticNetwork: true,
         polling: true,
         pollingInterval: 200,
+        cacheTimeout: -1,
       });
       return { provider, chainId };
     })();

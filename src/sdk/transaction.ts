@@ -34,6 +34,20 @@ interface UncheckedSender {
   sendUncheckedTransaction(tx: ContractTransaction): Promise<string>;
 }
 
+/**
+ * The account's next nonce, asked of the node itself: through raw JSON-RPC where the provider
+ * has it, because ethers answers an identical high-level read from a short cache, which would
+ * give two transactions sent in quick succession the same nonce.
+ */
+async function pendingNonce(signer: Signer, provider: Provider, from: string): Promise<number> {
+  const raw = provider as Partial<{ send(method: string, params: unknown[]): Promise<unknown> }>;
+  if (typeof raw.send === "function") {
+    const count = await raw.send("eth_getTransactionCount", [from, "pending"]);
+    return Number(BigInt(count as string));
+  }
+  return signer.getNonce("pending");
+}
+
 const LOOKUP_ATTEMPTS = 50;
 const LOOKUP_INTERVAL_MS = 200;
 
@@ -137,7 +151,10 @@ export class ConsentTransaction<T> {
     let raw: string;
     let nonce: number | null;
     try {
-      const populated = await wallet.populateTransaction(tx);
+      const populated = await wallet.populateTransaction({
+        ...tx,
+        nonce: tx.nonce ?? (await pendingNonce(wallet, provider, wallet.address)),
+      });
       nonce = populated.nonce ?? null;
       raw = await wallet.signTransaction(populated);
     } catch (err) {
@@ -159,7 +176,7 @@ export class ConsentTransaction<T> {
     let nonce: number;
     try {
       from = await signer.getAddress();
-      nonce = tx.nonce ?? (await signer.getNonce("pending"));
+      nonce = tx.nonce ?? (await pendingNonce(signer, provider, from));
     } catch (err) {
       return this.fail(err);
     }
