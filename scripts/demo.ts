@@ -4,8 +4,8 @@
  * Deploys the whole system with Ignition, then plays a realistic scenario for 20 data owners,
  * 5 AI processors and 3 third-party integrations: grants by transaction and by relayed EIP-712
  * signature (owners without gas), enforced uses and shares, shares refused for lack of consent,
- * revocations, a revoke-all, a signed revoke, and an integration suspended through the
- * governance delay. It prints who may use what and what was refused, then syncs the events into
+ * revocations, a lockdown, a signed revoke, two signed grants relayed in the wrong order (the
+ * owner's latest word still wins), and an integration suspended through the governance delay. It prints who may use what and what was refused, then syncs the events into
  * SQLite, re-verifies every use and share with the independent auditor, and writes an HTML report.
  */
 import { mkdirSync, rmSync } from "node:fs";
@@ -168,14 +168,12 @@ for (let i = 10; i < 20; i++) {
       purposes: ["MODEL_TRAINING", "FINE_TUNING"],
       expiresAt: now + 30n * DAY,
       noticeHash: notice,
-      nonce: 0n,
     }),
     await client.signGrant(owners[i], {
       grantee: processors[3].address,
       dataId: ALL_DATA,
       purposes: ["EVALUATION"],
       noticeHash: notice,
-      nonce: 1n,
     }),
   );
 }
@@ -267,20 +265,42 @@ await refused("trainer-B shares owner-11's data with ad-partner (trainer-B lacks
 );
 
 // ---------------------------------------------------------------------------------------------
-section("5. Owners withdraw: revoke, revoke-all, and a gasless signed revoke");
+section("5. Owners withdraw: revoke, lockdown, a gasless signed revoke; the latest word wins");
 await (await as(owners[2])).revoke({ grantee: processors[0].address, dataId: assets[2].photos }).wait();
 say(`  owner-03 revoked trainer-A's consent for their photos`);
-const ra = await (await as(owners[4])).revokeAll().wait();
-say(`  owner-05 revoked ALL consents in O(1) (epoch → ${ra.result.newEpoch})`);
+const ra = await (await as(owners[4])).lockdown().wait();
+say(
+  `  owner-05 locked down in O(1) (epoch → ${ra.result.newEpoch}): every consent, every signature made before and every manager ended`,
+);
 const signedRevoke = await (
   await as(owners[12])
-).signRevoke(owners[12], { grantee: processors[1].address, dataId: assets[12].health, nonce: 2n });
+).signRevoke(owners[12], { grantee: processors[1].address, dataId: assets[12].health });
 await registry.relayRevoke(signedRevoke).wait();
-say(`  owner-13 signed a revoke offline; ${who(relayer.address)} relayed it (withdrawal as easy as giving)`);
+say(
+  `  owner-13 signed a revoke offline (version ${signedRevoke.version}); ${who(relayer.address)} relayed it (withdrawal as easy as giving)`,
+);
+const owner14 = await as(owners[13]);
+const broad = await owner14.signGrant(owners[13], {
+  grantee: processors[4].address,
+  dataId: assets[13].health,
+  purposes: ["ANALYTICS", "PRODUCT_IMPROVEMENT"],
+  noticeHash: notice,
+});
+const narrow = await owner14.signGrant(owners[13], {
+  grantee: processors[4].address,
+  dataId: assets[13].health,
+  purposes: ["ANALYTICS"],
+  noticeHash: notice,
+});
+await registry.relayGrant(narrow).wait();
+say(
+  `  owner-14 signed a broad grant (version ${broad.version}), then a narrower one (version ${narrow.version}); the relayer sends the narrow one first…`,
+);
+await refused("…then the older, broader grant (the owner's later word holds)", () => registry.relayGrant(broad).wait());
 await refused("trainer-A trains on owner-03's photos after the revoke", () =>
   trainerA.recordUse({ owner: owners[2].address, dataId: assets[2].photos, purpose: "MODEL_TRAINING" }).wait(),
 );
-await refused("inference-node uses owner-05's data after revoke-all", () =>
+await refused("inference-node uses owner-05's data after the lockdown", () =>
   inference.recordUse({ owner: owners[4].address, dataId: assets[4].health, purpose: "INFERENCE" }).wait(),
 );
 

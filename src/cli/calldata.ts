@@ -1,9 +1,9 @@
 import { Interface, getAddress } from "ethers";
 import type { Result } from "ethers";
 
-import { AccessManager__factory } from "../../types/ethers-contracts/index.js";
-import { CONSENT_REGISTRY_ABI, INTEGRATION_REGISTRY_ABI } from "../sdk/abi.js";
+import { CONSENT_ACCESS_MANAGER_ABI, CONSENT_REGISTRY_ABI, INTEGRATION_REGISTRY_ABI } from "../sdk/abi.js";
 import { PURPOSES, maskToPurposes } from "../sdk/purposes.js";
+import { timeLeftWords } from "../sdk/time-words.js";
 
 /**
  * Governed calls in words, for `gov pending`: what a scheduled AccessManager operation will do
@@ -32,7 +32,7 @@ export interface DecodedCall {
 const INTERFACES: Record<TargetName, Interface> = {
   ConsentRegistry: new Interface(CONSENT_REGISTRY_ABI),
   IntegrationRegistry: new Interface(INTEGRATION_REGISTRY_ABI),
-  AccessManager: new Interface(AccessManager__factory.abi),
+  AccessManager: new Interface(CONSENT_ACCESS_MANAGER_ABI),
 };
 
 /** The name of `target` among the known contracts, or null for any other address. */
@@ -104,13 +104,5 @@ export function decodeGovernedCall(name: TargetName | null, data: string): Decod
 
 /** `ready`, or the time left until `readyAt` by the chain clock `now`: `in 23 h 59 min`, `in 2 d 3 h`, `in 40 s`. */
 export function readyWords(readyAt: bigint, now: bigint): string {
-  if (readyAt <= now) return "ready";
-  const left = readyAt - now;
-  if (left < 60n) return `in ${left} s`;
-  const days = left / 86_400n;
-  const hours = (left % 86_400n) / 3_600n;
-  const minutes = (left % 3_600n) / 60n;
-  if (days > 0n) return `in ${days} d ${hours} h`;
-  if (hours > 0n) return `in ${hours} h ${minutes} min`;
-  return `in ${minutes} min`;
+  return timeLeftWords(readyAt, now);
 }

@@ -1,3 +1,6 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+
 import { JsonRpcProvider, Network, Wallet, formatEther } from "ethers";
 import type { Signer } from "ethers";
 import { Option } from "commander";
@@ -7,6 +10,7 @@ import { ConsentRegistryClient } from "../sdk/client.js";
 import type { ConsentTransaction } from "../sdk/client.js";
 import { loadDeployment } from "../sdk/deployments.js";
 import type { Deployment } from "../sdk/deployments.js";
+import { FileSigningStore } from "../sdk/file-signing-store.js";
 import { GovernanceClient, IntegrationRegistryClient } from "../sdk/integrations.js";
 import { CliError } from "./failure.js";
 import { looksLikePrivateKey, parseAddress, parseUint } from "./parse.js";
@@ -22,6 +26,9 @@ import { looksLikePrivateKey, parseAddress, parseUint } from "./parse.js";
  * - `--account <index>`    sign with unlocked account `index` of a local dev node; otherwise the
  *                          key comes from env OMNI_PRIVATE_KEY. A key on the command line is
  *                          refused: it would leak into shell history and process listings.
+ * - `--signing-store <dir>` where signed-message versions are reserved (env OMNI_SIGNING_STORE,
+ *                          default ~/.omni-consent/signing): every process that signs for the
+ *                          same owner must use the same directory
  * - `--json`               machine-readable output
  */
 export interface GlobalOptions {
@@ -30,12 +37,18 @@ export interface GlobalOptions {
   chainId?: string;
   account?: string;
   deployments?: string;
+  signingStore?: string;
   json?: boolean;
   privateKey?: string;
   key?: string;
 }
 
 export const DEFAULT_RPC_URL = "http://127.0.0.1:8545";
+
+/** The default signing-store directory (one per user, shared by every omni-consent process). */
+export function defaultSigningStore(): string {
+  return join(homedir(), ".omni-consent", "signing");
+}
 
 /** Adds the global options to the root command. */
 export function addGlobalOptions(program: Command): void {
@@ -52,6 +65,12 @@ export function addGlobalOptions(program: Command): void {
       new Option("--deployments <dir>", "project root holding ignition/deployments (default: current directory)").env(
         "OMNI_DEPLOYMENTS_ROOT",
       ),
+    )
+    .addOption(
+      new Option(
+        "--signing-store <dir>",
+        "directory where signed-message versions are reserved (default: ~/.omni-consent/signing); share it between every process that signs for an owner",
+      ).env("OMNI_SIGNING_STORE"),
     )
     .addOption(new Option("--json", "print machine-readable JSON"))
     // Accepted only to refuse it with a clear message (see `checkNoKeyOnCommandLine`).
@@ -146,10 +165,12 @@ export class CliContext {
           `wrong chain: the node at ${this.opts.rpc} is chain ${chainId} but --chain-id says ${expected}; fix --rpc or --chain-id`,
         );
       }
+      // No response cache: an identical read (a nonce, a consent) right after a write must see it.
       const provider = new JsonRpcProvider(this.opts.rpc, Network.from(chainId), {
         staticNetwork: true,
         polling: true,
         pollingInterval: 200,
+        cacheTimeout: -1,
       });
       return { provider, chainId };
     })();
@@ -228,12 +249,27 @@ export class CliContext {
     return (await this.deployment()).ConsentRegistry;
   }
 
-  /** A registry client; with `write`, bound to the signer. Version and chain are checked. */
+  /** The file store of `--signing-store` / OMNI_SIGNING_STORE (default ~/.omni-consent/signing). */
+  signingStore(): FileSigningStore {
+    const dir =
+      this.opts.signingStore !== undefined && this.opts.signingStore !== ""
+        ? this.opts.signingStore
+        : defaultSigningStore();
+    return new FileSigningStore(dir);
+  }
+
+  /**
+   * A registry client; with `write`, bound to the signer. Version and chain are checked. Its
+   * signing store is the file store, so several omni-consent processes never reuse a version.
+   */
   async registry(opts: { write: boolean }): Promise<ConsentRegistryClient> {
     if (opts.write) this.requireSigner();
     const address = await this.registryAddress();
     const runner = opts.write ? await this.signer() : await this.provider();
-    return ConsentRegistryClient.connect(address, runner, { expectedChainId: await this.chainId() });
+    return ConsentRegistryClient.connect(address, runner, {
+      expectedChainId: await this.chainId(),
+      signingStore: this.signingStore(),
+    });
   }
 
   /** The integration registry the consent registry consults. */
@@ -258,7 +294,8 @@ export class CliContext {
   /**
    * Sends a transaction after a dry run: the estimate surfaces a revert as the decoded custom
    * error, and a balance check refuses a transaction the signer cannot pay for, before anything
-   * reaches the mempool.
+   * reaches the mempool. A connection lost after sending propagates as the SDK's NOT_CONFIRMED
+   * (main prints `sent, not confirmed: …`, exit code 3).
    */
   async send<T>(tx: ConsentTransaction<T>): Promise<{ txHash: string; block: number; gasUsed: bigint; result: T }> {
     const gas = await tx.estimateGas();

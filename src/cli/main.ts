@@ -10,13 +10,17 @@ import { registerOwnerCommands } from "./commands/owner.js";
 import { registerReadCommands } from "./commands/read.js";
 import { registerProcessorCommands, registerRelayCommands } from "./commands/relay.js";
 import { addGlobalOptions } from "./context.js";
-import { EXIT_FAILURE, EXIT_USAGE, describeFailure } from "./failure.js";
+import { EXIT_USAGE, describeFailure, exitCodeOf, notConfirmedLine, notConfirmedOf } from "./failure.js";
+import { printJson } from "./output.js";
 
 /**
  * `omni-consent`: the command line of the consent registry. Commands only parse, validate and
  * print; the chain is reached through `src/sdk` (and `src/audit` for the auditor commands).
  * Every failure is one line on stderr — `error: <what to fix>` — with exit code 1, or 2 when
- * the command line itself is malformed. No stack traces.
+ * the command line itself is malformed, or 4 when a relay applied only part of its messages. A
+ * transaction that was sent but whose outcome is unknown is never reported as failed: the line
+ * reads `sent, not confirmed: <hash> …` and the exit code is 3 (see `failure.ts`). No stack
+ * traces.
  */
 export function buildProgram(): Command {
   const program = new Command("omni-consent")
@@ -42,8 +46,14 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   } catch (err) {
     // Commander has printed its own one-line message (unknown option, missing argument, …).
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE;
-    process.stderr.write(`error: ${describeFailure(err)}\n`);
-    return EXIT_FAILURE;
+    const sent = notConfirmedOf(err);
+    if (sent) {
+      if (program.opts<{ json?: boolean }>().json === true) printJson({ status: "sent-not-confirmed", ...sent });
+      process.stderr.write(`${notConfirmedLine(sent)}\n`);
+    } else {
+      process.stderr.write(`error: ${describeFailure(err)}\n`);
+    }
+    return exitCodeOf(err);
   }
 }
 

@@ -16,13 +16,19 @@ import { toJson } from "./output.js";
  * message meant for another chain or deployment before paying gas for a certain revert.
  *
  * ```json
- * { "format": "omni-consent/signed-message@1", "kind": "Grant", "chainId": "31337",
- *   "registry": "0x…", "message": { "owner": "0x…", …, "nonce": "…", "deadline": "…" },
- *   "signature": "0x…" }
+ * { "format": "omni-consent/signed-message@2", "kind": "Grant", "chainId": "31337",
+ *   "registry": "0x…", "message": { "owner": "0x…", …, "epoch": "0", "version": "1",
+ *   "deadline": "…" }, "signature": "0x…" }
  * ```
- * Integers are decimal strings (JSON numbers cannot hold a uint256).
+ * Integers are decimal strings (JSON numbers cannot hold a uint256). Format 2 (registry 2.x)
+ * carries the owner's `epoch` and the consent's `version` (a RevokeAll: `epoch` only) where
+ * format 1 carried a `nonce`; a format-1 file is refused with a clear message, since registry
+ * 2.x can never apply it.
  */
-export const SIGNED_FILE_FORMAT = "omni-consent/signed-message@1";
+export const SIGNED_FILE_FORMAT = "omni-consent/signed-message@2";
+
+/** The nonce-based format of registry 1.x. */
+export const SIGNED_FILE_FORMAT_V1 = "omni-consent/signed-message@1";
 
 export type SignedKind = ConsentMessageKind;
 
@@ -49,9 +55,9 @@ const envelopeSchema = z.object({
 
 /** Decimal-string fields of each kind's message (uint fields). */
 const UINT_FIELDS: Record<SignedKind, readonly string[]> = {
-  Grant: ["purposes", "expiresAt", "nonce", "deadline"],
-  Revoke: ["nonce", "deadline"],
-  RevokeAll: ["nonce", "deadline"],
+  Grant: ["purposes", "expiresAt", "epoch", "version", "deadline"],
+  Revoke: ["epoch", "version", "deadline"],
+  RevokeAll: ["epoch", "deadline"],
 };
 
 const MESSAGE_SCHEMAS = { Grant: signedGrantSchema, Revoke: signedRevokeSchema, RevokeAll: signedRevokeAllSchema };
@@ -96,6 +102,11 @@ export async function readSignedFile(
     json = JSON.parse(text);
   } catch {
     throw new CliError(`${path}: not a JSON file; expected a signed message written by sign-grant or sign-revoke`);
+  }
+  if ((json as { format?: unknown } | null)?.format === SIGNED_FILE_FORMAT_V1) {
+    throw new CliError(
+      `${path}: a ${SIGNED_FILE_FORMAT_V1} file (nonce-based, for registry 1.x); registry 2.x orders signed messages by the owner's epoch and the consent's version instead, so this message can never apply: ask the owner to sign it again (sign-grant / sign-revoke / sign-revoke-all)`,
+    );
   }
   const envelope = envelopeSchema.safeParse(json);
   if (!envelope.success) throw new CliError(firstIssue(envelope.error, path));
@@ -152,8 +163,8 @@ export async function readSignedFile(
 export function describeSigned(file: SignedFile): string {
   const s = file.signed as Partial<Signed<"Grant">> & Signed<"RevokeAll">;
   if (file.kind === "Grant") {
-    return `Grant by ${s.owner} to ${s.grantee} on ${s.dataId} for purposes [${maskToPurposes(s.purposes ?? 0n).join(",")}]`;
+    return `Grant by ${s.owner} to ${s.grantee} on ${s.dataId} for purposes [${maskToPurposes(s.purposes ?? 0n).join(",")}] (version ${s.version})`;
   }
-  if (file.kind === "Revoke") return `Revoke by ${s.owner} of ${s.grantee} on ${s.dataId}`;
-  return `RevokeAll by ${s.owner}`;
+  if (file.kind === "Revoke") return `Revoke by ${s.owner} of ${s.grantee} on ${s.dataId} (version ${s.version})`;
+  return `RevokeAll by ${s.owner} (lockdown of epoch ${s.epoch})`;
 }

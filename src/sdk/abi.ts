@@ -3,8 +3,22 @@
  * ABI, the typed bindings and the artifacts always come from the same compilation. `src/audit`
  * imports only these (and ethers), never Hardhat.
  */
-export { ConsentRegistry__factory, IntegrationRegistry__factory } from "../../types/ethers-contracts/index.js";
-import { ConsentRegistry__factory, IntegrationRegistry__factory } from "../../types/ethers-contracts/index.js";
+export {
+  ConsentAccessManager__factory,
+  ConsentRegistry__factory,
+  ConsentSystemDeployer__factory,
+  IntegrationRegistry__factory,
+} from "../../types/ethers-contracts/index.js";
+import {
+  ConsentAccessManager__factory,
+  ConsentRegistry__factory,
+  ConsentSystemDeployer__factory,
+  IntegrationRegistry__factory,
+} from "../../types/ethers-contracts/index.js";
 
 export const CONSENT_REGISTRY_ABI = ConsentRegistry__factory.abi;
 export const INTEGRATION_REGISTRY_ABI = IntegrationRegistry__factory.abi;
+/** The governance authority: OpenZeppelin's AccessManager plus the ConsentAccessManager rules. */
+export const CONSENT_ACCESS_MANAGER_ABI = ConsentAccessManager__factory.abi;
+/** The one-transaction deployer the Ignition module deploys. */
+export const CONSENT_SYSTEM_DEPLOYER_ABI = ConsentSystemDeployer__factory.abi;

@@ -1,14 +1,23 @@
-import { ZeroHash, getAddress } from "ethers";
+import { AbiCoder, ZeroAddress, ZeroHash, getAddress } from "ethers";
 import type { ContractRunner, ContractTransactionReceipt, Log, Provider, Signer } from "ethers";
 
 import { ConsentRegistry__factory } from "../../types/ethers-contracts/index.js";
 import type { ConsentRegistry } from "../../types/ethers-contracts/index.js";
-import { REGISTRY_VERSION, Via } from "./constants.js";
-import { consentDomain, recoverConsentSigner, signConsent, consentDigest } from "./eip712.js";
+import { REGISTRY_VERSION, Via, viaOf } from "./constants.js";
+import { consentDomain, recoverConsentSigner, consentDigest } from "./eip712.js";
 import type { ConsentMessageKind, MessageOf, Signed } from "./eip712.js";
-import { ConsentSdkError, toConsentSdkError } from "./errors.js";
+import { ConsentSdkError, decodeRevertData, toConsentSdkError } from "./errors.js";
+import type { DecodedConsentError } from "./errors.js";
 import { Purpose, maskToPurposes, purposeName } from "./purposes.js";
 import type { PurposeName } from "./purposes.js";
+import {
+  signGrant as signGrantMessage,
+  signRevoke as signRevokeMessage,
+  signRevokeAll as signRevokeAllMessage,
+} from "./signing.js";
+import type { SigningContext, SigningOptions } from "./signing.js";
+import { sharedSigningStore } from "./signing-store.js";
+import type { SigningStore } from "./signing-store.js";
 import { ConsentTransaction } from "./transaction.js";
 import {
   addressSchema,
@@ -22,11 +31,11 @@ import {
   signedGrantSchema,
   signedRevokeAllSchema,
   signedRevokeSchema,
-  uint256Schema,
   useRequestSchema,
 } from "./validation.js";
 
 export { ConsentTransaction } from "./transaction.js";
+export type { SigningOptions } from "./signing.js";
 
 /** A purpose given by id (0..127) or by name of the initial catalogue. */
 export type PurposeInput = number | PurposeName;
@@ -58,12 +67,6 @@ export interface ShareRequest extends UseRequest {
   to: string;
 }
 
-/** Signing options: by default the owner's next free nonce ({@link ConsentRegistryClient.nextNonce}) and a deadline one hour after chain time. */
-export interface SigningOptions {
-  nonce?: bigint;
-  deadline?: bigint;
-}
-
 export interface GrantResult {
   owner: string;
   grantee: string;
@@ -73,6 +76,9 @@ export interface GrantResult {
   expiresAt: bigint;
   noticeHash: string;
   actor: string;
+  /** The key's version after the change (see IConsentRegistry: the owner's latest word wins). */
+  version: bigint;
+  /** Derived from `version` and `actor` ({@link viaOf}). */
   via: Via;
 }
 
@@ -81,6 +87,7 @@ export interface RevokeResult {
   grantee: string;
   dataId: string;
   actor: string;
+  version: bigint;
   via: Via;
 }
 
@@ -114,16 +121,31 @@ export interface ShareResult {
   evidence: string;
 }
 
-export interface NoncesResult {
-  owner: string;
-  wordPos: bigint;
-  mask: bigint;
-}
-
 /** A batch's result: how many items it applied, and each item's decoded event. */
 export interface BatchResult<T> {
   count: number;
   items: T[];
+}
+
+/** A signed revocation of a best-effort batch that did not apply, and why. */
+export interface SignedRevokeFailure {
+  /** The item's position in the batch. */
+  index: number;
+  owner: string;
+  grantee: string;
+  dataId: string;
+  /** The ABI-encoded custom error the registry returned for the item. */
+  reasonData: string;
+  /** That error decoded into words (null if it is not one of the consent system's errors). */
+  reason: DecodedConsentError | null;
+}
+
+/**
+ * A best-effort batch of signed revocations ({@link ConsentRegistryClient.relayRevokeBatch}):
+ * the items that applied (with their position) and the ones that did not.
+ */
+export interface RevokeBatchResult extends BatchResult<RevokeResult & { index: number }> {
+  failures: SignedRevokeFailure[];
 }
 
 /** A consent as stored (exact key, no ALL_DATA fallback), with whether it is active now. */
@@ -132,6 +154,8 @@ export interface ConsentView {
   purposesMask: bigint;
   expiresAt: bigint;
   epoch: bigint;
+  /** The key's version: the next signed message for this key must exceed it (in its generation). */
+  version: bigint;
   active: boolean;
 }
 
@@ -157,9 +181,16 @@ export interface PurposeCatalogView {
 }
 
 export type HistoryEntry =
-  | ({ kind: "granted"; purposes: number[]; purposesMask: bigint; expiresAt: bigint; noticeHash: string } & EventPlace &
+  | ({
+      kind: "granted";
+      purposes: number[];
+      purposesMask: bigint;
+      expiresAt: bigint;
+      noticeHash: string;
+      version: bigint;
+    } & EventPlace &
       Actor)
-  | ({ kind: "revoked" } & EventPlace & Actor)
+  | ({ kind: "revoked"; version: bigint } & EventPlace & Actor)
   | ({ kind: "allRevoked"; newEpoch: bigint } & EventPlace & Actor);
 
 interface EventPlace {
@@ -184,6 +215,12 @@ export interface ConnectOptions {
   skipVersionCheck?: boolean;
   /** Refuse to connect unless the provider is on this chain. */
   expectedChainId?: bigint;
+  /**
+   * Where signed-message versions are reserved (default: {@link sharedSigningStore}, shared by
+   * every client of this process). Processes that sign for the same owner must share one
+   * store: pass a `FileSigningStore` (`omnitensor-consent/file-signing-store`) on one directory.
+   */
+  signingStore?: SigningStore;
 }
 
 function majorOf(version: string): string {
@@ -233,6 +270,8 @@ export class ConsentRegistryClient {
     readonly contract: ConsentRegistry,
     readonly chainId: bigint,
     private readonly runner: ContractRunner,
+    /** Where this client reserves signed-message versions. */
+    readonly signingStore: SigningStore,
   ) {}
 
   /**
@@ -274,7 +313,7 @@ export class ConsentRegistryClient {
         );
       }
     }
-    return new ConsentRegistryClient(target, contract, chainId, runner);
+    return new ConsentRegistryClient(target, contract, chainId, runner, opts.signingStore ?? sharedSigningStore());
   }
 
   // -----------------------------------------------------------------------------------------
@@ -410,7 +449,20 @@ export class ConsentRegistryClient {
     );
   }
 
-  /** Withdraws every consent of the signer (new revoke-all epoch). */
+  /**
+   * Lockdown: in one O(1) transaction, ends every consent of the signer, every signed message it
+   * made before (they name the old epoch) and every manager it appointed (appoint them again
+   * explicitly afterwards). The same call as {@link revokeAll}.
+   */
+  lockdown(): ConsentTransaction<RevokeAllResult> {
+    return this.tx(
+      "lockdown",
+      () => this.contract.revokeAll.populateTransaction(),
+      (r) => this.one(r, "AllConsentsRevoked", toRevokeAllResult),
+    );
+  }
+
+  /** The registry's name for {@link lockdown}: ends every consent, signed message and manager of the signer. */
   revokeAll(): ConsentTransaction<RevokeAllResult> {
     return this.tx(
       "revokeAll",
@@ -419,7 +471,10 @@ export class ConsentRegistryClient {
     );
   }
 
-  /** Withdraws every consent of `owner`; the signer must be `owner` or one of its managers. */
+  /**
+   * Lockdown for `owner` (its consents, signed messages and managers, this manager included);
+   * the signer must be `owner` or one of its current managers.
+   */
   revokeAllFor(owner: string): ConsentTransaction<RevokeAllResult> {
     return this.tx(
       "revokeAllFor",
@@ -456,38 +511,40 @@ export class ConsentRegistryClient {
     );
   }
 
-  /** Appoints (`approved = true`) or removes a manager of the signer. */
+  /**
+   * Appoints (`approved = true`) or removes a manager of the signer. A call that would change
+   * nothing is refused before anything is sent (NO_CHANGE, saying why), like the zero address or
+   * the signer itself (INVALID_INPUT); the registry would revert with ManagerUnchanged /
+   * InvalidManager.
+   */
   setManager(manager: string, approved: boolean): ConsentTransaction<ManagerResult> {
     return this.tx(
       "setManager",
-      async () =>
-        this.contract.setManager.populateTransaction(
-          parseInput(addressSchema, manager, "setManager.manager"),
-          approved,
-        ),
+      async () => {
+        const m = parseInput(addressSchema, manager, "setManager.manager");
+        const owner = getAddress(await this.senderAddress("setManager"));
+        if (m === ZeroAddress || m === owner) {
+          throw new ConsentSdkError(
+            "INVALID_INPUT",
+            `setManager.manager: ${m} cannot be a manager of ${owner} (${m === ZeroAddress ? "the zero address" : "the owner itself"})`,
+          );
+        }
+        const [current, epoch] = await Promise.all([this.isManager(owner, m), this.epochOf(owner)]);
+        if (current === approved) {
+          throw new ConsentSdkError(
+            "NO_CHANGE",
+            approved
+              ? `setManager: ${m} is already a manager of ${owner} (appointed in its current epoch ${epoch}); nothing to change, nothing was sent`
+              : `setManager: ${m} is not a manager of ${owner} (none appointed in its current epoch ${epoch}, and a lockdown removes every manager); nothing to remove, nothing was sent`,
+          );
+        }
+        return this.contract.setManager.populateTransaction(m, approved);
+      },
       (r) =>
         this.one(r, "ManagerSet", (a) => ({
           owner: String(a.owner),
           manager: String(a.manager),
           approved: Boolean(a.approved),
-        })),
-    );
-  }
-
-  /** Marks the signer's nonces in `mask` of bitmap word `wordPos` as used (cancels signed messages). */
-  invalidateNonces(wordPos: bigint, mask: bigint): ConsentTransaction<NoncesResult> {
-    return this.tx(
-      "invalidateNonces",
-      async () =>
-        this.contract.invalidateNonces.populateTransaction(
-          parseInput(uint256Schema, wordPos, "invalidateNonces.wordPos"),
-          parseInput(uint256Schema, mask, "invalidateNonces.mask"),
-        ),
-      (r) =>
-        this.one(r, "NoncesInvalidated", (a) => ({
-          owner: String(a.owner),
-          wordPos: BigInt(a.wordPos as bigint),
-          mask: BigInt(a.mask as bigint),
         })),
     );
   }
@@ -500,71 +557,53 @@ export class ConsentRegistryClient {
     return consentDomain(this.chainId, this.address);
   }
 
-  /** Nonces this client has handed out per owner and not yet seen used on-chain. */
-  private readonly reservedNonces = new Map<string, Set<bigint>>();
+  /**
+   * What `sign*` use: this deployment's domain, `store` (default: this client's
+   * {@link signingStore}) and this client's chain reads (epoch, key version, chain time).
+   */
+  signingContext(store: SigningStore = this.signingStore): SigningContext {
+    return {
+      chainId: this.chainId,
+      registry: this.address,
+      store,
+      chain: {
+        now: () => this.chainTime(),
+        epochOf: (owner) => this.epochOf(owner),
+        versionOf: async (owner, grantee, dataId) => (await this.getConsent(owner, grantee, dataId)).version,
+      },
+    };
+  }
 
   /**
-   * The lowest nonce of `owner` that is unused on-chain and not yet handed out by this client.
-   * Sequential nonces share one bitmap word, so after the owner's first signature each relayed
-   * message writes an already non-zero word: ~17,000 gas less than a random nonce, which almost
-   * always lands in a fresh word (BENCHMARKS.md: grantBySig vs grantBySig.firstNonce). Two
-   * independent signers for the same owner may pick the same nonce; the second relay then fails
-   * with ConsentRegistryNonceUsed and nothing else happens — pass `nonce: randomNonce()` to
-   * avoid that when signing from several places at once.
+   * Signs a grant by `signer` (the owner) for anyone to relay with {@link relayGrant}: the
+   * owner's current epoch, the key's next version (reserved in the signing store, so no other
+   * message of this owner for this key gets it) and a deadline one hour after chain time, raised
+   * to the deadline of an older message of this key that may still be relayed (an explicit
+   * earlier deadline is refused). `epoch` / `version` may be given explicitly. See `signing.ts`.
    */
-  async nextNonce(owner: string): Promise<bigint> {
-    const key = parseInput(addressSchema, owner, "nextNonce.owner");
-    let taken = this.reservedNonces.get(key);
-    if (!taken) this.reservedNonces.set(key, (taken = new Set()));
-    for (let word = 0n; ; word++) {
-      const bitmap = await this.contract.nonceBitmap(key, word);
-      for (let bit = 0n; bit < 256n; bit++) {
-        const nonce = (word << 8n) | bit;
-        if (((bitmap >> bit) & 1n) === 0n && !taken.has(nonce)) {
-          taken.add(nonce);
-          return nonce;
-        }
-      }
-    }
-  }
-
-  private async signingDefaults(opts: SigningOptions, owner: string): Promise<{ nonce: bigint; deadline: bigint }> {
-    const nonce =
-      opts.nonce === undefined ? await this.nextNonce(owner) : parseInput(uint256Schema, opts.nonce, "sign.nonce");
-    const deadline =
-      opts.deadline === undefined
-        ? (await this.chainTime()) + 3600n
-        : parseInput(uint256Schema, opts.deadline, "sign.deadline");
-    return { nonce, deadline };
-  }
-
-  /** Signs a grant by `signer` (the owner) for anyone to relay with {@link relayGrant}. */
   async signGrant(signer: Signer, req: GrantRequest & SigningOptions): Promise<Signed<"Grant">> {
     const g = await this.validGrant(req, "signGrant");
-    const owner = getAddress(await signer.getAddress());
-    const { nonce, deadline } = await this.signingDefaults(req, owner);
-    return signConsent("Grant", signer, this.domain(), { owner, ...g, nonce, deadline });
+    return signGrantMessage(this.signingContext(), signer, g, signingOptionsOf(req));
   }
 
-  /** Signs a revocation by `signer` (the owner). */
+  /** Signs a revocation by `signer` (the owner), like {@link signGrant}. */
   async signRevoke(signer: Signer, req: RevokeRequest & SigningOptions): Promise<Signed<"Revoke">> {
     const v = parseInput(revokeRequestSchema, req, "signRevoke");
-    const owner = getAddress(await signer.getAddress());
-    const { nonce, deadline } = await this.signingDefaults(req, owner);
-    return signConsent("Revoke", signer, this.domain(), { owner, ...v, nonce, deadline });
+    return signRevokeMessage(this.signingContext(), signer, v, signingOptionsOf(req));
   }
 
-  /** Signs a revoke-all by `signer` (the owner). */
+  /**
+   * Signs a lockdown (RevokeAll) by `signer` (the owner) for its current epoch; once relayed it
+   * ends every consent, signed message and manager of that epoch.
+   */
   async signRevokeAll(signer: Signer, opts: SigningOptions = {}): Promise<Signed<"RevokeAll">> {
-    const owner = getAddress(await signer.getAddress());
-    const { nonce, deadline } = await this.signingDefaults(opts, owner);
-    return signConsent("RevokeAll", signer, this.domain(), { owner, nonce, deadline });
+    return signRevokeAllMessage(this.signingContext(), signer, signingOptionsOf(opts));
   }
 
   /**
    * Whether `signed.signature` is `signed.owner`'s signature over the message for this
    * registry and chain: ecrecover for an EOA, ERC-1271 `isValidSignature` for a contract owner.
-   * Does not check the nonce or the deadline (see {@link isNonceUsed}).
+   * Does not check the epoch, version or deadline (the relay's simulation does).
    */
   async verifySigned<K extends ConsentMessageKind>(kind: K, signed: Signed<K>): Promise<boolean> {
     const { signature, ...message } = signed;
@@ -580,7 +619,7 @@ export class ConsentRegistryClient {
       }
     }
     const digest = consentDigest(kind, this.domain(), msg);
-    const data = "0x1626ba7e" + digest.slice(2).padStart(64, "0") + abiBytesTail(signature);
+    const data = "0x1626ba7e" + AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes"], [digest, signature]).slice(2);
     try {
       const result = await provider.call({ to: owner, data });
       return result.slice(0, 10).toLowerCase() === "0x1626ba7e";
@@ -631,18 +670,80 @@ export class ConsentRegistryClient {
     );
   }
 
-  /** Relays several signed revocations (any owners), all or nothing. */
-  relayRevokeBatch(signed: readonly Signed<"Revoke">[]): ConsentTransaction<BatchResult<RevokeResult>> {
+  private revokeBatchRequests(signed: readonly Signed<"Revoke">[], label: string) {
+    if (signed.length === 0)
+      throw new ConsentSdkError("INVALID_INPUT", `${label}: pass at least one signed revocation`);
+    return signed.map((s, i) => parseInput(signedRevokeSchema, s, `${label}[${i}]`));
+  }
+
+  /**
+   * Relays several signed revocations (any owners) in one best-effort `revokeBySigBatch`: every
+   * valid item applies, and an invalid, stale or already applied one blocks no one else's
+   * withdrawal. The result lists the applied items and, from the receipt's SignedRevokeFailed
+   * events, each failed one with its reason in words. Use {@link simulateRevokeBatch} first to
+   * leave out items that would fail.
+   */
+  relayRevokeBatch(signed: readonly Signed<"Revoke">[]): ConsentTransaction<RevokeBatchResult> {
     return this.tx(
       "relayRevokeBatch",
-      async () => {
-        if (signed.length === 0)
-          throw new ConsentSdkError("INVALID_INPUT", "relayRevokeBatch: pass at least one signed revocation");
-        const reqs = signed.map((s, i) => parseInput(signedRevokeSchema, s, `relayRevokeBatch[${i}]`));
-        return this.contract.revokeBySigBatch.populateTransaction(reqs);
-      },
-      (r) => this.batch(r, "ConsentRevoked", toRevokeResult),
+      async () =>
+        this.contract.revokeBySigBatch.populateTransaction(this.revokeBatchRequests(signed, "relayRevokeBatch")),
+      (r) => this.revokeBatchResult(r, signed.length),
     );
+  }
+
+  /**
+   * What a best-effort revocation batch would do now, without sending it: the per-item
+   * failures `revokeBySigBatch` returns, decoded (an eth_call from this client's signer, or
+   * from nobody on a read-only client). Items not listed would apply, in order.
+   */
+  async simulateRevokeBatch(signed: readonly Signed<"Revoke">[]): Promise<SignedRevokeFailure[]> {
+    const reqs = this.revokeBatchRequests(signed, "simulateRevokeBatch");
+    const data = this.contract.interface.encodeFunctionData("revokeBySigBatch", [reqs]);
+    const signer = this.runner as Partial<Signer>;
+    const from = typeof signer.getAddress === "function" ? await signer.getAddress() : undefined;
+    let returned: string;
+    try {
+      returned = await providerOf(this.runner).call({ to: this.address, data, ...(from ? { from } : {}) });
+    } catch (err) {
+      throw toConsentSdkError(err, "simulateRevokeBatch");
+    }
+    const [failures] = this.contract.interface.decodeFunctionResult("revokeBySigBatch", returned) as unknown as [
+      string[],
+    ];
+    const out: SignedRevokeFailure[] = [];
+    failures.forEach((reasonData, index) => {
+      if (reasonData === "0x") return;
+      const req = reqs[index]!;
+      out.push({
+        index,
+        owner: req.owner,
+        grantee: req.grantee,
+        dataId: req.dataId,
+        reasonData,
+        reason: decodeRevertData(reasonData),
+      });
+    });
+    return out;
+  }
+
+  private revokeBatchResult(receipt: ContractTransactionReceipt, size: number): RevokeBatchResult {
+    const failures = this.events(receipt, "SignedRevokeFailed").map((a): SignedRevokeFailure => ({
+      index: Number(a.index),
+      owner: String(a.owner),
+      grantee: String(a.grantee),
+      dataId: String(a.dataId),
+      reasonData: String(a.reason),
+      reason: decodeRevertData(String(a.reason)),
+    }));
+    // ConsentRevoked events come in item order, one per applied item.
+    const failed = new Set(failures.map((f) => f.index));
+    const appliedIndexes = [...Array(size).keys()].filter((i) => !failed.has(i));
+    const items = this.events(receipt, "ConsentRevoked").map((a, n) => ({
+      ...toRevokeResult(a),
+      index: appliedIndexes[n] ?? -1,
+    }));
+    return { count: items.length, items, failures };
   }
 
   // -----------------------------------------------------------------------------------------
@@ -731,6 +832,7 @@ export class ConsentRegistryClient {
       purposesMask: c.purposes,
       expiresAt: c.expiresAt,
       epoch: c.epoch,
+      version: c.version,
       active: c.active,
     };
   }
@@ -748,11 +850,18 @@ export class ConsentRegistryClient {
     return this.read("isManager", () => this.contract.isManager(o, m));
   }
 
-  /** Whether `owner`'s `nonce` was used or invalidated. */
-  isNonceUsed(owner: string, nonce: bigint): Promise<boolean> {
-    const o = parseInput(addressSchema, owner, "isNonceUsed.owner");
-    const n = parseInput(uint256Schema, nonce, "isNonceUsed.nonce");
-    return this.read("isNonceUsed", () => this.contract.isNonceUsed(o, n));
+  /**
+   * The current managers of `owner`: every account a ManagerSet event ever named, kept if
+   * `isManager` says so now (a lockdown removes them all without an event).
+   */
+  async managersOf(owner: string, range: EventRange = {}): Promise<string[]> {
+    const o = parseInput(addressSchema, owner, "managersOf.owner");
+    const logs = await this.read("managersOf", () =>
+      this.contract.queryFilter(this.contract.filters.ManagerSet(o), range.fromBlock ?? 0, range.toBlock ?? "latest"),
+    );
+    const named = [...new Set(logs.map((l) => getAddress(l.args.manager)))];
+    const current = await Promise.all(named.map((m) => this.isManager(o, m)));
+    return named.filter((_, i) => current[i]);
   }
 
   /** The purpose catalogue as the chain has it: every defined purpose, its metadata hash, grantable or not. */
@@ -847,13 +956,15 @@ export class ConsentRegistryClient {
         expiresAt: l.args.expiresAt,
         noticeHash: l.args.noticeHash,
         actor: l.args.actor,
-        via: Number(l.args.via) as Via,
+        version: l.args.version,
+        via: viaOf(l.args.owner, l.args.actor, l.args.version),
         ...place(l),
       })),
       ...revoked.map((l): HistoryEntry => ({
         kind: "revoked",
         actor: l.args.actor,
-        via: Number(l.args.via) as Via,
+        version: l.args.version,
+        via: viaOf(l.args.owner, l.args.actor, l.args.version),
         ...place(l),
       })),
       ...allRevoked.map((l): HistoryEntry => ({
@@ -872,16 +983,18 @@ function purposeId(p: number | PurposeName): number {
   return typeof p === "number" ? p : Purpose[p];
 }
 
-/** ABI tail of `isValidSignature(bytes32,bytes)` for the `bytes` argument (offset, length, data). */
-function abiBytesTail(signature: string): string {
-  const hex = signature.slice(2);
-  const len = hex.length / 2;
-  const padded = hex.padEnd(Math.ceil(hex.length / 64) * 64, "0");
-  return (64).toString(16).padStart(64, "0") + len.toString(16).padStart(64, "0") + padded;
+/** Only the signing fields of a request (so a request object can carry both). */
+function signingOptionsOf(o: SigningOptions): SigningOptions {
+  const out: SigningOptions = {};
+  if (o.deadline !== undefined) out.deadline = o.deadline;
+  if (o.epoch !== undefined) out.epoch = o.epoch;
+  if (o.version !== undefined) out.version = o.version;
+  return out;
 }
 
 function toGrantResult(a: Record<string, unknown>): GrantResult {
   const mask = BigInt(a.purposes as bigint);
+  const version = BigInt(a.version as bigint);
   return {
     owner: String(a.owner),
     grantee: String(a.grantee),
@@ -891,17 +1004,20 @@ function toGrantResult(a: Record<string, unknown>): GrantResult {
     expiresAt: BigInt(a.expiresAt as bigint),
     noticeHash: String(a.noticeHash),
     actor: String(a.actor),
-    via: Number(a.via) as Via,
+    version,
+    via: viaOf(String(a.owner), String(a.actor), version),
   };
 }
 
 function toRevokeResult(a: Record<string, unknown>): RevokeResult {
+  const version = BigInt(a.version as bigint);
   return {
     owner: String(a.owner),
     grantee: String(a.grantee),
     dataId: String(a.dataId),
     actor: String(a.actor),
-    via: Number(a.via) as Via,
+    version,
+    via: viaOf(String(a.owner), String(a.actor), version),
   };
 }
 

@@ -15,6 +15,13 @@ export const MAX_EXPIRY = 2n ** 40n - 1n;
 /** A consent version is `generation << VERSION_SEQUENCE_BITS | sequence` (see IConsentRegistry). */
 export const VERSION_SEQUENCE_BITS = 16n;
 
+/**
+ * How long a signed message stays relayable by default: its deadline is this many seconds after
+ * the chain's time when it is signed (SDK and CLI alike; raised when an older message of the same
+ * consent is relayable longer, see `src/sdk/signing.ts`).
+ */
+export const DEFAULT_SIGNATURE_TTL = 3600n;
+
 /** Purpose ids are 0..MAX_PURPOSE_ID (one bit each of a uint128). */
 export const MAX_PURPOSE_ID = 127;
 

@@ -1,6 +1,3 @@
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
-
 import { ConsentSdkError } from "./errors.js";
 import { addressSchema, parseInput } from "./validation.js";
 
@@ -24,6 +21,9 @@ const CONTRACTS = ["AccessManager", "IntegrationRegistry", "ConsentRegistry"] as
  * ConsentSdkError NOT_FOUND when there is no deployment, INVALID_INPUT when the file is damaged.
  */
 export async function loadDeployment(chainId: bigint | number, opts: { root?: string } = {}): Promise<Deployment> {
+  // Node's fs is loaded here, not at the top: the SDK's main entry imports no `node:` module, so
+  // it also loads where there is no filesystem (a browser); only this function needs one.
+  const [{ readFile }, { join }] = await Promise.all([import("node:fs/promises"), import("node:path")]);
   const id = BigInt(chainId);
   const file = join(opts.root ?? process.cwd(), "ignition", "deployments", `chain-${id}`, "deployed_addresses.json");
   let text: string;

@@ -1,9 +1,13 @@
 import { AbiCoder, Interface, dataLength, isHexString } from "ethers";
 import type { ErrorDescription, ParamType } from "ethers";
 
-import { AccessManager__factory } from "../../types/ethers-contracts/index.js";
-import { CONSENT_REGISTRY_ABI, INTEGRATION_REGISTRY_ABI } from "./abi.js";
-import { ALL_DATA } from "./constants.js";
+import {
+  CONSENT_ACCESS_MANAGER_ABI,
+  CONSENT_REGISTRY_ABI,
+  CONSENT_SYSTEM_DEPLOYER_ABI,
+  INTEGRATION_REGISTRY_ABI,
+} from "./abi.js";
+import { ALL_DATA, VERSION_SEQUENCE_BITS } from "./constants.js";
 import { maskToPurposes, purposeName } from "./purposes.js";
 
 /** What went wrong, coarse enough to branch on (the message says the details). */
@@ -16,15 +20,35 @@ export type ConsentSdkErrorCode =
   | "INSUFFICIENT_FUNDS"
   | "REVERTED"
   | "NOT_FOUND"
-  | "NO_SIGNER";
+  | "NO_SIGNER"
+  /** The transaction was handed to the node but its outcome is unknown (see {@link SentTransactionInfo}). */
+  | "NOT_CONFIRMED"
+  /** The write would change nothing (e.g. removing a manager that is not one); nothing was sent. */
+  | "NO_CHANGE"
+  /** The signing store could not reserve a version (lock not obtained, damaged file, store ahead of the chain). */
+  | "SIGNING_STORE"
+  /** Signing now would let an older signed message outlive or undo a newer one; nothing was signed. */
+  | "SIGNING_ORDER";
+
+/**
+ * What is known of a transaction that was sent but not confirmed: its hash when the SDK signed
+ * it itself (a Wallet: the hash is computed from the signed bytes before they leave), else the
+ * sender and the nonce the SDK set explicitly (a node-unlocked account: eth_sendTransaction).
+ * The transaction may be mined: check before sending it again.
+ */
+export interface SentTransactionInfo {
+  hash: string | null;
+  from: string;
+  nonce: number | null;
+}
 
 /** A contract custom error decoded into words. */
 export interface DecodedConsentError {
-  /** The Solidity error name, e.g. `ConsentRegistryNotGranted`. */
+  /** The Solidity error name, e.g. `ConsentRegistryStaleSignature`. */
   name: string;
   /** Named arguments; for `ConsentRegistryBatchItemFailed`, `inner` holds the decoded reason. */
   args: Record<string, unknown>;
-  /** One line in words, e.g. `ConsentRegistryNotGranted: 0xOwner has no live consent for …`. */
+  /** One line in words, e.g. `ConsentRegistryNotAuthorized: 0xCaller is neither 0xOwner nor …`. */
   message: string;
 }
 
@@ -33,25 +57,35 @@ export class ConsentSdkError extends Error {
   readonly code: ConsentSdkErrorCode;
   /** The decoded contract error when `code` is `REVERTED` and the revert data was recognised. */
   readonly revert?: DecodedConsentError;
+  /** With `NOT_CONFIRMED`: the transaction that was sent. */
+  readonly sent?: SentTransactionInfo;
 
   constructor(
     code: ConsentSdkErrorCode,
     message: string,
-    opts: { cause?: unknown; revert?: DecodedConsentError } = {},
+    opts: { cause?: unknown; revert?: DecodedConsentError; sent?: SentTransactionInfo } = {},
   ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = "ConsentSdkError";
     this.code = code;
     if (opts.revert) this.revert = opts.revert;
+    if (opts.sent) this.sent = opts.sent;
   }
 }
 
-/** Every custom error the consent system can raise: registry (incl. AccessManaged), integrations, AccessManager. */
-const ERROR_INTERFACES = [
-  new Interface(CONSENT_REGISTRY_ABI),
-  new Interface(INTEGRATION_REGISTRY_ABI),
-  new Interface(AccessManager__factory.abi),
-];
+/**
+ * Every ABI whose custom errors the SDK decodes: registry (incl. AccessManaged and the purpose
+ * catalogue), integrations, the ConsentAccessManager (incl. OpenZeppelin's AccessManager) and
+ * the deployer. `test/sdk/errors.ts` checks that each of their errors has words below.
+ */
+export const ERROR_ABIS = {
+  ConsentRegistry: CONSENT_REGISTRY_ABI,
+  IntegrationRegistry: INTEGRATION_REGISTRY_ABI,
+  ConsentAccessManager: CONSENT_ACCESS_MANAGER_ABI,
+  ConsentSystemDeployer: CONSENT_SYSTEM_DEPLOYER_ABI,
+} as const;
+
+const ERROR_INTERFACES = Object.values(ERROR_ABIS).map((abi) => new Interface(abi));
 
 const ERROR_STRING_SELECTOR = "0x08c379a0";
 const PANIC_SELECTOR = "0x4e487b71";
@@ -77,28 +111,61 @@ function maskWords(mask: unknown): string {
 
 type Args = Record<string, unknown>;
 
+/** Names of the ConsentAccessManager's roles (ADMIN_ROLE 0, GOVERNOR_ROLE 1, GUARDIAN_ROLE 2, PUBLIC_ROLE 2^64-1). */
+export function roleWords(roleId: unknown): string {
+  const id = BigInt(roleId as bigint);
+  if (id === 0n) return "ADMIN_ROLE (0)";
+  if (id === 1n) return "GOVERNOR_ROLE (1)";
+  if (id === 2n) return "GUARDIAN_ROLE (2)";
+  if (id === 2n ** 64n - 1n) return "PUBLIC_ROLE";
+  return `role ${id}`;
+}
+
+/** `version 65538 (generation 1, signature #2)`: a consent version in words. */
+export function versionWords(version: unknown): string {
+  const v = BigInt(version as bigint);
+  const sequence = v & ((1n << VERSION_SEQUENCE_BITS) - 1n);
+  const generation = v >> VERSION_SEQUENCE_BITS;
+  return `version ${v} (generation ${generation}, ${sequence === 0n ? "set by transaction" : `signature #${sequence}`})`;
+}
+
+function staleWords(a: Args): string {
+  if (BigInt(a.epoch as bigint) !== BigInt(a.currentEpoch as bigint)) {
+    return `the signed message of ${a.owner} names epoch ${a.epoch} but the owner is in epoch ${a.currentEpoch}: a lockdown (revoke-all) since voided every message signed before it`;
+  }
+  return `the signed message of ${a.owner} has ${versionWords(a.version)} but the consent is at ${versionWords(a.currentVersion)}: the owner changed this consent since (by transaction or a later signature), and that later word holds`;
+}
+
 /** Words for each known error, keyed by name; unknown errors fall back to `Name(arg=value, …)`. */
-const WORDS: Record<string, (a: Args) => string> = {
+export const ERROR_WORDS: Record<string, (a: Args) => string> = {
   ConsentRegistryZeroGrantee: () => "the grantee is the zero address",
   ConsentRegistryZeroDataId: () => "dataId 0x00…00 is not valid; use a salted hash of the asset or ALL_DATA",
   ConsentRegistryEmptyPurposes: () => "a grant must name at least one purpose",
   ConsentRegistryPurposeNotGrantable: (a) =>
     `purposes ${maskWords(a.notGrantable)} of ${maskWords(a.purposes)} are not defined or are deprecated`,
   ConsentRegistryExpiryInPast: (a) => `expiresAt ${a.expiresAt} is not after the chain time ${a.nowTs}`,
-  ConsentRegistryNotGranted: (a) => `${a.owner} has no live consent for ${a.grantee} on ${dataIdWords(a.dataId)}`,
-  ConsentRegistryNotAuthorized: (a) => `${a.caller} is neither ${a.owner} nor one of its managers`,
+  ConsentRegistryNotAuthorized: (a) =>
+    `${a.caller} is neither ${a.owner} nor one of its current managers (a lockdown removes every manager)`,
   ConsentRegistryInvalidManager: (a) => `${a.manager} cannot be a manager (zero address or the owner itself)`,
+  ConsentRegistryManagerUnchanged: (a) =>
+    a.approved === true
+      ? `${a.manager} is already a manager of ${a.owner}; nothing to change`
+      : `${a.manager} is not a manager of ${a.owner} (in its current epoch); nothing to remove`,
   ConsentRegistrySignatureExpired: (a) => `the signature's deadline ${a.deadline} passed (chain time ${a.nowTs})`,
-  ConsentRegistryNonceUsed: (a) => `nonce ${a.nonce} of ${a.owner} was used or invalidated already`,
+  ConsentRegistryStaleSignature: staleWords,
   ConsentRegistryInvalidSignature: (a) => `the signature is not a valid signature of ${a.owner} over this message`,
   ConsentRegistryConsentRequired: (a) =>
     `${a.processor} holds no active consent of ${a.owner} on ${dataIdWords(a.dataId)} for ${purposeWords(a.purpose)}`,
   ConsentRegistryIntegrationNotActive: (a) =>
     `${a.to} is not an active integration allowed to receive ${purposeWords(a.purpose)}`,
   ConsentRegistryEmptyBatch: () => "a batch must contain at least one item",
+  // ConsentRegistryBatchItemFailed is described with its inner error in `describe`.
+  ConsentRegistryBatchItemFailed: (a) => `batch item #${a.index} failed`,
   PurposeCatalogIdOutOfRange: (a) => `purpose id ${a.id} is outside 0..127`,
   PurposeCatalogAlreadyDefined: (a) => `purpose id ${a.id} was defined before (ids are never reused)`,
   PurposeCatalogNotActive: (a) => `purpose id ${a.id} is not defined or already deprecated`,
+  InvalidShortString: () => "an EIP-712 name or version could not be read back (invalid short string)",
+  StringTooLong: (a) => `the string "${a.str}" is too long for a short string (at most 31 bytes)`,
   IntegrationRegistryZeroAddress: () => "the integration address is zero",
   IntegrationRegistryEmptyPurposes: () => "an integration must be allowed at least one purpose",
   IntegrationRegistryAlreadyRegistered: (a) => `integration ${a.integration} is registered already`,
@@ -109,12 +176,33 @@ const WORDS: Record<string, (a: Args) => string> = {
     `${a.caller} may not call this governed function (not allowed by the AccessManager)`,
   AccessManagedRequiredDelay: (a) =>
     `${a.caller} must schedule this call through the AccessManager (execution delay ${a.delay}s)`,
-  AccessManagerUnauthorizedAccount: (a) => `${a.msgsender} does not hold role ${a.roleId}`,
+  AccessManagedInvalidAuthority: (a) => `${a.authority} cannot be the authority (it is not a contract)`,
+  AccessManagerUnauthorizedAccount: (a) => `${a.msgsender} does not hold ${roleWords(a.roleId)}`,
   AccessManagerUnauthorizedCall: (a) => `${a.caller} may not call selector ${a.selector} on ${a.target}`,
-  AccessManagerNotScheduled: (a) => `operation ${a.operationId} is not scheduled`,
+  AccessManagerUnauthorizedCancel: (a) =>
+    `${a.msgsender} may not cancel the operation that ${a.caller} scheduled (selector ${a.selector} on ${a.target}): only its proposer or a member of GUARDIAN_ROLE (2) can`,
+  AccessManagerUnauthorizedConsume: (a) =>
+    `${a.target} may not consume a scheduled operation (only the target of the call can)`,
+  AccessManagerNotScheduled: (a) =>
+    `operation ${a.operationId} is not scheduled (never, or executed or cancelled since)`,
   AccessManagerNotReady: (a) => `operation ${a.operationId} is scheduled but its delay has not passed yet`,
   AccessManagerExpired: (a) => `operation ${a.operationId} expired; schedule it again`,
   AccessManagerAlreadyScheduled: (a) => `operation ${a.operationId} is scheduled already`,
+  AccessManagerLockedRole: (a) => `${roleWords(a.roleId)} cannot be changed this way (it is locked)`,
+  AccessManagerLockedFunction: (a) =>
+    `selector ${a.selector} (setAuthority) cannot be routed to a role; use updateAuthority, which has its own delay`,
+  AccessManagerBadConfirmation: () => "renouncing a role must name the caller's own address as confirmation",
+  AccessManagerInvalidInitialAdmin: (a) => `${a.initialAdmin} cannot be the initial admin (the zero address)`,
+  AddressEmptyCode: (a) => `${a.target} has no code`,
+  FailedCall: () => "the call failed without a reason",
+  InsufficientBalance: (a) => `the balance ${a.balance} wei is below the ${a.needed} wei needed`,
+  SafeCastOverflowedUintDowncast: (a) => `${a.value} does not fit in uint${a.bits}`,
+  ConsentAccessManagerDelayTooShort: (a) =>
+    `${a.account} would hold ${roleWords(a.roleId)} with an execution delay of ${a.executionDelay}s, below the ${a.minExecutionDelay}s every member must have`,
+  ConsentAccessManagerPublicFunction: (a) =>
+    `selector ${a.selector} of ${a.target} cannot be opened to every account (PUBLIC_ROLE)`,
+  ConsentSystemDeployerZeroAddress: (a) => `the ${a.role} must not be the zero address`,
+  ConsentSystemDeployerZeroDelay: () => "the execution delay must be at least 1 second (0 would give no notice)",
 };
 
 function namedArgs(inputs: readonly ParamType[], values: readonly unknown[]): Args {
@@ -131,7 +219,7 @@ function describe(desc: ErrorDescription): DecodedConsentError {
     const innerWords = inner ? inner.message : `undecodable reason ${String(args.reason)}`;
     return { name: desc.name, args, message: `${desc.name}: batch item #${args.index} failed: ${innerWords}` };
   }
-  const words = WORDS[desc.name];
+  const words = ERROR_WORDS[desc.name];
   const text = words
     ? words(args)
     : `${desc.name}(${Object.entries(args)
@@ -211,6 +299,41 @@ function errorMessage(err: unknown): string {
   return String(err);
 }
 
+const TRANSPORT_CODES = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "ECONNABORTED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "NETWORK_ERROR",
+  "TIMEOUT",
+  "SERVER_ERROR",
+]);
+
+/**
+ * Whether `err` is a lost connection (the request may have reached the node, but no JSON-RPC
+ * answer came back) rather than an answer of the node. A refused connection (ECONNREFUSED)
+ * never delivered anything, so it is not one.
+ */
+export function isTransportError(err: unknown, depth = 0): boolean {
+  if (depth > 4 || err === null || typeof err !== "object") return false;
+  const o = err as Record<string, unknown>;
+  // A JSON-RPC error object in the reply: the node answered.
+  const rpcError = (o.error ?? (o.info as Record<string, unknown> | undefined)?.error) as
+    Record<string, unknown> | undefined;
+  if (rpcError && typeof rpcError === "object" && typeof rpcError.code === "number") return false;
+  const code = errorCode(err);
+  if (code === "ECONNREFUSED") return false;
+  if (code !== undefined && TRANSPORT_CODES.has(code)) return true;
+  if (/socket hang up|ECONNRESET|other side closed|fetch failed|network error|timeout/i.test(errorMessage(err))) {
+    return true;
+  }
+  return isTransportError(o.cause, depth + 1);
+}
+
 /** Maps anything thrown while talking to the chain onto a ConsentSdkError with a one-line message. */
 export function toConsentSdkError(err: unknown, action: string): ConsentSdkError {
   if (err instanceof ConsentSdkError) return err;
@@ -223,7 +346,12 @@ export function toConsentSdkError(err: unknown, action: string): ConsentSdkError
       cause: err,
     });
   }
-  if (code === "NETWORK_ERROR" || code === "TIMEOUT" || /ECONNREFUSED|ENOTFOUND|fetch failed/i.test(msg)) {
+  if (
+    code === "NETWORK_ERROR" ||
+    code === "TIMEOUT" ||
+    isTransportError(err) ||
+    /ECONNREFUSED|ENOTFOUND|fetch failed/i.test(msg)
+  ) {
     return new ConsentSdkError("RPC_UNREACHABLE", `${action}: the RPC endpoint is unreachable (${msg})`, {
       cause: err,
     });

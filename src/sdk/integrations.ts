@@ -1,13 +1,16 @@
 import { Interface, getAddress } from "ethers";
 import type { ContractRunner, ContractTransactionReceipt, Log, Signer } from "ethers";
 
-import { AccessManager__factory, IntegrationRegistry__factory } from "../../types/ethers-contracts/index.js";
-import type { AccessManager, IntegrationRegistry } from "../../types/ethers-contracts/index.js";
+import { ConsentAccessManager__factory, IntegrationRegistry__factory } from "../../types/ethers-contracts/index.js";
+import type { ConsentAccessManager, IntegrationRegistry } from "../../types/ethers-contracts/index.js";
 import { CONSENT_REGISTRY_ABI } from "./abi.js";
 import { assertContract, providerOf } from "./client.js";
 import type { EventRange, PurposeInput } from "./client.js";
 import { ConsentSdkError, toConsentSdkError } from "./errors.js";
+import { simulateGovernedCall } from "./governance-simulation.js";
+import type { GovernedCallSimulation } from "./governance-simulation.js";
 import { Purpose, maskToPurposes } from "./purposes.js";
+import { isoTime, timeLeftWords } from "./time-words.js";
 import { ConsentTransaction } from "./transaction.js";
 import { z } from "zod";
 
@@ -125,12 +128,37 @@ export interface ExecutedOperation {
   data: string;
 }
 
+export interface CancelledOperation {
+  operationId: string;
+  nonce: bigint;
+  /** Who scheduled it, and the call that will not run. */
+  caller: string;
+  target: string;
+  data: string;
+}
+
+/** A role's member as the AccessManager records it. */
+export interface RoleMembership {
+  isMember: boolean;
+  /** Seconds every call of this member through the role waits (0 = none). */
+  executionDelay: bigint;
+}
+
 export interface PendingOperation extends ScheduledOperation {
   /** Whether the delay has passed (by the latest block's time). */
   ready: boolean;
   blockNumber: number;
   transactionHash: string;
 }
+
+/** A governed call by what it does (validated by {@link GovernanceClient.callOf}). */
+export type GovernedAction =
+  | { kind: "registerIntegration"; request: IntegrationRequest }
+  | { kind: "updateIntegration"; request: IntegrationRequest }
+  | { kind: "suspendIntegration"; integration: string }
+  | { kind: "reinstateIntegration"; integration: string }
+  | { kind: "definePurpose"; id: number; metadataHash: string }
+  | { kind: "deprecatePurpose"; id: number };
 
 /** Which contracts the governance helpers target. */
 export interface GovernedTargets {
@@ -141,13 +169,16 @@ export interface GovernedTargets {
 const registryIface = new Interface(CONSENT_REGISTRY_ABI);
 
 /**
- * Governance over an OpenZeppelin AccessManager: the governor schedules a governed call, waits
- * the execution delay, then executes it. `propose*` helpers schedule, `execute*` helpers run.
+ * Governance over the ConsentAccessManager (OpenZeppelin's AccessManager with no instant
+ * power): the governor (GOVERNOR_ROLE, 1) schedules a governed call, waits the execution delay,
+ * then executes it; the proposer or a guardian (GUARDIAN_ROLE, 2) can cancel it meanwhile; the
+ * admin (ADMIN_ROLE, 0) itself acts only through the delay. `propose*` helpers schedule,
+ * `execute*` helpers run, {@link simulate} says whether a call would succeed now.
  */
 export class GovernanceClient {
   private constructor(
     readonly address: string,
-    readonly contract: AccessManager,
+    readonly contract: ConsentAccessManager,
     readonly targets: GovernedTargets,
     private readonly runner: ContractRunner,
   ) {}
@@ -160,7 +191,7 @@ export class GovernanceClient {
       integrationRegistry: parseInput(addressSchema, targets.integrationRegistry, "targets.integrationRegistry"),
     };
     await assertContract(providerOf(runner), target, "the AccessManager");
-    return new GovernanceClient(target, AccessManager__factory.connect(target, runner), t, runner);
+    return new GovernanceClient(target, ConsentAccessManager__factory.connect(target, runner), t, runner);
   }
 
   private async sender(action: string): Promise<string> {
@@ -208,6 +239,27 @@ export class GovernanceClient {
     );
   }
 
+  /**
+   * AccessManagerNotReady with *when*: the operation's schedule (`getSchedule`) as an ISO time
+   * and the time left by the chain's clock.
+   */
+  private async explainNotReady(err: ConsentSdkError): Promise<ConsentSdkError> {
+    if (err.revert?.name !== "AccessManagerNotReady") return err;
+    const operationId = String(err.revert.args.operationId);
+    try {
+      const provider = providerOf(this.runner);
+      const [readyAt, block] = await Promise.all([this.contract.getSchedule(operationId), provider.getBlock("latest")]);
+      const now = BigInt(block?.timestamp ?? 0);
+      const message = `AccessManagerNotReady: operation ${operationId} is scheduled but not ready yet: it becomes executable at ${isoTime(readyAt)} (${timeLeftWords(readyAt, now)}; chain time ${isoTime(now)})`;
+      return new ConsentSdkError("REVERTED", message, {
+        cause: err,
+        revert: { name: err.revert.name, args: { ...err.revert.args, readyAt }, message },
+      });
+    } catch {
+      return err;
+    }
+  }
+
   /** Executes `calldata` on `target` (scheduled and ready, or the caller has no delay). */
   execute(target: string, calldata: string, action = "execute"): ConsentTransaction<ExecutedOperation> {
     return new ConsentTransaction(
@@ -229,6 +281,80 @@ export class GovernanceClient {
           data: calldata,
         };
       },
+      { explain: (err) => this.explainNotReady(err) },
+    );
+  }
+
+  /** The pending operation `operationId` (scheduled, not executed, cancelled or expired), or null. */
+  async pendingOperation(operationId: string): Promise<PendingOperation | null> {
+    const id = parseInput(bytes32Schema, operationId, "operationId");
+    return (await this.pending()).find((p) => p.operationId.toLowerCase() === id) ?? null;
+  }
+
+  /**
+   * Cancels pending operation `operationId`. The ConsentAccessManager lets only the account that
+   * scheduled it, or a member of GUARDIAN_ROLE (2), cancel (AccessManagerUnauthorizedCancel
+   * otherwise). An operation that is not pending is refused before anything is sent (NOT_FOUND).
+   */
+  cancel(operationId: string): ConsentTransaction<CancelledOperation> {
+    let op: PendingOperation | null = null;
+    return new ConsentTransaction(
+      this.runner,
+      this.contract.interface,
+      "cancel",
+      async () => {
+        const id = parseInput(bytes32Schema, operationId, "cancel.operationId");
+        const from = await this.sender("cancel");
+        op = await this.pendingOperation(id);
+        if (op === null) {
+          throw new ConsentSdkError(
+            "NOT_FOUND",
+            `cancel: operation ${id} is not pending (never scheduled, or executed, cancelled or expired since); nothing to cancel, nothing was sent`,
+          );
+        }
+        const tx = await this.contract.cancel.populateTransaction(op.caller, op.target, op.data);
+        return { to: tx.to, data: tx.data, from };
+      },
+      (r) => {
+        const [e] = this.parsed(r, "OperationCanceled");
+        if (!e || op === null)
+          throw new ConsentSdkError("NOT_FOUND", `cancel: transaction ${r.hash} cancelled nothing`);
+        return {
+          operationId: String(e.operationId),
+          nonce: BigInt(e.nonce as bigint),
+          caller: op.caller,
+          target: op.target,
+          data: op.data,
+        };
+      },
+    );
+  }
+
+  /** Whether `account` holds `roleId`, and with which execution delay. */
+  async membership(roleId: bigint, account: string): Promise<RoleMembership> {
+    const a = parseInput(addressSchema, account, "membership.account");
+    try {
+      const [isMember, executionDelay] = await this.contract.hasRole(roleId, a);
+      return { isMember, executionDelay: BigInt(executionDelay) };
+    } catch (err) {
+      throw toConsentSdkError(err, "reading a role");
+    }
+  }
+
+  /**
+   * Whether `calldata` on `target` would succeed if executed now (see
+   * `governance-simulation.ts`: exact with eth_call state overrides, else by reading state).
+   */
+  async simulate(target: string, calldata: string): Promise<GovernedCallSimulation> {
+    const t = parseInput(addressSchema, target, "simulate.target");
+    const s = this.runner as Partial<Signer>;
+    const from = typeof s.getAddress === "function" ? await s.getAddress() : undefined;
+    return simulateGovernedCall(
+      providerOf(this.runner),
+      { accessManager: this.address, ...this.targets },
+      t,
+      calldata,
+      from,
     );
   }
 
@@ -266,6 +392,74 @@ export class GovernanceClient {
   }
 
   // Calldata of the governed functions ------------------------------------------------------
+
+  /** The target and calldata of `action` (INVALID_INPUT naming the field when it is malformed). */
+  callOf(action: GovernedAction): { target: string; data: string } {
+    const ints = IntegrationRegistry__factory.createInterface();
+    const label = action.kind;
+    switch (action.kind) {
+      case "registerIntegration":
+        return { target: this.targets.integrationRegistry, data: this.registerCalldata(action.request, label) };
+      case "updateIntegration": {
+        const r = parseInput(integrationRequestSchema, action.request, label);
+        return {
+          target: this.targets.integrationRegistry,
+          data: ints.encodeFunctionData("updateIntegration", [r.integration, r.metadataHash, r.purposes]),
+        };
+      }
+      case "suspendIntegration":
+        return { target: this.targets.integrationRegistry, data: this.suspendCalldata(action.integration, label) };
+      case "reinstateIntegration": {
+        const a = parseInput(addressSchema, action.integration, `${label}.integration`);
+        return { target: this.targets.integrationRegistry, data: ints.encodeFunctionData("reinstateIntegration", [a]) };
+      }
+      case "definePurpose":
+        return {
+          target: this.targets.consentRegistry,
+          data: this.defineCalldata(action.id, action.metadataHash, label),
+        };
+      case "deprecatePurpose":
+        return { target: this.targets.consentRegistry, data: this.deprecateCalldata(action.id, label) };
+    }
+  }
+
+  /** Schedules `action` (see {@link callOf}). */
+  propose(action: GovernedAction): ConsentTransaction<ScheduledOperation> {
+    return this.lazyCall("schedule", `propose ${action.kind}`, () => this.callOf(action));
+  }
+
+  /** Executes `action` once its delay has passed (AccessManagerNotReady says when it will be ready). */
+  executeAction(action: GovernedAction): ConsentTransaction<ExecutedOperation> {
+    return this.lazyCall("execute", `execute ${action.kind}`, () => this.callOf(action));
+  }
+
+  private lazyCall<T>(
+    kind: "schedule" | "execute",
+    action: string,
+    build: () => { target: string; data: string },
+  ): ConsentTransaction<T> {
+    let call: { target: string; data: string } | undefined;
+    let failure: unknown;
+    try {
+      call = build();
+    } catch (err) {
+      failure = err;
+    }
+    if (call === undefined) {
+      return new ConsentTransaction<T>(
+        this.runner,
+        this.contract.interface,
+        action,
+        () => Promise.reject(failure),
+        () => {
+          throw failure;
+        },
+      );
+    }
+    return (
+      kind === "schedule" ? this.schedule(call.target, call.data, action) : this.execute(call.target, call.data, action)
+    ) as ConsentTransaction<T>;
+  }
 
   private registerCalldata(req: IntegrationRequest, label: string): string {
     const r = parseInput(integrationRequestSchema, req, label);

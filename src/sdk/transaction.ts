@@ -1,7 +1,16 @@
-import { ContractTransactionResponse } from "ethers";
-import type { ContractRunner, ContractTransaction, ContractTransactionReceipt, Interface, Signer } from "ethers";
+import { BaseWallet, ContractTransactionResponse, Transaction } from "ethers";
+import type {
+  ContractRunner,
+  ContractTransaction,
+  ContractTransactionReceipt,
+  Interface,
+  Provider,
+  Signer,
+  TransactionResponse,
+} from "ethers";
 
-import { ConsentSdkError, toConsentSdkError } from "./errors.js";
+import { ConsentSdkError, isTransportError, toConsentSdkError } from "./errors.js";
+import type { SentTransactionInfo } from "./errors.js";
 
 /** A runner that can send transactions (an ethers Signer). */
 export function signerOf(runner: ContractRunner, action: string): Signer {
@@ -12,13 +21,73 @@ export function signerOf(runner: ContractRunner, action: string): Signer {
   return runner as Signer;
 }
 
+export interface TransactionOptions {
+  /**
+   * Rewrites a refusal with what only the chain can tell (e.g. when a scheduled operation
+   * becomes ready); runs on every REVERTED error before it is thrown.
+   */
+  explain?: (err: ConsentSdkError) => Promise<ConsentSdkError>;
+}
+
+/** A signer that hands the transaction to its node (`eth_sendTransaction`) and gets the hash back. */
+interface UncheckedSender {
+  sendUncheckedTransaction(tx: ContractTransaction): Promise<string>;
+}
+
+/**
+ * The account's next nonce, asked of the node itself: through raw JSON-RPC where the provider
+ * has it, because ethers answers an identical high-level read from a short cache, which would
+ * give two transactions sent in quick succession the same nonce.
+ */
+async function pendingNonce(signer: Signer, provider: Provider, from: string): Promise<number> {
+  const raw = provider as Partial<{ send(method: string, params: unknown[]): Promise<unknown> }>;
+  if (typeof raw.send === "function") {
+    const count = await raw.send("eth_getTransactionCount", [from, "pending"]);
+    return Number(BigInt(count as string));
+  }
+  return signer.getNonce("pending");
+}
+
+const LOOKUP_ATTEMPTS = 50;
+const LOOKUP_INTERVAL_MS = 200;
+
+function messageOf(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split("\n")[0] ?? text;
+}
+
+/**
+ * NOT_CONFIRMED: the transaction left for the node, but no answer says what became of it. It may
+ * be mined; this is never reported as a failure.
+ */
+export function notConfirmed(action: string, sent: SentTransactionInfo, cause: unknown): ConsentSdkError {
+  const what =
+    sent.hash !== null
+      ? `transaction ${sent.hash} (from ${sent.from}, nonce ${sent.nonce ?? "unknown"})`
+      : `the transaction from ${sent.from} with nonce ${sent.nonce ?? "unknown"} (hash unknown: the node signed it)`;
+  return new ConsentSdkError(
+    "NOT_CONFIRMED",
+    `${action}: sent, not confirmed: ${what}; the connection was lost before the node confirmed it (${messageOf(cause)}). It may be mined: look it up before sending it again`,
+    { cause, sent },
+  );
+}
+
 /**
  * A write that has been validated but not sent: it can be populated (calldata only, no gas),
- * estimated, sent, and awaited into a domain result decoded from the receipt's logs. Validation
- * runs inside {@link populate}, so nothing reaches the chain until the input is known good.
+ * estimated, simulated, sent, and awaited into a domain result decoded from the receipt's logs.
+ * Validation runs inside {@link populate}, so nothing reaches the chain until the input is known
+ * good.
+ *
+ * Sending never says "failed" for a transaction that may be mined: once the signed transaction
+ * has left, a lost connection (while sending, or while waiting for the receipt) is a
+ * ConsentSdkError `NOT_CONFIRMED` whose `sent` names the transaction. With a Wallet the SDK
+ * signs itself, so the hash is computed from the signed bytes before they are sent; with an
+ * account the node signs (`eth_sendTransaction`) the hash may never arrive, so the nonce is set
+ * explicitly beforehand and `sent` carries sender and nonce.
  */
 export class ConsentTransaction<T> {
   private populated?: Promise<ContractTransaction>;
+  private lastSent?: SentTransactionInfo;
 
   constructor(
     private readonly runner: ContractRunner,
@@ -26,12 +95,18 @@ export class ConsentTransaction<T> {
     private readonly action: string,
     private readonly build: () => Promise<ContractTransaction>,
     private readonly decode: (receipt: ContractTransactionReceipt) => T,
+    private readonly opts: TransactionOptions = {},
   ) {}
 
   /** The unsigned transaction (to, data, from); validates the input first. */
   populate(): Promise<ContractTransaction> {
     this.populated ??= this.build();
     return this.populated;
+  }
+
+  private async fail(err: unknown): Promise<never> {
+    const e = toConsentSdkError(err, this.action);
+    throw e.code === "REVERTED" && this.opts.explain ? await this.opts.explain(e) : e;
   }
 
   /** Gas the transaction would use now; a revert is decoded into words (ConsentSdkError REVERTED). */
@@ -41,35 +116,138 @@ export class ConsentTransaction<T> {
     try {
       return await signer.estimateGas(tx);
     } catch (err) {
-      throw toConsentSdkError(err, this.action);
+      return this.fail(err);
     }
   }
 
-  /** Signs and broadcasts the transaction. */
+  /** Runs the transaction as an `eth_call` from the sender and returns its return data (nothing is sent). */
+  async call(): Promise<string> {
+    const tx = await this.populate();
+    const runner = this.runner as Partial<Signer> & { provider?: Provider | null };
+    try {
+      if (typeof runner.call === "function") return await runner.call(tx);
+      if (runner.provider) return await runner.provider.call(tx);
+    } catch (err) {
+      return this.fail(err);
+    }
+    throw new ConsentSdkError("INVALID_INPUT", `${this.action}: the runner has no provider to simulate with`);
+  }
+
+  /** Signs and broadcasts the transaction (see the class comment for what a lost connection gives). */
   async send(): Promise<ContractTransactionResponse> {
     const tx = await this.populate();
     const signer = signerOf(this.runner, this.action);
     const provider = signer.provider;
     if (!provider) throw new ConsentSdkError("NO_SIGNER", `${this.action}: the signer has no provider`);
+    const response =
+      signer instanceof BaseWallet
+        ? await this.sendSigned(signer, provider, tx)
+        : await this.sendThroughNode(signer, provider, tx);
+    return new ContractTransactionResponse(this.iface, provider, response);
+  }
+
+  /** A Wallet: sign here, know the hash, then `eth_sendRawTransaction`. */
+  private async sendSigned(wallet: BaseWallet, provider: Provider, tx: ContractTransaction) {
+    let raw: string;
+    let nonce: number | null;
     try {
-      const response = await signer.sendTransaction(tx);
-      return new ContractTransactionResponse(this.iface, provider, response);
+      const populated = await wallet.populateTransaction({
+        ...tx,
+        nonce: tx.nonce ?? (await pendingNonce(wallet, provider, wallet.address)),
+      });
+      nonce = populated.nonce ?? null;
+      raw = await wallet.signTransaction(populated);
     } catch (err) {
-      throw toConsentSdkError(err, this.action);
+      return this.fail(err);
+    }
+    const hash = Transaction.from(raw).hash;
+    this.lastSent = { hash, from: wallet.address, nonce };
+    try {
+      return await provider.broadcastTransaction(raw);
+    } catch (err) {
+      if (isTransportError(err)) throw notConfirmed(this.action, this.lastSent, err);
+      return this.fail(err);
     }
   }
 
-  /** Sends, waits for `confirmations` and decodes the domain result from the receipt. */
+  /** A node-unlocked account (or any other signer): the nonce is fixed first, so it is known if the hash is not. */
+  private async sendThroughNode(signer: Signer, provider: Provider, tx: ContractTransaction) {
+    let from: string;
+    let nonce: number;
+    try {
+      from = await signer.getAddress();
+      nonce = tx.nonce ?? (await pendingNonce(signer, provider, from));
+    } catch (err) {
+      return this.fail(err);
+    }
+    this.lastSent = { hash: null, from, nonce };
+    const unchecked = signer as Partial<UncheckedSender>;
+    if (typeof unchecked.sendUncheckedTransaction !== "function") {
+      try {
+        const response = await signer.sendTransaction({ ...tx, nonce });
+        this.lastSent = { hash: response.hash, from, nonce };
+        return response;
+      } catch (err) {
+        if (isTransportError(err)) throw notConfirmed(this.action, this.lastSent, err);
+        return this.fail(err);
+      }
+    }
+    let hash: string;
+    try {
+      hash = await unchecked.sendUncheckedTransaction({ ...tx, nonce });
+    } catch (err) {
+      if (isTransportError(err)) throw notConfirmed(this.action, this.lastSent, err);
+      return this.fail(err);
+    }
+    this.lastSent = { hash, from, nonce };
+    return this.lookUp(provider, hash);
+  }
+
+  /** The node knows the hash it returned; fetch the response (a lost connection now is NOT_CONFIRMED with the hash). */
+  private async lookUp(provider: Provider, hash: string): Promise<TransactionResponse> {
+    let lastError: unknown = new Error("the node does not return the transaction it accepted");
+    for (let i = 0; i < LOOKUP_ATTEMPTS; i++) {
+      try {
+        const response = await provider.getTransaction(hash);
+        if (response) return response;
+      } catch (err) {
+        lastError = err;
+        if (isTransportError(err)) break;
+      }
+      await new Promise((r) => setTimeout(r, LOOKUP_INTERVAL_MS));
+    }
+    throw notConfirmed(this.action, this.lastSent ?? { hash, from: "unknown", nonce: null }, lastError);
+  }
+
+  /**
+   * Sends, waits for `confirmations` and decodes the domain result from the receipt. A receipt
+   * with status 0 is REVERTED; a connection lost while waiting is NOT_CONFIRMED with the hash.
+   */
   async wait(confirmations = 1): Promise<{ receipt: ContractTransactionReceipt; result: T }> {
     const response = await this.send();
+    const sent: SentTransactionInfo = { hash: response.hash, from: response.from, nonce: response.nonce };
     let receipt: ContractTransactionReceipt | null;
     try {
       receipt = await response.wait(confirmations);
     } catch (err) {
-      throw toConsentSdkError(err, this.action);
+      const e = err as { code?: unknown; receipt?: unknown };
+      if (e.code === "CALL_EXCEPTION" && e.receipt) {
+        throw new ConsentSdkError(
+          "REVERTED",
+          `${this.action}: transaction ${response.hash} was mined but reverted (it was estimated to succeed: the chain changed in between)`,
+          { cause: err },
+        );
+      }
+      if (e.code === "TRANSACTION_REPLACED") {
+        throw new ConsentSdkError(
+          "REVERTED",
+          `${this.action}: transaction ${response.hash} was replaced by another transaction with the same nonce`,
+          { cause: err },
+        );
+      }
+      throw notConfirmed(this.action, sent, err);
     }
-    if (receipt === null)
-      throw new ConsentSdkError("NOT_FOUND", `${this.action}: transaction ${response.hash} was dropped`);
+    if (receipt === null) throw notConfirmed(this.action, sent, new Error("no receipt yet"));
     return { receipt, result: this.decode(receipt) };
   }
 }

@@ -1,7 +1,7 @@
 import { ZeroHash, getAddress, isHexString } from "ethers";
 import { z } from "zod";
 
-import { MAX_PURPOSE_ID, NO_EXPIRY } from "./constants.js";
+import { MAX_EXPIRY, MAX_PURPOSE_ID, NO_EXPIRY } from "./constants.js";
 import { ConsentSdkError } from "./errors.js";
 import { Purpose, purposesToMask } from "./purposes.js";
 import type { PurposeName } from "./purposes.js";
@@ -12,6 +12,7 @@ import type { PurposeName } from "./purposes.js";
  * line naming the field before any transaction is built.
  */
 
+const UINT32_MAX = (1n << 32n) - 1n;
 const UINT64_MAX = (1n << 64n) - 1n;
 const UINT128_MAX = (1n << 128n) - 1n;
 const UINT256_MAX = (1n << 256n) - 1n;
@@ -72,7 +73,13 @@ export const purposesSchema = z
     typeof p === "bigint" ? p : purposesToMask(p.map((x) => (typeof x === "number" ? x : Purpose[x]))),
   );
 
+const uint32Schema = z.bigint({ error: "expected a bigint" }).min(0n).max(UINT32_MAX, { error: "must fit in uint32" });
 const uint64Schema = z.bigint({ error: "expected a bigint" }).min(0n).max(UINT64_MAX, { error: "must fit in uint64" });
+/** An expiry: unix seconds up to MAX_EXPIRY (2^40 - 1, the registry stores 40 bits), or NO_EXPIRY. */
+const expirySchema = z
+  .bigint({ error: "expected a bigint" })
+  .min(0n, { error: "must not be negative" })
+  .max(MAX_EXPIRY, { error: `must be at most ${MAX_EXPIRY} (2^40 - 1, the registry's uint40)` });
 const uint256Schema = z
   .bigint({ error: "expected a bigint" })
   .min(0n, { error: "must not be negative" })
@@ -82,7 +89,7 @@ export const grantRequestSchema = z.object({
   grantee: addressSchema,
   dataId: dataIdSchema,
   purposes: purposesSchema,
-  expiresAt: uint64Schema.optional().default(NO_EXPIRY),
+  expiresAt: expirySchema.optional().default(NO_EXPIRY),
   noticeHash: bytes32Schema.optional().default(ZeroHash),
 });
 
@@ -97,20 +104,28 @@ export const useRequestSchema = z.object({
 
 export const shareRequestSchema = useRequestSchema.extend({ to: addressSchema });
 
+/**
+ * A signature as the registry accepts it: any whole number of bytes, `0x` included. An EOA's is
+ * 65 bytes or 64 (EIP-2098); an ERC-1271 wallet decides what its own signatures look like, and
+ * may accept an empty or short one (e.g. a message approved on-chain).
+ */
 export const signatureSchema = z
-  .string()
-  .refine((s) => isHexString(s) && (s.length === 132 || s.length === 130 || s.length > 132), {
-    error: "expected a 0x-prefixed 65-byte, 64-byte or ERC-1271 signature",
-  });
+  .string({ error: "expected a 0x-prefixed hex signature" })
+  .refine((s) => isHexString(s) && s.length % 2 === 0, {
+    error:
+      "expected a 0x-prefixed hex signature of whole bytes (65 or 64 for an EOA; any length for an ERC-1271 wallet)",
+  })
+  .transform((s) => s.toLowerCase());
 
 export const signedGrantSchema = z.object({
   owner: addressSchema,
   grantee: addressSchema,
   dataId: dataIdSchema,
   purposes: purposesSchema,
-  expiresAt: uint64Schema,
+  expiresAt: expirySchema,
   noticeHash: bytes32Schema,
-  nonce: uint256Schema,
+  epoch: uint32Schema,
+  version: uint64Schema,
   deadline: uint256Schema,
   signature: signatureSchema,
 });
@@ -119,19 +134,20 @@ export const signedRevokeSchema = z.object({
   owner: addressSchema,
   grantee: addressSchema,
   dataId: dataIdSchema,
-  nonce: uint256Schema,
+  epoch: uint32Schema,
+  version: uint64Schema,
   deadline: uint256Schema,
   signature: signatureSchema,
 });
 
 export const signedRevokeAllSchema = z.object({
   owner: addressSchema,
-  nonce: uint256Schema,
+  epoch: uint32Schema,
   deadline: uint256Schema,
   signature: signatureSchema,
 });
 
-export { uint256Schema, uint64Schema };
+export { expirySchema, uint256Schema, uint32Schema, uint64Schema };
 
 function pathOf(path: readonly PropertyKey[], label: string): string {
   const parts = path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");

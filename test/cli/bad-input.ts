@@ -14,8 +14,8 @@ import {
   AccessManager__factory,
   ConsentRegistry__factory,
   IntegrationRegistry__factory,
-  WrongVersionRegistry__factory,
 } from "../../types/ethers-contracts/index.js";
+import { REGISTRY_V1_CODE } from "../sdk/stand-ins.js";
 import { freePort, nonceOf, rpc, runCli, startNode } from "./harness.js";
 import type { DevNode } from "./harness.js";
 
@@ -72,9 +72,9 @@ describe("omni-consent: bad input is refused in one line, before anything is sen
     await reg.waitForDeployment();
     registry = await reg.getAddress();
     integrations = await ints.getAddress();
-    const future = await new WrongVersionRegistry__factory(admin).deploy();
-    await future.waitForDeployment();
-    wrongVersion = await future.getAddress();
+    // A stand-in answering version() "1.0.0": the nonce-based registry of major 1.
+    wrongVersion = Wallet.createRandom().address;
+    await rpc(node.url, "hardhat_setCode", [wrongVersion, REGISTRY_V1_CODE]);
     closedPort = await freePort();
 
     // Signed-message files for `relay`: one valid template, then damaged variants.
@@ -87,7 +87,8 @@ describe("omni-consent: bad input is refused in one line, before anything is sen
       purposes: 1n << 2n,
       expiresAt: 0n,
       noticeHash: keccak256(toUtf8Bytes("notice v1")),
-      nonce: 42n,
+      epoch: 0n,
+      version: 1n,
       deadline,
     });
     const signedOk = await signConsent("Grant", owner, consentDomain(31337n, registry), grant(now + 3600n));
@@ -105,6 +106,15 @@ describe("omni-consent: bad input is refused in one line, before anything is sen
     write("otherChain", encodeSignedFile({ kind: "Grant", chainId: 1n, registry, signed: otherChain }));
     const expired = await signConsent("Grant", owner, consentDomain(31337n, registry), grant(now - 10n));
     write("expired", encodeSignedFile({ kind: "Grant", chainId: 31337n, registry, signed: expired }));
+    // The same message in the nonce-based format of registry 1.x.
+    write(
+      "formatV1",
+      JSON.stringify({
+        ...valid,
+        format: "omni-consent/signed-message@1",
+        message: { ...valid.message, epoch: undefined, version: undefined, nonce: "42" },
+      }),
+    );
     const otherRegistry = await signConsent("Grant", owner, consentDomain(31337n, integrations), grant(now + 3600n));
     write(
       "otherRegistry",
@@ -264,13 +274,13 @@ describe("omni-consent: bad input is refused in one line, before anything is sen
       args: () => ["--registry", integrations, ...grantArgs()],
       code: 1,
       stderr: () =>
-        `error: ${integrations} does not answer version(); it is not a consent registry this SDK (v1.0.0) can talk to`,
+        `error: ${integrations} does not answer version(); it is not a consent registry this SDK (v2.0.0) can talk to`,
     },
     {
-      name: "incompatible registry version (major 2)",
+      name: "incompatible registry version (major 1, nonce-based)",
       args: () => ["--registry", wrongVersion, ...grantArgs()],
       code: 1,
-      stderr: () => `error: registry ${wrongVersion} is version 2.0.0; this SDK speaks 1.x (1.0.0)`,
+      stderr: () => `error: registry ${wrongVersion} is version 1.0.0; this SDK speaks 2.x (2.0.0)`,
     },
     {
       name: "RPC unreachable (closed port)",
@@ -297,11 +307,18 @@ describe("omni-consent: bad input is refused in one line, before anything is sen
       sender: () => poor.address,
     },
     {
-      name: "revert: revoking a consent that does not exist (decoded custom error)",
-      args: () => ["--account", "1", "revoke", "--grantee", grantee.address, "--data", dataId],
+      name: "revert: a purpose the catalogue does not define (decoded custom error)",
+      args: () => grantArgs({ "--purposes": "100" }),
       code: 1,
       stderr: () =>
-        `error: ConsentRegistryNotGranted: ${owner.address} has no live consent for ${grantee.address} on data ${dataId}`,
+        "error: ConsentRegistryPurposeNotGrantable: purposes [purpose#100(100)] of [purpose#100(100)] are not defined or are deprecated",
+    },
+    {
+      name: "managers remove of an account that is not a manager (refused before sending)",
+      args: () => ["--account", "1", "managers", "remove", grantee.address],
+      code: 1,
+      stderr: () =>
+        `error: setManager: ${grantee.address} is not a manager of ${owner.address} (none appointed in its current epoch 0, and a lockdown removes every manager); nothing to remove, nothing was sent`,
     },
     {
       name: "revert: record-use without consent (decoded custom error)",
@@ -341,7 +358,14 @@ describe("omni-consent: bad input is refused in one line, before anything is sen
       args: () => ["--account", "3", "relay", files.badHexSignature],
       code: 1,
       stderr: () =>
-        `error: ${files.badHexSignature}.signature: expected a 0x-prefixed 65-byte, 64-byte or ERC-1271 signature`,
+        `error: ${files.badHexSignature}.signature: expected a 0x-prefixed hex signature of whole bytes (65 or 64 for an EOA; any length for an ERC-1271 wallet)`,
+    },
+    {
+      name: "relay: a signed-message@1 file (nonce-based)",
+      args: () => ["--account", "3", "relay", files.formatV1],
+      code: 1,
+      stderr: () =>
+        `error: ${files.formatV1}: a omni-consent/signed-message@1 file (nonce-based, for registry 1.x); registry 2.x orders signed messages by the owner's epoch and the consent's version instead, so this message can never apply: ask the owner to sign it again (sign-grant / sign-revoke / sign-revoke-all)`,
     },
     {
       name: "relay: signature by someone else",
@@ -443,8 +467,8 @@ describe("omni-consent: bad input is refused in one line, before anything is sen
     });
   }
 
-  it("has at least 25 cases, and the happy path through the same setup works (the refusals are not a broken setup)", async function () {
-    expect(cases.length).to.be.at.least(25);
+  it("has at least 38 cases, and the happy path through the same setup works (the refusals are not a broken setup)", async function () {
+    expect(cases.length).to.be.at.least(38);
     const run = await runCli(["--json", ...grantArgs({ "--expires": "+30d" })], env());
     expect(run.stderr).to.equal("");
     expect(run.code).to.equal(0);

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -120,17 +121,35 @@ function cliEntry(): string[] {
   return fresh ? [BUILT_CLI] : ["--import", "tsx", join(ROOT, "src", "cli", "main.ts")];
 }
 
+let scratchStore: string | undefined;
+
+/** A signing-store directory for this test process, so no test ever writes ~/.omni-consent. */
+function testSigningStore(): string {
+  if (scratchStore === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), "omni-cli-signing-"));
+    scratchStore = dir;
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return scratchStore;
+}
+
 /**
  * Runs `omni-consent <args>` as a subprocess: the compiled CLI (`npm run build` → dist/) when it
  * is up to date, else the TypeScript source through tsx (so a stale build is never tested). The environment is reduced to PATH/HOME plus
- * `env`, so a developer's own OMNI_* variables never leak into a test.
+ * `env`, so a developer's own OMNI_* variables never leak into a test; OMNI_SIGNING_STORE
+ * defaults to a temporary directory of this test process (never the user's ~/.omni-consent).
  */
 export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
   const entry = cliEntry();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...entry, ...args], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "",
+        OMNI_SIGNING_STORE: testSigningStore(),
+        ...env,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -145,4 +164,68 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
 /** The account's transaction count (nonce) on the node: unchanged means nothing was sent. */
 export async function nonceOf(url: string, address: string): Promise<bigint> {
   return BigInt(await rpc<string>(url, "eth_getTransactionCount", [address, "latest"]));
+}
+
+export interface RpcProxy {
+  url: string;
+  pid: number;
+  /** The JSON-RPC methods it saw, in order, each with `forwarded`, `forwarded-then-dropped` or `dropped`. */
+  log(): string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts test/cli/rpc-proxy.ts (its own process, on 127.0.0.1) in front of `upstream`, in `mode`
+ * (`pass`, `drop-after-send`, `drop-receipt`); stopped by its pid.
+ */
+export async function startProxy(
+  upstream: string,
+  mode: "pass" | "drop-after-send" | "drop-receipt",
+): Promise<RpcProxy> {
+  const { mkdtempSync, readFileSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const dir = mkdtempSync(join(tmpdir(), "omni-proxy-"));
+  const logFile = join(dir, "methods.log");
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(ROOT, "test", "cli", "rpc-proxy.ts"), upstream, mode, logFile],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`rpc proxy did not start: ${stderr}`)), 30_000);
+    child.stdout?.on("data", (d: Buffer) => {
+      const m = /listening (\d+)/.exec(d.toString());
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`rpc proxy exited (${code}): ${stderr}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    log: () => {
+      try {
+        return readFileSync(logFile, "utf8")
+          .trimEnd()
+          .split("\n")
+          .filter((l) => l !== "");
+      } catch {
+        return [];
+      }
+    },
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+        process.kill(child.pid!, "SIGTERM");
+        const timer = setTimeout(() => child.exitCode === null && process.kill(child.pid!, "SIGKILL"), 5_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

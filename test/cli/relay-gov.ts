@@ -7,14 +7,13 @@ import { JsonRpcProvider, keccak256, toUtf8Bytes } from "ethers";
 import type { JsonRpcSigner } from "ethers";
 
 import { encodeSignedFile } from "../../src/cli/signed-file.js";
-import { Via } from "../../src/sdk/constants.js";
+import { Via, viaOf } from "../../src/sdk/constants.js";
 import { consentDomain, signConsent } from "../../src/sdk/eip712.js";
 import type { ConsentMessageKind, MessageOf } from "../../src/sdk/eip712.js";
-import { configureGovernance } from "../../src/sdk/governance.js";
 import { initialPurposeMetadata } from "../../src/sdk/purposes.js";
 import {
-  AccessManager__factory,
   ConsentRegistry__factory,
+  ConsentSystemDeployer__factory,
   IntegrationRegistry__factory,
 } from "../../types/ethers-contracts/index.js";
 import type { ConsentRegistry } from "../../types/ethers-contracts/index.js";
@@ -22,10 +21,21 @@ import { nonceOf, rpc, runCli, startNode } from "./harness.js";
 import type { CliRun, DevNode } from "./harness.js";
 
 /**
- * `relay` of several signed revocations (one `revokeBySigBatch` transaction, a refused batch
- * names the file and sends nothing, revoke-alls one transaction each) and `gov pending` decoding
- * scheduled calls into words, against a real `hardhat node` with the CLI as a subprocess.
+ * `relay` of several signed revocations (one best-effort `revokeBySigBatch`: every file that can
+ * apply does, each one that cannot is reported, exit 4), grant batches (all or nothing, refused
+ * naming the file), revoke-alls one transaction each; and governance through the real
+ * ConsentAccessManager wiring (ConsentSystemDeployer): `gov pending` in words, `gov propose`
+ * refusing a call that would fail unless --force, `gov execute` too early saying when, `gov
+ * cancel`. Against a real `hardhat node`, the CLI as a subprocess.
  */
+
+interface RevokeOutcomeJson {
+  file: string;
+  index: number;
+  applied: boolean;
+  error?: string;
+  sent: boolean;
+}
 
 interface RelayedJson {
   kind: string;
@@ -33,7 +43,8 @@ interface RelayedJson {
   txHash: string;
   block: number;
   gasUsed: string;
-  result: { count: number; items: Record<string, unknown>[] };
+  result: { count: number; items: Record<string, unknown>[]; failures: Record<string, unknown>[] };
+  outcomes: RevokeOutcomeJson[];
 }
 
 interface PendingJson {
@@ -56,9 +67,10 @@ interface PendingJson {
 }
 
 const DAY = 86_400n;
+const GEN1 = 1n << 16n;
 
-describe("omni-consent relay (revocation batches) and gov pending (decoded)", function () {
-  this.timeout(120_000);
+describe("omni-consent relay (revocation batches) and gov (pending, propose, execute, cancel)", function () {
+  this.timeout(180_000);
 
   let node: DevNode;
   let provider: JsonRpcProvider;
@@ -66,11 +78,12 @@ describe("omni-consent relay (revocation batches) and gov pending (decoded)", fu
   let otherOwner: JsonRpcSigner;
   let relayer: JsonRpcSigner;
   let governor: JsonRpcSigner;
+  let guardian: JsonRpcSigner;
   let grantees: string[];
+  let integration: string;
   let registry: ConsentRegistry;
   let registryAddress: string;
   let integrationsAddress: string;
-  let managerAddress: string;
   let dir: string;
   const dataId = keccak256(toUtf8Bytes("salt-19:voice-notes"));
   let fileCount = 0;
@@ -78,6 +91,7 @@ describe("omni-consent relay (revocation batches) and gov pending (decoded)", fu
   const env = (): Record<string, string> => ({ OMNI_RPC_URL: node.url, OMNI_REGISTRY: registryAddress });
   const cli = (...args: string[]): Promise<CliRun> => runCli(args, env());
   const chainTime = async (): Promise<bigint> => BigInt((await provider.getBlock("latest"))!.timestamp);
+  const iso = (t: bigint): string => new Date(Number(t) * 1000).toISOString().replace(".000Z", "Z");
 
   /** Signs `message` as `signer` and writes it as a signed-message file; returns the path. */
   async function signedFile<K extends ConsentMessageKind>(
@@ -91,14 +105,18 @@ describe("omni-consent relay (revocation batches) and gov pending (decoded)", fu
     return path;
   }
 
-  const revokeFile = async (grantee: string, nonce: bigint, signer = owner): Promise<string> =>
-    signedFile("Revoke", signer, {
+  /** A signed revocation for `grantee` at `version` (default: the key's next one on-chain). */
+  async function revokeFile(grantee: string, signer = owner, version?: bigint): Promise<string> {
+    const current = await registry.getConsent(signer.address, grantee, dataId);
+    return signedFile("Revoke", signer, {
       owner: signer.address,
       grantee,
       dataId,
-      nonce,
+      epoch: await registry.epochOf(signer.address),
+      version: version ?? current.version + 1n,
       deadline: (await chainTime()) + 3600n,
     });
+  }
 
   async function grantAll(signer: JsonRpcSigner): Promise<void> {
     for (const g of grantees) await (await registry.connect(signer).grant(g, dataId, 1n << 2n, 0n, dataId)).wait();
@@ -107,30 +125,25 @@ describe("omni-consent relay (revocation batches) and gov pending (decoded)", fu
   before(async function () {
     node = await startNode();
     provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, cacheTimeout: -1 });
-    const signers = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map((i) => provider.getSigner(i)));
+    const signers = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => provider.getSigner(i)));
     const admin = signers[0];
     [owner, otherOwner, relayer, governor] = [signers[1], signers[2], signers[3], signers[4]];
     grantees = [signers[5].address, signers[6].address, signers[7].address];
-    const manager = await new AccessManager__factory(admin).deploy(admin.address);
-    await manager.waitForDeployment();
-    managerAddress = await manager.getAddress();
-    const ints = await new IntegrationRegistry__factory(admin).deploy(managerAddress);
-    await ints.waitForDeployment();
-    integrationsAddress = await ints.getAddress();
-    registry = await new ConsentRegistry__factory(admin).deploy(
-      managerAddress,
-      integrationsAddress,
+    guardian = signers[8];
+    integration = signers[9].address;
+    // The production wiring: one deployer transaction, every role with a one-day delay.
+    const deployer = await new ConsentSystemDeployer__factory(admin).deploy(
+      admin.address,
+      governor.address,
+      guardian.address,
+      DAY,
       initialPurposeMetadata(),
+      [{ integration, metadataHash: keccak256(toUtf8Bytes("Initial DPA")), purposes: 1n << 6n }],
     );
-    await registry.waitForDeployment();
-    registryAddress = await registry.getAddress();
-    // The governor must schedule every governed call and wait one day.
-    await configureGovernance(manager, {
-      registry: registryAddress,
-      integrations: integrationsAddress,
-      governor: governor.address,
-      executionDelay: DAY,
-    });
+    await deployer.waitForDeployment();
+    registryAddress = await deployer.registry();
+    integrationsAddress = await deployer.integrations();
+    registry = ConsentRegistry__factory.connect(registryAddress, provider);
     dir = mkdtempSync(join(tmpdir(), "omni-cli-relay-"));
   });
 
@@ -140,10 +153,9 @@ describe("omni-consent relay (revocation batches) and gov pending (decoded)", fu
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("relays three signed revocations in one batch transaction", async function () {
+  it("relays three signed revocations in one best-effort batch transaction", async function () {
     await grantAll(owner);
-    const files = [await revokeFile(grantees[0], 100n), await revokeFile(grantees[1], 101n)];
-    files.push(await revokeFile(grantees[2], 102n));
+    const files = [await revokeFile(grantees[0]), await revokeFile(grantees[1]), await revokeFile(grantees[2])];
     const relayerNonce = await nonceOf(node.url, relayer.address);
 
     const run = await cli("--account", "3", "--json", "relay", ...files);
@@ -153,14 +165,18 @@ describe("omni-consent relay (revocation batches) and gov pending (decoded)", fu
     const out = JSON.parse(run.stdout) as RelayedJson;
     expect(out.kind).to.equal("Revoke");
     expect(out.files).to.deep.equal(files);
+    expect(out.outcomes).to.deep.equal(files.map((file, index) => ({ file, index, applied: true, sent: true })));
     expect(out.result.count).to.equal(3);
+    expect(out.result.failures).to.deep.equal([]);
     expect(out.result.items).to.deep.equal(
-      grantees.map((grantee) => ({
+      grantees.map((grantee, index) => ({
         owner: owner.address,
         grantee,
         dataId,
         actor: relayer.address,
+        version: (GEN1 + 1n).toString(),
         via: Via.Signature,
+        index,
       })),
     );
     // One transaction: the relayer's nonce moved by one, and that receipt holds the three revocations.
@@ -171,40 +187,79 @@ describe("omni-consent relay (revocation batches) and gov pending (decoded)", fu
     const revoked = receipt.logs
       .map((l) => registry.interface.parseLog(l))
       .filter((p) => p?.name === "ConsentRevoked")
-      .map((p) => [p!.args.grantee, Number(p!.args.via)]);
+      .map((p) => [p!.args.grantee, viaOf(p!.args.owner, p!.args.actor, p!.args.version)]);
     expect(revoked).to.deep.equal(grantees.map((g) => [g, Via.Signature]));
     for (const g of grantees) expect((await registry.getConsent(owner.address, g, dataId)).active).to.equal(false);
-    for (const n of [100n, 101n, 102n]) expect(await registry.isNonceUsed(owner.address, n)).to.equal(true);
   });
 
-  it("refuses a batch whose second file reuses a spent nonce, naming that file, and sends nothing", async function () {
+  it("a stale file in a revocation batch is left out and reported; the others apply (exit 4)", async function () {
     await grantAll(owner);
-    // Nonce 101 was spent by the previous relay; the message itself is new and validly signed.
-    const files = [await revokeFile(grantees[0], 200n), await revokeFile(grantees[1], 101n)];
-    files.push(await revokeFile(grantees[2], 202n));
-    const block = await rpc<string>(node.url, "eth_blockNumber");
+    // The second file reuses the version of a revocation already applied to its key: stale.
+    const files = [await revokeFile(grantees[0]), await revokeFile(grantees[1], owner, GEN1 + 1n)];
+    files.push(await revokeFile(grantees[2]));
     const relayerNonce = await nonceOf(node.url, relayer.address);
+    const current = (await registry.getConsent(owner.address, grantees[1], dataId)).version;
 
     const run = await cli("--account", "3", "relay", ...files);
 
-    expect(run.code).to.equal(1);
-    expect(run.stdout).to.equal("");
-    expect(run.stderr).to.equal(`error: ${files[1]}: nonce 101 of ${owner.address} was used or invalidated already\n`);
-    expect(await nonceOf(node.url, relayer.address)).to.equal(relayerNonce);
-    expect(await rpc<string>(node.url, "eth_blockNumber")).to.equal(block);
-    for (const n of [200n, 202n]) expect(await registry.isNonceUsed(owner.address, n)).to.equal(false);
+    expect(run.code).to.equal(4);
+    expect(run.stderr).to.equal(
+      `error: 1 of 3 signed messages did not apply: ${files[1]} (each listed with its reason); the others did\n`,
+    );
+    const lines = run.stdout.trimEnd().split("\n");
+    expect(lines.slice(0, 4)).to.deep.equal([
+      "relayed 2 of 3 signed revocations in one best-effort batch transaction (each applies or fails on its own):",
+      `  applied      ${files[0]}: Revoke by ${owner.address} of ${grantees[0]} on ${dataId} (version ${2n * GEN1 + 1n})`,
+      `  NOT SENT     ${files[1]}: Revoke by ${owner.address} of ${grantees[1]} on ${dataId} (version ${GEN1 + 1n}): would fail with ConsentRegistryStaleSignature: the signed message of ${owner.address} has version ${GEN1 + 1n} (generation 1, signature #1) but the consent is at version ${current} (generation 2, set by transaction): the owner changed this consent since (by transaction or a later signature), and that later word holds`,
+      `  applied      ${files[2]}: Revoke by ${owner.address} of ${grantees[2]} on ${dataId} (version ${2n * GEN1 + 1n})`,
+    ]);
+    expect(lines[4]).to.match(/^tx: 0x[0-9a-f]{64} \(block \d+, gas \d+\)$/);
+    expect(lines).to.have.length(5);
+    expect(await nonceOf(node.url, relayer.address)).to.equal(relayerNonce + 1n);
+    expect((await registry.getConsent(owner.address, grantees[0], dataId)).active).to.equal(false);
+    expect((await registry.getConsent(owner.address, grantees[1], dataId)).active).to.equal(true);
+    expect((await registry.getConsent(owner.address, grantees[2], dataId)).active).to.equal(false);
   });
 
-  it("simulates the batch first: an item that would revert is mapped back to its file, and nothing is sent", async function () {
-    // Every check a file can pass offline passes; the second revocation targets a consent
-    // otherOwner never gave, so only the on-chain simulation can find it.
-    await (await registry.connect(otherOwner).grant(grantees[0], dataId, 1n << 2n, 0n, dataId)).wait();
-    await (await registry.connect(otherOwner).grant(grantees[2], dataId, 1n << 2n, 0n, dataId)).wait();
+  it("a revocation batch of which nothing would apply sends nothing and says why for each file", async function () {
     const files = [
-      await revokeFile(grantees[0], 300n, otherOwner),
-      await revokeFile(grantees[1], 301n, otherOwner),
-      await revokeFile(grantees[2], 302n, otherOwner),
+      await revokeFile(grantees[0], otherOwner, 0n), // version 0 is never above the key's
+      await revokeFile(grantees[1], otherOwner, 0n),
     ];
+    const block = await rpc<string>(node.url, "eth_blockNumber");
+    const relayerNonce = await nonceOf(node.url, relayer.address);
+
+    const run = await cli("--account", "3", "--json", "relay", ...files);
+
+    expect(run.code).to.equal(4);
+    const out = JSON.parse(run.stdout) as RelayedJson;
+    const stale = `ConsentRegistryStaleSignature: the signed message of ${otherOwner.address} has version 0 (generation 0, set by transaction) but the consent is at version 0 (generation 0, set by transaction): the owner changed this consent since (by transaction or a later signature), and that later word holds`;
+    expect(out).to.deep.equal({
+      kind: "Revoke",
+      files,
+      outcomes: files.map((file, index) => ({ file, index, applied: false, error: stale, sent: false })),
+    });
+    expect(run.stderr).to.equal(
+      `error: 2 of 2 signed messages did not apply: ${files.join(", ")} (each listed with its reason); the others did\n`,
+    );
+    expect(await nonceOf(node.url, relayer.address)).to.equal(relayerNonce);
+    expect(await rpc<string>(node.url, "eth_blockNumber")).to.equal(block);
+  });
+
+  it("a grant batch is all or nothing: an item that would revert is named by its file, and nothing is sent", async function () {
+    const grant = async (grantee: string, version: bigint) =>
+      signedFile("Grant", otherOwner, {
+        owner: otherOwner.address,
+        grantee,
+        dataId,
+        purposes: 1n << 3n,
+        expiresAt: 0n,
+        noticeHash: dataId,
+        epoch: 0n,
+        version,
+        deadline: (await chainTime()) + 3600n,
+      });
+    const files = [await grant(grantees[0], 1n), await grant(grantees[1], 1n), await grant(grantees[1], 1n)];
     const block = await rpc<string>(node.url, "eth_blockNumber");
     const relayerNonce = await nonceOf(node.url, relayer.address);
 
@@ -213,19 +268,19 @@ describe("omni-consent relay (revocation batches) and gov pending (decoded)", fu
     expect(run.code).to.equal(1);
     expect(run.stdout).to.equal("");
     expect(run.stderr).to.equal(
-      `error: ${files[1]}: batch item #1 of 3 would revert with ConsentRegistryNotGranted: ${otherOwner.address} has no live consent for ${grantees[1]} on data ${dataId}; the batch is all or nothing, so nothing was sent\n`,
+      `error: ${files[2]}: batch item #2 of 3 would revert with ConsentRegistryStaleSignature: the signed message of ${otherOwner.address} has version 1 (generation 0, signature #1) but the consent is at version 1 (generation 0, signature #1): the owner changed this consent since (by transaction or a later signature), and that later word holds; a grant batch is all or nothing, so nothing was sent\n`,
     );
     expect(await nonceOf(node.url, relayer.address)).to.equal(relayerNonce);
     expect(await rpc<string>(node.url, "eth_blockNumber")).to.equal(block);
-    expect((await registry.getConsent(otherOwner.address, grantees[0], dataId)).active).to.equal(true);
-    expect(await registry.isNonceUsed(otherOwner.address, 300n)).to.equal(false);
+    expect((await registry.getConsent(otherOwner.address, grantees[0], dataId)).active).to.equal(false);
   });
 
   it("batches consecutive revocations and sends a revoke-all on its own, saying so", async function () {
-    const files = [await revokeFile(grantees[0], 400n), await revokeFile(grantees[1], 401n)];
+    await grantAll(owner);
+    const files = [await revokeFile(grantees[0]), await revokeFile(grantees[1])];
     const now = await chainTime();
     files.push(
-      await signedFile("RevokeAll", otherOwner, { owner: otherOwner.address, nonce: 402n, deadline: now + 600n }),
+      await signedFile("RevokeAll", otherOwner, { owner: otherOwner.address, epoch: 0n, deadline: now + 600n }),
     );
     const relayerNonce = await nonceOf(node.url, relayer.address);
 
@@ -236,13 +291,13 @@ describe("omni-consent relay (revocation batches) and gov pending (decoded)", fu
     const lines = run.stdout.trimEnd().split("\n");
     expect(lines).to.have.length(7);
     expect(lines.slice(0, 3)).to.deep.equal([
-      "relayed 2 signed revocations in one batch transaction (all or nothing):",
-      `  ${files[0]}: Revoke by ${owner.address} of ${grantees[0]} on ${dataId}`,
-      `  ${files[1]}: Revoke by ${owner.address} of ${grantees[1]} on ${dataId}`,
+      "relayed 2 of 2 signed revocations in one best-effort batch transaction (each applies or fails on its own):",
+      `  applied      ${files[0]}: Revoke by ${owner.address} of ${grantees[0]} on ${dataId} (version ${3n * GEN1 + 1n})`,
+      `  applied      ${files[1]}: Revoke by ${owner.address} of ${grantees[1]} on ${dataId} (version ${3n * GEN1 + 1n})`,
     ]);
     expect(lines[3]).to.match(/^tx: 0x[0-9a-f]{64} \(block \d+, gas \d+\)$/);
     expect(lines[4]).to.equal(
-      `relayed RevokeAll by ${otherOwner.address} (revoke-alls have no batch form: one transaction each)`,
+      `relayed RevokeAll by ${otherOwner.address} (lockdown of epoch 0) (revoke-alls have no batch form: one transaction each)`,
     );
     expect(lines[5]).to.match(/^tx: 0x[0-9a-f]{64} \(block \d+, gas \d+\)$/);
     expect(lines[6]).to.equal("relayed 3 signed messages in 2 transactions");
@@ -254,7 +309,7 @@ describe("omni-consent relay (revocation batches) and gov pending (decoded)", fu
   });
 
   it("gov pending decodes a scheduled suspension and a scheduled registration into words", async function () {
-    const [suspended, registered] = [grantees[0], grantees[1]];
+    const [suspended, registered] = [integration, grantees[1]];
     const t0 = (await chainTime()) + 1000n;
     await rpc(node.url, "evm_setNextBlockTimestamp", [Number(t0)]);
     const proposeSuspend = await cli("--account", "4", "--json", "gov", "propose", "suspend-integration", suspended);
@@ -351,5 +406,111 @@ describe("omni-consent relay (revocation batches) and gov pending (decoded)", fu
         description: `register integration ${registered} for MODEL_TRAINING, RESEARCH (metadata ${metadata})`,
       },
     ]);
+  });
+
+  /** Nothing was sent by `address` (nonce) and no block was mined, while `run` ran. */
+  async function sendsNothing(address: string, run: () => Promise<CliRun>): Promise<CliRun> {
+    const block = await rpc<string>(node.url, "eth_blockNumber");
+    const nonce = await nonceOf(node.url, address);
+    const result = await run();
+    expect(await rpc<string>(node.url, "eth_blockNumber")).to.equal(block);
+    expect(await nonceOf(node.url, address)).to.equal(nonce);
+    return result;
+  }
+
+  it("gov propose refuses a call that would fail when executed, saying why, unless --force", async function () {
+    const notAnIntegration = grantees[2];
+    const how = "simulated on the current state with the node's eth_call state overrides";
+    const suspend = await sendsNothing(governor.address, () =>
+      cli("--account", "4", "gov", "propose", "suspend-integration", notAnIntegration),
+    );
+    expect([suspend.code, suspend.stdout]).to.deep.equal([1, ""]);
+    expect(suspend.stderr).to.equal(
+      `error: gov propose: "suspend integration ${notAnIntegration}" would fail when executed: IntegrationRegistryWrongStatus: integration ${notAnIntegration} is None, which this operation does not accept (${how}); nothing was scheduled. Pass --force to schedule it anyway\n`,
+    );
+    const define = await sendsNothing(governor.address, () =>
+      cli("--account", "4", "gov", "propose", "define-purpose", "3", "--metadata", "a second EVALUATION"),
+    );
+    expect(define.stderr).to.equal(
+      `error: gov propose: "define purpose 3" would fail when executed: PurposeCatalogAlreadyDefined: purpose id 3 was defined before (ids are never reused) (${how}); nothing was scheduled. Pass --force to schedule it anyway\n`,
+    );
+
+    const forced = await cli(
+      "--account",
+      "4",
+      "--json",
+      "gov",
+      "propose",
+      "suspend-integration",
+      notAnIntegration,
+      "--force",
+    );
+    expect(forced.stderr).to.equal("");
+    expect(forced.code).to.equal(0);
+    const out = JSON.parse(forced.stdout) as { result: { operationId: string; target: string; caller: string } };
+    expect([out.result.target, out.result.caller]).to.deep.equal([integrationsAddress, governor.address]);
+    const pending = JSON.parse((await cli("--json", "gov", "pending")).stdout) as PendingJson;
+    expect(pending.pending.map((p) => p.operationId)).to.include(out.result.operationId);
+  });
+
+  it("gov execute too early says when the call becomes executable (ISO time and time left)", async function () {
+    const proposed = await cli("--account", "4", "--json", "gov", "propose", "deprecate-purpose", "5");
+    expect(proposed.stderr).to.equal("");
+    const { result, block } = JSON.parse(proposed.stdout) as {
+      block: number;
+      result: { operationId: string; readyAt: string };
+    };
+    const readyAt = BigInt(result.readyAt);
+    const proposedAt = BigInt((await provider.getBlock(block))!.timestamp);
+    expect(readyAt).to.equal(proposedAt + DAY);
+
+    const early = await sendsNothing(governor.address, () =>
+      cli("--account", "4", "gov", "execute", "deprecate-purpose", "5"),
+    );
+    expect(early.code).to.equal(1);
+    expect(early.stderr).to.equal(
+      `error: AccessManagerNotReady: operation ${result.operationId} is scheduled but not ready yet: it becomes executable at ${iso(readyAt)} (in 1 d 0 h; chain time ${iso(proposedAt)})\n`,
+    );
+  });
+
+  it("gov cancel: a stranger is refused in words, the guardian cancels at once, and a call no longer pending is refused before sending", async function () {
+    const proposed = await cli("--account", "4", "--json", "gov", "propose", "deprecate-purpose", "6");
+    const { operationId } = (JSON.parse(proposed.stdout) as { result: { operationId: string } }).result;
+
+    const stranger = await sendsNothing(relayer.address, () => cli("--account", "3", "gov", "cancel", operationId));
+    expect(stranger.code).to.equal(1);
+    expect(stranger.stderr).to.equal(
+      `error: AccessManagerUnauthorizedCancel: ${relayer.address} may not cancel the operation that ${governor.address} scheduled (selector 0xa137e0d4 on ${registryAddress}): only its proposer or a member of GUARDIAN_ROLE (2) can\n`,
+    );
+
+    const cancelled = await cli("--account", "8", "gov", "cancel", operationId);
+    expect(cancelled.stderr).to.equal("");
+    expect(cancelled.code).to.equal(0);
+    const lines = cancelled.stdout.trimEnd().split("\n");
+    expect(lines[0]).to.equal(
+      `cancelled: deprecate purpose THIRD_PARTY_SHARING (id 6) (operation ${operationId}, proposed by ${governor.address})`,
+    );
+    expect(lines[1]).to.match(/^tx: 0x[0-9a-f]{64} \(block \d+, gas \d+\)$/);
+    const pending = JSON.parse((await cli("--json", "gov", "pending")).stdout) as PendingJson;
+    expect(pending.pending.map((p) => p.operationId)).to.not.include(operationId);
+
+    const again = await sendsNothing(guardian.address, () => cli("--account", "8", "gov", "cancel", operationId));
+    expect(again.stderr).to.equal(
+      `error: gov cancel: operation ${operationId} is not pending (never scheduled, or executed, cancelled or expired since); nothing to cancel, nothing was sent\n`,
+    );
+    const malformed = await cli("--account", "8", "gov", "cancel", "0x1234");
+    expect(malformed.stderr).to.equal(
+      `error: <operation-id>: "0x1234" is not an operation id (0x followed by 64 hex digits, as gov pending shows it)\n`,
+    );
+  });
+
+  it("an account without GOVERNOR_ROLE cannot propose: refused before sending, naming the role", async function () {
+    const run = await sendsNothing(relayer.address, () =>
+      cli("--account", "3", "gov", "propose", "deprecate-purpose", "4"),
+    );
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.equal(
+      `error: ${relayer.address} does not hold GOVERNOR_ROLE (1), the role this governed function needs; only its members can propose or execute it. Nothing was sent\n`,
+    );
   });
 });

@@ -18,9 +18,12 @@ import type { CliRun, DevNode } from "../cli/harness.js";
  * whole consent life cycle, checking its --json output at each step:
  *
  * owner grant → processor record-use → integration registered through governance (propose,
- * execute refused before the delay, time travel, execute) → record-share → owner revoke →
- * record-use refused with the decoded error → sign-grant offline + relay by another account →
- * revoke-all.
+ * execute refused before the delay saying when, time travel, execute) → record-share → owner
+ * revoke → record-use refused with the decoded error → sign-grant offline + relay by another
+ * account, a replay refused as stale → lockdown.
+ *
+ * Ignition deploys the system through `ConsentSystemDeployer` in one transaction; the CLI finds
+ * the three contracts under the same deployment ids as before.
  */
 
 const HARDHAT_CLI = join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
@@ -60,6 +63,7 @@ describe("omni-consent end to end against hardhat node + Ignition", function () 
   let accounts: string[];
   let deploymentId: string;
   let deploymentsRoot: string;
+  let signingStore: string;
   let addresses: { AccessManager: string; IntegrationRegistry: string; ConsentRegistry: string };
   let env: Record<string, string>;
 
@@ -104,13 +108,22 @@ describe("omni-consent end to end against hardhat node + Ignition", function () 
     deploymentsRoot = mkdtempSync(join(tmpdir(), "omni-e2e-"));
     mkdirSync(join(deploymentsRoot, "ignition", "deployments", "chain-31337"), { recursive: true });
     writeFileSync(join(deploymentsRoot, "ignition", "deployments", "chain-31337", "deployed_addresses.json"), recorded);
-    env = { OMNI_RPC_URL: node.url, OMNI_DEPLOYMENTS_ROOT: deploymentsRoot };
+    signingStore = mkdtempSync(join(tmpdir(), "omni-e2e-signing-"));
+    env = { OMNI_RPC_URL: node.url, OMNI_DEPLOYMENTS_ROOT: deploymentsRoot, OMNI_SIGNING_STORE: signingStore };
+    const record = JSON.parse(recorded) as Record<string, string>;
+    expect(Object.keys(record).sort()).to.deep.equal([
+      "ConsentSystem#AccessManager",
+      "ConsentSystem#ConsentRegistry",
+      "ConsentSystem#ConsentSystemDeployer",
+      "ConsentSystem#IntegrationRegistry",
+    ]);
   });
 
   after(async function () {
     await node?.stop();
     if (deploymentId) rmSync(join(ROOT, "ignition", "deployments", deploymentId), { recursive: true, force: true });
     if (deploymentsRoot) rmSync(deploymentsRoot, { recursive: true, force: true });
+    if (signingStore) rmSync(signingStore, { recursive: true, force: true });
   });
 
   it("runs a consent life cycle through the CLI", async function () {
@@ -154,7 +167,15 @@ describe("omni-consent end to end against hardhat node + Ignition", function () 
         "consent notice v1",
       ),
     );
-    expect(granted.result).to.include({ owner, grantee: processor, dataId, noticeHash: notice, actor: owner, via: 0 });
+    expect(granted.result).to.include({
+      owner,
+      grantee: processor,
+      dataId,
+      noticeHash: notice,
+      actor: owner,
+      version: String(1n << 16n),
+      via: 0,
+    });
     expect(granted.result.purposes).to.deep.equal([2, 6]);
     const expiresAt = BigInt(granted.result.expiresAt as string);
     expect(expiresAt - now0).to.be.within(30n * 86_400n, 30n * 86_400n + 5n);
@@ -178,6 +199,7 @@ describe("omni-consent end to end against hardhat node + Ignition", function () 
       purposes: [2, 6],
       active: true,
       epoch: "0",
+      version: String(1n << 16n),
       expiresAt: expiresAt.toString(),
     });
 
@@ -202,8 +224,10 @@ describe("omni-consent end to end against hardhat node + Ignition", function () 
 
     const early = await cli(0, "gov", "execute", ...registerArgs);
     expect(early.code).to.equal(1);
+    const iso = (t: bigint): string => new Date(Number(t) * 1000).toISOString().replace(".000Z", "Z");
+    const readyAt = BigInt(proposed.result.readyAt);
     expect(early.stderr).to.equal(
-      `error: AccessManagerNotReady: operation ${proposed.result.operationId} is scheduled but its delay has not passed yet\n`,
+      `error: AccessManagerNotReady: operation ${proposed.result.operationId} is scheduled but not ready yet: it becomes executable at ${iso(readyAt)} (in 1 min; chain time ${iso(readyAt - 60n)})\n`,
     );
 
     await rpc(node.url, "evm_increaseTime", [61]);
@@ -253,7 +277,14 @@ describe("omni-consent end to end against hardhat node + Ignition", function () 
 
     // 5. The owner withdraws; the next use is refused with the decoded custom error.
     const revoked = ok<Sent<Record<string, unknown>>>(await cli(1, "revoke", "--grantee", processor, "--data", dataId));
-    expect(revoked.result).to.deep.equal({ owner, grantee: processor, dataId, actor: owner, via: 0 });
+    expect(revoked.result).to.deep.equal({
+      owner,
+      grantee: processor,
+      dataId,
+      actor: owner,
+      version: String(2n << 16n),
+      via: 0,
+    });
     const refused = await cli(
       2,
       "record-use",
@@ -294,10 +325,15 @@ describe("omni-consent end to end against hardhat node + Ignition", function () 
         "evaluation",
         "--deadline",
         "+1d",
+        // Offline, the epoch and version come from the owner (a fresh key: epoch 0, version 0 + 1).
+        "--epoch",
+        "0",
+        "--version",
+        "1",
         "--out",
         file,
       ],
-      { OMNI_PRIVATE_KEY: offlineOwner.privateKey },
+      { OMNI_PRIVATE_KEY: offlineOwner.privateKey, OMNI_SIGNING_STORE: signingStore },
     );
     const signedOut = ok<Record<string, string>>(signed);
     expect(signedOut).to.include({
@@ -306,6 +342,8 @@ describe("omni-consent end to end against hardhat node + Ignition", function () 
       owner: offlineOwner.address,
       purposes: "8",
       noticeHash: ZeroHash,
+      epoch: "0",
+      version: "1",
     });
     const relayed = ok<Sent<Record<string, unknown>>>(await cli(4, "relay", file));
     expect(relayed.result).to.include({
@@ -313,13 +351,14 @@ describe("omni-consent end to end against hardhat node + Ignition", function () 
       grantee: processor,
       dataId,
       actor: relayer,
+      version: "1",
       via: 2,
     });
     expect(relayed.result.purposes).to.deep.equal([3]);
     const replay = await cli(4, "relay", file);
     expect(replay.code).to.equal(1);
     expect(replay.stderr).to.equal(
-      `error: ${file}: nonce ${signedOut.nonce} of ${offlineOwner.address} was used or invalidated already\n`,
+      `error: ${file}: ConsentRegistryStaleSignature: the signed message of ${offlineOwner.address} has version 1 (generation 0, signature #1) but the consent is at version 1 (generation 0, signature #1): the owner changed this consent since (by transaction or a later signature), and that later word holds; nothing was sent\n`,
     );
 
     // The owner's own signed grant, signed through the node's unlocked account, relayed too.
@@ -339,7 +378,14 @@ describe("omni-consent end to end against hardhat node + Ignition", function () 
       ),
     );
     const relayedOwner = ok<Sent<Record<string, unknown>>>(await cli(4, "relay", ownerFile));
-    expect(relayedOwner.result).to.include({ owner, grantee: processor, actor: relayer, via: 2 });
+    // The key is in generation 2 since the owner's revoke: the signature is its first there.
+    expect(relayedOwner.result).to.include({
+      owner,
+      grantee: processor,
+      actor: relayer,
+      version: String((2n << 16n) + 1n),
+      via: 2,
+    });
 
     const history = ok<{ entries: { kind: string; actor: string; via: string }[] }>(
       await cli(null, "history", "--owner", owner, "--grantee", processor, "--data", dataId),
@@ -357,8 +403,8 @@ describe("omni-consent end to end against hardhat node + Ignition", function () 
       [integration, ALL_DATA, [6]],
     ]);
 
-    // 7. Revoke-all: one transaction ends every consent of the owner.
-    const all = ok<Sent<Record<string, unknown>>>(await cli(1, "revoke-all"));
+    // 7. Lockdown: one transaction ends every consent (and signature, and manager) of the owner.
+    const all = ok<Sent<Record<string, unknown>>>(await cli(1, "lockdown"));
     expect(all.result).to.deep.equal({ owner, newEpoch: "1", actor: owner, via: 0 });
     expect(ok<{ consents: unknown[] }>(await cli(1, "my-consents")).consents).to.deep.equal([]);
     const after = ok<Record<string, unknown>>(

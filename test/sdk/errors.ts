@@ -1,19 +1,22 @@
 import { expect } from "chai";
 import { AbiCoder, Interface, id } from "ethers";
 
-import { CONSENT_REGISTRY_ABI, INTEGRATION_REGISTRY_ABI } from "../../src/sdk/abi.js";
+import * as abi from "../../src/sdk/abi.js";
+import { CONSENT_ACCESS_MANAGER_ABI, CONSENT_REGISTRY_ABI, INTEGRATION_REGISTRY_ABI } from "../../src/sdk/abi.js";
 import {
   ConsentSdkError,
+  ERROR_ABIS,
+  ERROR_WORDS,
   decodeConsentError,
   decodeRevertData,
   findRevertData,
+  isTransportError,
   toConsentSdkError,
 } from "../../src/sdk/errors.js";
-import { AccessManager__factory } from "../../types/ethers-contracts/index.js";
 
 const registry = new Interface(CONSENT_REGISTRY_ABI);
 const integrations = new Interface(INTEGRATION_REGISTRY_ABI);
-const manager = new Interface(AccessManager__factory.abi);
+const manager = new Interface(CONSENT_ACCESS_MANAGER_ABI);
 const OWNER = "0x1111111111111111111111111111111111111111";
 const GRANTEE = "0x2222222222222222222222222222222222222222";
 const DATA = id("data");
@@ -40,20 +43,112 @@ describe("errors: revert data in words", () => {
     );
     const op = id("op");
     expect(decodeRevertData(manager.encodeErrorResult("AccessManagerNotScheduled", [op]))?.message).to.equal(
-      `AccessManagerNotScheduled: operation ${op} is not scheduled`,
+      `AccessManagerNotScheduled: operation ${op} is not scheduled (never, or executed or cancelled since)`,
     );
     expect(decodeRevertData(registry.encodeErrorResult("AccessManagedUnauthorized", [OWNER]))?.message).to.equal(
       `AccessManagedUnauthorized: ${OWNER} may not call this governed function (not allowed by the AccessManager)`,
     );
   });
 
+  it("says why a signed message is stale: a lockdown since, or a later change of the consent", () => {
+    const lockdown = registry.encodeErrorResult("ConsentRegistryStaleSignature", [OWNER, 0n, 5n, 2n, 7n]);
+    expect(decodeRevertData(lockdown)?.message).to.equal(
+      `ConsentRegistryStaleSignature: the signed message of ${OWNER} names epoch 0 but the owner is in epoch 2: a lockdown (revoke-all) since voided every message signed before it`,
+    );
+    const later = registry.encodeErrorResult("ConsentRegistryStaleSignature", [
+      OWNER,
+      1n,
+      (1n << 16n) | 3n,
+      1n,
+      2n << 16n,
+    ]);
+    expect(decodeRevertData(later)?.message).to.equal(
+      `ConsentRegistryStaleSignature: the signed message of ${OWNER} has version 65539 (generation 1, signature #3) but the consent is at version 131072 (generation 2, set by transaction): the owner changed this consent since (by transaction or a later signature), and that later word holds`,
+    );
+    expect(decodeRevertData(later)?.args).to.deep.equal({
+      owner: OWNER,
+      epoch: 1n,
+      version: 65539n,
+      currentEpoch: 1n,
+      currentVersion: 131072n,
+    });
+  });
+
+  it("says what the ConsentAccessManager and the deployer refuse", () => {
+    expect(
+      decodeRevertData(manager.encodeErrorResult("ConsentAccessManagerDelayTooShort", [1n, OWNER, 0, 60]))?.message,
+    ).to.equal(
+      `ConsentAccessManagerDelayTooShort: ${OWNER} would hold GOVERNOR_ROLE (1) with an execution delay of 0s, below the 60s every member must have`,
+    );
+    expect(
+      decodeRevertData(
+        manager.encodeErrorResult("AccessManagerUnauthorizedCancel", [GRANTEE, OWNER, OWNER, "0x12345678"]),
+      )?.message,
+    ).to.equal(
+      `AccessManagerUnauthorizedCancel: ${GRANTEE} may not cancel the operation that ${OWNER} scheduled (selector 0x12345678 on ${OWNER}): only its proposer or a member of GUARDIAN_ROLE (2) can`,
+    );
+    const deployer = new Interface(abi.CONSENT_SYSTEM_DEPLOYER_ABI);
+    expect(
+      decodeRevertData(deployer.encodeErrorResult("ConsentSystemDeployerZeroAddress", ["governor"]))?.message,
+    ).to.equal("ConsentSystemDeployerZeroAddress: the governor must not be the zero address");
+    expect(
+      decodeRevertData(registry.encodeErrorResult("ConsentRegistryManagerUnchanged", [OWNER, GRANTEE, true]))?.message,
+    ).to.equal(`ConsentRegistryManagerUnchanged: ${GRANTEE} is already a manager of ${OWNER}; nothing to change`);
+  });
+
+  it("has words for every custom error of every ABI the SDK exports", () => {
+    const exported = Object.entries(abi).filter(([name]) => name.endsWith("_ABI"));
+    expect(exported.map(([name]) => name).sort()).to.deep.equal([
+      "CONSENT_ACCESS_MANAGER_ABI",
+      "CONSENT_REGISTRY_ABI",
+      "CONSENT_SYSTEM_DEPLOYER_ABI",
+      "INTEGRATION_REGISTRY_ABI",
+    ]);
+    // Every exported ABI is one the decoder reads.
+    expect(new Set(Object.values(ERROR_ABIS))).to.deep.equal(new Set(exported.map(([, a]) => a)));
+    const missing: string[] = [];
+    let checked = 0;
+    for (const [name, fragments] of exported) {
+      const iface = new Interface(fragments as readonly object[] as never);
+      iface.forEachError((error) => {
+        checked++;
+        if (ERROR_WORDS[error.name] === undefined) missing.push(`${name}: ${error.name}`);
+        // Each one decodes, from zero-valued arguments, into a line that is more than its name.
+        const values = error.inputs.map((p) =>
+          p.baseType === "string"
+            ? "x"
+            : p.baseType === "bytes"
+              ? "0x"
+              : p.baseType === "bool"
+                ? false
+                : p.baseType === "address"
+                  ? OWNER
+                  : p.type.startsWith("bytes")
+                    ? "0x" + "00".repeat(Number(p.type.slice(5)))
+                    : 0n,
+        );
+        const decoded = decodeRevertData(iface.encodeErrorResult(error, values));
+        expect(decoded?.name, error.name).to.equal(error.name);
+        expect(decoded?.message.startsWith(`${error.name}: `), decoded?.message).to.equal(true);
+        expect(decoded?.message, error.name).to.not.match(/\(\w+=/); // not the Name(arg=value) fallback
+      });
+    }
+    expect(missing).to.deep.equal([]);
+    expect(checked).to.equal(51); // 23 + 8 + 18 + 2: the AccessManaged errors are in both registries
+  });
+
   it("decodes the inner error of a failed batch item, and says so when it cannot", () => {
-    const inner = registry.encodeErrorResult("ConsentRegistryNotGranted", [OWNER, GRANTEE, `0x${"f".repeat(64)}`]);
+    const inner = registry.encodeErrorResult("ConsentRegistryConsentRequired", [
+      OWNER,
+      GRANTEE,
+      `0x${"f".repeat(64)}`,
+      2,
+    ]);
     const decoded = decodeRevertData(registry.encodeErrorResult("ConsentRegistryBatchItemFailed", [3n, inner]));
     expect(decoded?.message).to.equal(
-      `ConsentRegistryBatchItemFailed: batch item #3 failed: ConsentRegistryNotGranted: ${OWNER} has no live consent for ${GRANTEE} on ALL_DATA`,
+      `ConsentRegistryBatchItemFailed: batch item #3 failed: ConsentRegistryConsentRequired: ${GRANTEE} holds no active consent of ${OWNER} on ALL_DATA for purpose INFERENCE (2)`,
     );
-    expect((decoded?.args.inner as { name: string }).name).to.equal("ConsentRegistryNotGranted");
+    expect((decoded?.args.inner as { name: string }).name).to.equal("ConsentRegistryConsentRequired");
     const unknown = decodeRevertData(registry.encodeErrorResult("ConsentRegistryBatchItemFailed", [0n, "0xdeadbeef"]));
     expect(unknown?.message).to.equal(
       "ConsentRegistryBatchItemFailed: batch item #0 failed: undecodable reason 0xdeadbeef",
@@ -101,5 +196,23 @@ describe("errors: revert data in words", () => {
     ]);
     const same = new ConsentSdkError("NOT_FOUND", "x");
     expect(toConsentSdkError(same, "y")).to.equal(same);
+  });
+
+  it("tells a lost connection (the request may have arrived) from an answer of the node or a refused connection", () => {
+    const hangUp = Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+    expect(isTransportError(hangUp)).to.equal(true);
+    expect(isTransportError({ code: "TIMEOUT", message: "timeout" })).to.equal(true);
+    expect(isTransportError(new Error("wrapped", { cause: hangUp }))).to.equal(true);
+    // The node answered with a JSON-RPC error: it definitely did not take the transaction.
+    expect(isTransportError({ code: "UNKNOWN_ERROR", error: { code: -32000, message: "nonce too low" } })).to.equal(
+      false,
+    );
+    expect(isTransportError({ code: "CALL_EXCEPTION", info: { error: { code: 3, message: "reverted" } } })).to.equal(
+      false,
+    );
+    // Nothing was ever delivered.
+    expect(
+      isTransportError(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" })),
+    ).to.equal(false);
   });
 });

@@ -1,11 +1,15 @@
 import { expect } from "chai";
 import { ZeroHash, id } from "ethers";
+import type { Provider } from "ethers";
 import { network } from "hardhat";
 
 import { buildConsentSystemModule } from "../../ignition/modules/ConsentSystem.js";
 import { ConsentRegistryClient } from "../../src/sdk/client.js";
 import { ConsentSdkError } from "../../src/sdk/errors.js";
+import { simulateGovernedCall, supportsStateOverride } from "../../src/sdk/governance-simulation.js";
 import { GovernanceClient, IntegrationRegistryClient } from "../../src/sdk/integrations.js";
+import type { GovernedAction } from "../../src/sdk/integrations.js";
+import { isoTime } from "../../src/sdk/time-words.js";
 
 const { ethers, ignition, networkHelpers } = await network.create();
 
@@ -25,10 +29,14 @@ async function rejects(p: Promise<unknown>): Promise<ConsentSdkError> {
 }
 
 async function setup() {
-  const [deployer, governor, stranger] = await ethers.getSigners();
+  const [deployer, governor, stranger, guardian] = await ethers.getSigners();
   const deployed = await ignition.deploy(
     buildConsentSystemModule([{ address: ALICE_LABS, metadataHash: META, purposes: ["INFERENCE"] }]),
-    { parameters: { ConsentSystem: { governor: governor.address, executionDelay: DELAY } } },
+    {
+      parameters: {
+        ConsentSystem: { governor: governor.address, guardian: guardian.address, executionDelay: DELAY },
+      },
+    },
   );
   const addresses = {
     manager: await deployed.manager.getAddress(),
@@ -38,7 +46,7 @@ async function setup() {
   const targets = { consentRegistry: addresses.registry, integrationRegistry: addresses.integrations };
   const gov = await GovernanceClient.connect(addresses.manager, governor, targets);
   const integrations = await IntegrationRegistryClient.connect(addresses.integrations, stranger);
-  return { deployer, governor, stranger, addresses, targets, gov, integrations };
+  return { deployer, governor, stranger, guardian, addresses, targets, gov, integrations };
 }
 
 describe("IntegrationRegistryClient", () => {
@@ -99,8 +107,9 @@ describe("GovernanceClient", () => {
     );
     expect(early.code).to.equal("REVERTED");
     expect(early.message).to.equal(
-      `AccessManagerNotReady: operation ${operationId} is scheduled but its delay has not passed yet`,
+      `AccessManagerNotReady: operation ${operationId} is scheduled but not ready yet: it becomes executable at ${isoTime(scheduledAt + DELAY)} (in 1 h 0 min; chain time ${isoTime(scheduledAt)})`,
     );
+    expect(early.revert?.args).to.deep.equal({ operationId, readyAt: scheduledAt + DELAY });
 
     await networkHelpers.time.increaseTo(scheduledAt + DELAY);
     expect((await gov.pending()).map((p) => p.ready)).to.deep.equal([true]);
@@ -162,5 +171,113 @@ describe("GovernanceClient", () => {
       "proposeRegisterIntegration.metadataHash: expected a 0x-prefixed 32-byte hex string (66 characters)",
     );
     expect(await ethers.provider.getTransactionCount(governor.address)).to.equal(before);
+  });
+
+  it("cancel: by the proposer or a guardian at once; by anyone else refused in words; a call not pending is refused before sending", async () => {
+    const { gov, governor, guardian, stranger, addresses, targets } = await networkHelpers.loadFixture(setup);
+    const a = await gov.proposeSuspendIntegration(ALICE_LABS).wait();
+    const b = await gov.proposeDeprecatePurpose(5).wait();
+
+    const byStranger = await GovernanceClient.connect(addresses.manager, stranger, targets);
+    const refused = await rejects(byStranger.cancel(a.result.operationId).wait());
+    expect(refused.message).to.equal(
+      `AccessManagerUnauthorizedCancel: ${stranger.address} may not cancel the operation that ${governor.address} scheduled (selector ${id("suspendIntegration(address)").slice(0, 10)} on ${addresses.integrations}): only its proposer or a member of GUARDIAN_ROLE (2) can`,
+    );
+
+    const cancelled = await gov.cancel(a.result.operationId).wait();
+    expect(cancelled.result).to.deep.equal({
+      operationId: a.result.operationId,
+      nonce: 1n,
+      caller: governor.address,
+      target: addresses.integrations,
+      data: a.result.data,
+    });
+    const byGuardian = await GovernanceClient.connect(addresses.manager, guardian, targets);
+    expect((await byGuardian.cancel(b.result.operationId).wait()).result.operationId).to.equal(b.result.operationId);
+    expect(await gov.pending()).to.deep.equal([]);
+
+    const before = await ethers.provider.getTransactionCount(governor.address);
+    const again = await rejects(gov.cancel(a.result.operationId).wait());
+    expect([again.code, again.message]).to.deep.equal([
+      "NOT_FOUND",
+      `cancel: operation ${a.result.operationId} is not pending (never scheduled, or executed, cancelled or expired since); nothing to cancel, nothing was sent`,
+    ]);
+    expect(await ethers.provider.getTransactionCount(governor.address)).to.equal(before);
+    // A cancelled call can never be executed.
+    await networkHelpers.time.increase(DELAY);
+    const late = await rejects(gov.executeSuspendIntegration(ALICE_LABS).wait());
+    expect(late.revert?.name).to.equal("AccessManagerNotScheduled");
+    expect(await gov.membership(2n, guardian.address)).to.deep.equal({ isMember: true, executionDelay: DELAY });
+    expect(await gov.membership(2n, stranger.address)).to.deep.equal({ isMember: false, executionDelay: 0n });
+  });
+
+  describe("simulate: would the governed call succeed if executed now?", () => {
+    const cases: [string, GovernedAction, string | null][] = [
+      [
+        "registering a new integration",
+        { kind: "registerIntegration", request: { integration: BOB_AI, metadataHash: META, purposes: [0] } },
+        null,
+      ],
+      [
+        "registering one that exists",
+        { kind: "registerIntegration", request: { integration: ALICE_LABS, metadataHash: META, purposes: [0] } },
+        `IntegrationRegistryAlreadyRegistered: integration ${ALICE_LABS} is registered already`,
+      ],
+      [
+        "suspending an address that is no integration",
+        { kind: "suspendIntegration", integration: BOB_AI },
+        `IntegrationRegistryWrongStatus: integration ${BOB_AI} is None, which this operation does not accept`,
+      ],
+      ["suspending an active integration", { kind: "suspendIntegration", integration: ALICE_LABS }, null],
+      [
+        "reinstating an active integration",
+        { kind: "reinstateIntegration", integration: ALICE_LABS },
+        `IntegrationRegistryWrongStatus: integration ${ALICE_LABS} is Active, which this operation does not accept`,
+      ],
+      [
+        "updating an unknown integration",
+        { kind: "updateIntegration", request: { integration: BOB_AI, metadataHash: META, purposes: [1] } },
+        `IntegrationRegistryNotRegistered: integration ${BOB_AI} is not registered`,
+      ],
+      [
+        "defining a purpose that exists",
+        { kind: "definePurpose", id: 3, metadataHash: META },
+        "PurposeCatalogAlreadyDefined: purpose id 3 was defined before (ids are never reused)",
+      ],
+      ["defining a new purpose", { kind: "definePurpose", id: 8, metadataHash: META }, null],
+      ["deprecating an active purpose", { kind: "deprecatePurpose", id: 7 }, null],
+      [
+        "deprecating an undefined purpose",
+        { kind: "deprecatePurpose", id: 9 },
+        "PurposeCatalogNotActive: purpose id 9 is not defined or already deprecated",
+      ],
+    ];
+
+    it("the node applies eth_call state overrides (the precise method is used)", async () => {
+      const { addresses } = await networkHelpers.loadFixture(setup);
+      expect(await supportsStateOverride(ethers.provider, addresses.manager)).to.equal(true);
+      // A provider without raw JSON-RPC access cannot send an override: the other method is used.
+      const callOnly = { call: (tx: object) => ethers.provider.call(tx) } as unknown as Provider;
+      expect(await supportsStateOverride(callOnly, addresses.manager)).to.equal(false);
+    });
+
+    for (const [name, action, expected] of cases) {
+      it(`${name}: ${expected === null ? "would succeed" : "would fail"}, by state override and by reading state alike`, async () => {
+        const { gov, addresses } = await networkHelpers.loadFixture(setup);
+        const call = gov.callOf(action);
+        const precise = await gov.simulate(call.target, call.data);
+        expect(precise.method).to.equal("state-override");
+        expect(precise.error?.message ?? null).to.equal(expected);
+        const callOnly = { call: (tx: object) => ethers.provider.call(tx) } as unknown as Provider;
+        const byReading = await simulateGovernedCall(
+          callOnly,
+          { accessManager: addresses.manager, ...gov.targets },
+          call.target,
+          call.data,
+        );
+        expect(byReading.method).to.equal("state-reads");
+        expect(byReading.error?.message ?? null).to.equal(expected);
+      });
+    }
   });
 });

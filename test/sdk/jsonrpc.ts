@@ -59,39 +59,50 @@ describe("ConsentRegistryClient over JSON-RPC (hardhat node)", function () {
     await node?.stop();
   });
 
-  it("grant → an immediate read sees it; revoke of nothing reverts in words", async () => {
+  it("grant → an immediate read sees it; a revert arrives decoded in words", async () => {
     const { result } = await client.grant({ grantee: grantee.address, dataId: DATA, purposes: ["INFERENCE"] }).wait();
-    expect([result.owner, result.grantee, result.purposesMask]).to.deep.equal([owner.address, grantee.address, 4n]);
+    expect([result.owner, result.grantee, result.purposesMask, result.version]).to.deep.equal([
+      owner.address,
+      grantee.address,
+      4n,
+      1n << 16n,
+    ]);
     expect(await client.isAllowed(owner.address, grantee.address, DATA, "INFERENCE")).to.equal(true);
     await client.revoke({ grantee: grantee.address, dataId: DATA }).wait();
     expect(await client.isAllowed(owner.address, grantee.address, DATA, "INFERENCE")).to.equal(false);
 
-    const err = await rejects(client.revoke({ grantee: grantee.address, dataId: DATA }).wait());
+    const err = await rejects(client.grant({ grantee: grantee.address, dataId: DATA, purposes: [42] }).wait());
     expect([err.code, err.message]).to.deep.equal([
       "REVERTED",
-      `ConsentRegistryNotGranted: ${owner.address} has no live consent for ${grantee.address} on data ${DATA}`,
+      "ConsentRegistryPurposeNotGrantable: purposes [purpose#42(42)] of [purpose#42(42)] are not defined or are deprecated",
     ]);
   });
 
   it("a failing batch names the item and its inner error", async () => {
     const err = await rejects(
       client
-        .revokeBatch([
-          { grantee: relayer.address, dataId: DATA },
-          { grantee: grantee.address, dataId: DATA },
+        .grantBatch([
+          { grantee: relayer.address, dataId: DATA, purposes: [1] },
+          { grantee: grantee.address, dataId: DATA, purposes: [120] },
         ])
         .wait(),
     );
     expect(err.message).to.equal(
-      `ConsentRegistryBatchItemFailed: batch item #0 failed: ConsentRegistryNotGranted: ${owner.address} has no live consent for ${relayer.address} on data ${DATA}`,
+      "ConsentRegistryBatchItemFailed: batch item #1 failed: ConsentRegistryPurposeNotGrantable: purposes [purpose#120(120)] of [purpose#120(120)] are not defined or are deprecated",
     );
   });
 
   it("sign by the owner, relay by another account, then list active consents from events", async () => {
     const signed = await client.signGrant(owner, { grantee: relayer.address, dataId: DATA, purposes: [0, 7] });
+    expect([signed.epoch, signed.version]).to.deep.equal([0n, 1n]);
     const relay = await ConsentRegistryClient.connect(client.address, relayer);
     const { result } = await relay.relayGrant(signed).wait();
-    expect([result.owner, result.actor, result.purposes]).to.deep.equal([owner.address, relayer.address, [0, 7]]);
+    expect([result.owner, result.actor, result.purposes, result.version]).to.deep.equal([
+      owner.address,
+      relayer.address,
+      [0, 7],
+      1n,
+    ]);
     const live = await client.activeConsentsOf(owner.address);
     expect(live.map((c) => [c.grantee, c.dataId, c.purposesMask])).to.deep.equal([[relayer.address, DATA, 129n]]);
   });

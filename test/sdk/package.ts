@@ -41,8 +41,10 @@ describe("package: the compiled SDK under plain Node", function () {
       version: m.REGISTRY_VERSION,
       governorRole: m.GOVERNOR_ROLE.toString(),
       functions: ["ConsentRegistryClient", "IntegrationRegistryClient", "GovernanceClient", "ConsentTransaction",
-        "ConsentSdkError", "decodeConsentError", "loadDeployment", "signConsent", "configureGovernance"]
+        "ConsentSdkError", "decodeConsentError", "loadDeployment", "signConsent", "governedSelectors",
+        "MemorySigningStore", "sharedSigningStore", "signGrant", "signRevoke", "signRevokeAll", "planKeyMessage"]
         .filter((n) => typeof m[n] !== "function"),
+      fileStoreInMain: "FileSigningStore" in m,
       decoded: decoded.message,
       loaders: process.execArgv.filter((a) => /^--(import|loader|require|experimental-loader)/.test(a)),
     }));`;
@@ -50,9 +52,10 @@ describe("package: the compiled SDK under plain Node", function () {
   const expected = {
     mask: "132",
     allData: `0x${"f".repeat(64)}`,
-    version: "1.0.0",
+    version: "2.0.0",
     governorRole: "1",
     functions: [],
+    fileStoreInMain: false,
     decoded: "ConsentRegistryEmptyBatch: a batch must contain at least one item",
     loaders: [],
   };
@@ -70,5 +73,31 @@ describe("package: the compiled SDK under plain Node", function () {
       `const m = await import("${name}/abi"); console.log(JSON.stringify(m.CONSENT_REGISTRY_ABI.some((f) => f.name === "grantBySig")));`,
     )) as boolean;
     expect(abi).to.equal(true);
+    const store = (await node(
+      `const m = await import("${name}/file-signing-store"); console.log(JSON.stringify(typeof m.FileSigningStore));`,
+    )) as string;
+    expect(store).to.equal("function");
+  });
+
+  it("the main entry imports no node: module (it loads without a filesystem); the file store is its own entry", () => {
+    // Follow the static imports of the compiled main entry through the package's own files.
+    const seen = new Set<string>();
+    const nodeImports: string[] = [];
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(file, "utf8");
+      for (const m of text.matchAll(/^(?:import|export)[^;]*?from\s+"([^"]+)";/gms)) {
+        const spec = m[1];
+        if (spec.startsWith("node:")) nodeImports.push(`${file.slice(ROOT.length + 1)} → ${spec}`);
+        else if (spec.startsWith(".")) visit(join(dirname(file), spec));
+      }
+    };
+    visit(ENTRY);
+    expect(seen.size).to.be.greaterThan(10);
+    expect(nodeImports).to.deep.equal([]);
+    const fileStore = readFileSync(join(ROOT, "dist", "src", "sdk", "file-signing-store.js"), "utf8");
+    expect(fileStore).to.include('from "node:fs/promises"');
+    expect([...seen].some((f) => f.endsWith("file-signing-store.js"))).to.equal(false);
   });
 });

@@ -1,55 +1,74 @@
 import type { Command } from "commander";
 
-import type { ConsentTransaction } from "../../sdk/client.js";
-import type { GovernanceClient } from "../../sdk/integrations.js";
+import { ConsentSdkError } from "../../sdk/errors.js";
+import type { GovernanceClient, GovernedAction } from "../../sdk/integrations.js";
 import { decodeGovernedCall, readyWords, targetName } from "../calldata.js";
+import type { CliContext } from "../context.js";
+import { CliError } from "../failure.js";
 import { formatFields, printJson, printLines } from "../output.js";
 import { isoOf, parseAddress, parseHashOrText, parsePurposeId, parsePurposeList } from "../parse.js";
 import { printSent, purposesWords, withContext } from "./shared.js";
 
 /**
- * Governance through the AccessManager: every governed call is first proposed (scheduled, and
- * visible on-chain with its calldata), then executed after the execution delay. `propose` and
- * `execute` take the same arguments, so the executed call is exactly the one announced.
+ * Governance through the ConsentAccessManager: every governed call is first proposed (scheduled,
+ * and visible on-chain with its calldata), then executed after the execution delay; the
+ * proposer or a guardian can cancel it meanwhile. `propose` and `execute` take the same
+ * arguments, so the executed call is exactly the one announced. Roles: GOVERNOR_ROLE (1)
+ * proposes and executes, GUARDIAN_ROLE (2) may cancel any operation at once, ADMIN_ROLE (0)
+ * changes roles and routing, and itself only through the delay.
  */
 
 type Phase = "propose" | "execute";
-
-/** A governed action: its arguments parsed up front, then the SDK transaction for a phase. */
-interface GovAction {
-  summary: string;
-  tx(gov: GovernanceClient, phase: Phase): ConsentTransaction<unknown>;
-}
 
 interface Definition {
   name: string;
   args: string;
   description: string;
   options?: (cmd: Command) => Command;
-  parse(args: string[], options: Record<string, string>): GovAction;
+  /** The action (arguments parsed and checked up front) and its words. */
+  parse(args: string[], options: Record<string, string>): { action: GovernedAction; summary: string };
 }
 
 const METADATA_HELP = "public description (text is hashed with keccak256) or a 0x 32-byte hash";
+
+function integrationOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption("--purposes <list>", "purposes the integration may receive (names or ids)")
+    .requiredOption("--metadata <text|0xhash>", METADATA_HELP);
+}
 
 const DEFINITIONS: Definition[] = [
   {
     name: "register-integration",
     args: "<address>",
     description: "register a third-party integration allowed to receive the given purposes",
-    options: (cmd) =>
-      cmd
-        .requiredOption("--purposes <list>", "purposes the integration may receive (names or ids)")
-        .requiredOption("--metadata <text|0xhash>", METADATA_HELP),
+    options: integrationOptions,
     parse: ([address], o) => {
-      const req = {
+      const request = {
         integration: parseAddress("<address>", address),
         purposes: parsePurposeList("--purposes", o.purposes),
         metadataHash: parseHashOrText("--metadata", o.metadata),
       };
       return {
-        summary: `register integration ${req.integration} for ${purposesWords(req.purposes)}`,
-        tx: (gov, phase) =>
-          phase === "propose" ? gov.proposeRegisterIntegration(req) : gov.executeRegisterIntegration(req),
+        action: { kind: "registerIntegration", request },
+        summary: `register integration ${request.integration} for ${purposesWords(request.purposes)}`,
+      };
+    },
+  },
+  {
+    name: "update-integration",
+    args: "<address>",
+    description: "change a registered integration's purposes and metadata",
+    options: integrationOptions,
+    parse: ([address], o) => {
+      const request = {
+        integration: parseAddress("<address>", address),
+        purposes: parsePurposeList("--purposes", o.purposes),
+        metadataHash: parseHashOrText("--metadata", o.metadata),
+      };
+      return {
+        action: { kind: "updateIntegration", request },
+        summary: `update integration ${request.integration} to ${purposesWords(request.purposes)}`,
       };
     },
   },
@@ -59,11 +78,16 @@ const DEFINITIONS: Definition[] = [
     description: "suspend an integration (stops new shares to it; consents are untouched)",
     parse: ([address]) => {
       const integration = parseAddress("<address>", address);
-      return {
-        summary: `suspend integration ${integration}`,
-        tx: (gov, phase) =>
-          phase === "propose" ? gov.proposeSuspendIntegration(integration) : gov.executeSuspendIntegration(integration),
-      };
+      return { action: { kind: "suspendIntegration", integration }, summary: `suspend integration ${integration}` };
+    },
+  },
+  {
+    name: "reinstate-integration",
+    args: "<address>",
+    description: "reinstate a suspended integration",
+    parse: ([address]) => {
+      const integration = parseAddress("<address>", address);
+      return { action: { kind: "reinstateIntegration", integration }, summary: `reinstate integration ${integration}` };
     },
   },
   {
@@ -73,13 +97,9 @@ const DEFINITIONS: Definition[] = [
     options: (cmd) => cmd.requiredOption("--metadata <text|0xhash>", METADATA_HELP),
     parse: ([id], o) => {
       const purpose = parsePurposeId("<id>", id);
-      const metadata = parseHashOrText("--metadata", o.metadata);
       return {
+        action: { kind: "definePurpose", id: purpose, metadataHash: parseHashOrText("--metadata", o.metadata) },
         summary: `define purpose ${purpose}`,
-        tx: (gov, phase) =>
-          phase === "propose"
-            ? gov.proposeDefinePurpose(purpose, metadata)
-            : gov.executeDefinePurpose(purpose, metadata),
       };
     },
   },
@@ -89,30 +109,81 @@ const DEFINITIONS: Definition[] = [
     description: "stop new grants of a purpose (existing consents are untouched)",
     parse: ([id]) => {
       const purpose = parsePurposeId("<id>", id);
-      return {
-        summary: `deprecate purpose ${purpose}`,
-        tx: (gov, phase) =>
-          phase === "propose" ? gov.proposeDeprecatePurpose(purpose) : gov.executeDeprecatePurpose(purpose),
-      };
+      return { action: { kind: "deprecatePurpose", id: purpose }, summary: `deprecate purpose ${purpose}` };
     },
   },
 ];
 
+/** Refuses, before anything is sent, a signer that holds no role allowed to call the governed function. */
+async function checkRole(
+  ctx: CliContext,
+  gov: GovernanceClient,
+  call: { target: string; data: string },
+): Promise<void> {
+  const me = await ctx.signerAddress();
+  const selector = call.data.slice(0, 10);
+  const role = await gov.contract.getTargetFunctionRole(call.target, selector);
+  const { isMember } = await gov.membership(role, me);
+  if (!isMember) {
+    const roleName = role === 1n ? "GOVERNOR_ROLE (1)" : `role ${role}`;
+    throw new CliError(
+      `${me} does not hold ${roleName}, the role this governed function needs; only its members can propose or execute it. Nothing was sent`,
+    );
+  }
+}
+
+/**
+ * `gov propose` checks the call would succeed if executed now (see the SDK's `simulate`:
+ * eth_call with state overrides where the node has them, else the target's state), and refuses
+ * one that would fail on execution unless `--force`.
+ */
+async function checkWouldSucceed(
+  gov: GovernanceClient,
+  call: { target: string; data: string },
+  summary: string,
+): Promise<void> {
+  const sim = await gov.simulate(call.target, call.data);
+  if (sim.error === null) return;
+  const how =
+    sim.method === "state-override"
+      ? "simulated on the current state with the node's eth_call state overrides"
+      : "checked against the target's current state (this node has no eth_call state overrides)";
+  throw new CliError(
+    `gov propose: "${summary}" would fail when executed: ${sim.error.message} (${how}); nothing was scheduled. Pass --force to schedule it anyway`,
+  );
+}
+
 function addPhase(gov: Command, phase: Phase): void {
   const group = gov
     .command(phase)
-    .description(phase === "propose" ? "schedule a governed call" : "execute a scheduled call after its delay");
+    .description(
+      phase === "propose"
+        ? "schedule a governed call (refused, unless --force, if it would fail when executed)"
+        : "execute a scheduled call after its delay",
+    );
   for (const def of DEFINITIONS) {
-    const cmd = group.command(`${def.name} ${def.args}`).description(def.description);
-    (def.options ? def.options(cmd) : cmd).action(
+    let cmd = group.command(`${def.name} ${def.args}`).description(def.description);
+    if (def.options) cmd = def.options(cmd);
+    if (phase === "propose") cmd = cmd.option("--force", "schedule it even if it would fail when executed now");
+    cmd.action(
       withContext<Record<string, string>>(async (ctx, o, args) => {
-        const action = def.parse(args, o);
+        const { action, summary } = def.parse(args, o);
         const client = await ctx.governance({ write: true });
-        const sent = await ctx.send(action.tx(client, phase));
+        const call = client.callOf(action);
+        await checkRole(ctx, client, call);
+        if (phase === "propose" && (o as { force?: boolean }).force !== true)
+          await checkWouldSucceed(client, call, summary);
+        const tx =
+          phase === "propose"
+            ? client.schedule(call.target, call.data, `propose ${def.name}`)
+            : client.execute(call.target, call.data, `execute ${def.name}`);
+        const sent = await ctx.send<unknown>(tx);
         const result = sent.result as { readyAt?: bigint; operationId?: string | null };
         const when =
-          phase === "propose" && result.readyAt !== undefined ? `; executable from ${isoOf(result.readyAt)}` : "";
-        printSent(ctx, `${phase === "propose" ? "proposed" : "executed"}: ${action.summary}${when}`, sent);
+          phase === "propose" && result.readyAt !== undefined
+            ? `; executable from ${isoOf(result.readyAt)} (${readyWords(result.readyAt, await ctx.now())})`
+            : "";
+        printSent(ctx, `${phase === "propose" ? "proposed" : "executed"}: ${summary}${when}`, sent);
       }),
     );
   }
@@ -124,6 +195,34 @@ export function registerGovernanceCommands(program: Command): void {
     .description("governance: purposes and integrations, through the AccessManager delay");
   addPhase(gov, "propose");
   addPhase(gov, "execute");
+  gov
+    .command("cancel <operation-id>")
+    .description("cancel a pending operation (its proposer, or a guardian: GUARDIAN_ROLE 2)")
+    .action(
+      withContext<Record<string, never>>(async (ctx, _o, [operationId]) => {
+        if (!/^0x[0-9a-fA-F]{64}$/.test(operationId.trim())) {
+          throw new CliError(
+            `<operation-id>: "${operationId}" is not an operation id (0x followed by 64 hex digits, as gov pending shows it)`,
+          );
+        }
+        const client = await ctx.governance({ write: true });
+        let sent;
+        try {
+          sent = await ctx.send(client.cancel(operationId.trim()));
+        } catch (err) {
+          if (err instanceof ConsentSdkError && err.code === "NOT_FOUND")
+            throw new CliError(err.message.replace(/^cancel: /, "gov cancel: "));
+          throw err;
+        }
+        const name = targetName(sent.result.target, { ...client.targets, accessManager: client.address });
+        const words = decodeGovernedCall(name, sent.result.data).words;
+        printSent(
+          ctx,
+          `cancelled: ${words} (operation ${sent.result.operationId}, proposed by ${sent.result.caller})`,
+          sent,
+        );
+      }),
+    );
   gov
     .command("pending")
     .description("scheduled governed calls not yet executed, cancelled or expired, decoded into words")

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 
 import { Via } from "../../sdk/constants.js";
+import { versionWords } from "../../sdk/errors.js";
 import { purposeName } from "../../sdk/purposes.js";
 import { formatFields, formatTable, printJson, printLines, shortHash } from "../output.js";
 import { isoOf, parseAddress, parseDataId, parseOnePurpose } from "../parse.js";
@@ -56,11 +57,12 @@ export function registerReadCommands(program: Command): void {
           ["purposes", consent.purposes.length === 0 ? "(none stored)" : purposesWords(consent.purposes)],
           ["expires", isoOf(consent.expiresAt)],
           ["epoch", consent.epoch.toString()],
+          ["version", `${versionWords(consent.version)}; the next signed message for it needs a higher one`],
         ];
         if (purpose !== undefined) {
           const how =
             allowed === true && !(consent.active && consent.purposes.includes(purpose))
-              ? " (through the owner's ALL consent)"
+              ? " (only through the owner's ALL-data consent to this grantee: revoking this data id alone does not stop it)"
               : "";
           fields.push([`allowed ${purposeName(purpose)}(${purpose})`, allowed === true ? `yes${how}` : "no"]);
         }
@@ -86,10 +88,10 @@ export function registerReadCommands(program: Command): void {
             String(e.blockNumber),
             e.kind,
             e.kind === "granted"
-              ? `${purposesWords(e.purposes)}; expires ${isoOf(e.expiresAt)}`
+              ? `${purposesWords(e.purposes)}; expires ${isoOf(e.expiresAt)}; version ${e.version}`
               : e.kind === "allRevoked"
-                ? `new epoch ${e.newEpoch}`
-                : "",
+                ? `lockdown: new epoch ${e.newEpoch}`
+                : `version ${e.version}`,
             `${e.actor} (${Via[e.via]})`,
             e.transactionHash,
           ]),

@@ -1,11 +1,16 @@
 import type { Command } from "commander";
 
-import type { ConsentRegistryClient, ConsentTransaction } from "../../sdk/client.js";
+import type {
+  ConsentRegistryClient,
+  ConsentTransaction,
+  RevokeBatchResult,
+  SignedRevokeFailure,
+} from "../../sdk/client.js";
 import type { Signed } from "../../sdk/eip712.js";
 import { decodeConsentError } from "../../sdk/errors.js";
 import type { DecodedConsentError } from "../../sdk/errors.js";
 import type { CliContext } from "../context.js";
-import { CliError, describeFailure } from "../failure.js";
+import { CliError, EXIT_PARTIAL, describeFailure } from "../failure.js";
 import { formatFields, printJson, printLines } from "../output.js";
 import { isoOf, parseAddress, parseDataId, parseHashOrText, parseOnePurpose } from "../parse.js";
 import { describeSigned, readSignedFile } from "../signed-file.js";
@@ -28,20 +33,35 @@ interface LoadedFile {
 }
 
 /**
- * One transaction of a relay: a run of consecutive files of the same kind. Grants and
- * revocations of a run go in one all-or-nothing batch (`grantBySigBatch` / `revokeBySigBatch`);
- * a revoke-all has no batch form, so each is a run of its own. Runs keep the files' order, so
- * e.g. a grant followed by a revocation of the same consent still ends revoked.
+ * One transaction of a relay: a run of consecutive files of the same kind, in the files' order
+ * (so a grant followed by a revocation of the same consent still ends revoked). Grants of a run
+ * go in one all-or-nothing `grantBySigBatch` (an owner signing a set of grants gets all or
+ * none); revocations of a run in one best-effort `revokeBySigBatch` (one bad item never blocks
+ * another owner's withdrawal); a revoke-all has no batch form, so each is a run of its own.
  */
 interface Step {
   kind: SignedKind;
   files: LoadedFile[];
 }
 
+/** One file's outcome in a best-effort revocation batch. */
+interface RevokeOutcome {
+  file: string;
+  /** Position in the files of this step. */
+  index: number;
+  applied: boolean;
+  /** Why it did not apply: the registry's error in words. */
+  error?: string;
+  /** Whether it was in the transaction (items the simulation showed would fail are left out). */
+  sent: boolean;
+}
+
 /** What `relay --json` prints per transaction. */
-interface RelayedTransaction extends SentTransaction<unknown> {
+interface RelayedTransaction extends Partial<SentTransaction<unknown>> {
   kind: SignedKind;
   files: string[];
+  /** Revocation batches: every file's outcome. */
+  outcomes?: RevokeOutcome[];
 }
 
 function planSteps(loaded: readonly LoadedFile[]): Step[] {
@@ -60,10 +80,7 @@ function stepTransaction(client: ConsentRegistryClient, step: Step): ConsentTran
     const grants = signed as Signed<"Grant">[];
     return grants.length > 1 ? client.relayGrantBatch(grants) : client.relayGrant(grants[0]);
   }
-  if (step.kind === "Revoke") {
-    const revokes = signed as Signed<"Revoke">[];
-    return revokes.length > 1 ? client.relayRevokeBatch(revokes) : client.relayRevoke(revokes[0]);
-  }
+  if (step.kind === "Revoke") return client.relayRevoke(signed[0] as Signed<"Revoke">);
   return client.relayRevokeAll(signed[0] as Signed<"RevokeAll">);
 }
 
@@ -73,18 +90,22 @@ const KIND_PLURAL: Record<SignedKind, string> = {
   RevokeAll: "signed revoke-alls",
 };
 
+function sentBeforeWords(sentBefore: readonly RelayedTransaction[]): string {
+  const txs = sentBefore.filter((t) => t.txHash !== undefined);
+  return txs.length === 0
+    ? "nothing was sent"
+    : `this transaction was not sent; already sent before it: ${txs.map((t) => `${t.files.join(", ")} in tx ${t.txHash}`).join("; ")}`;
+}
+
 /**
- * The one line for a transaction of `step` that the dry run refused: which file (a batch's
- * `ConsentRegistryBatchItemFailed` index mapped back to its file), the decoded reason, and what
- * was sent already.
+ * The one line for a transaction of `step` that the dry run refused: which file (a grant
+ * batch's `ConsentRegistryBatchItemFailed` index mapped back to its file), the decoded reason,
+ * and what was sent already.
  */
 function refusal(err: unknown, step: Step, sentBefore: readonly RelayedTransaction[]): unknown {
   const decoded = decodeConsentError(err);
   if (decoded === null) return err;
-  const notSent =
-    sentBefore.length === 0
-      ? "nothing was sent"
-      : `this transaction was not sent; already sent before it: ${sentBefore.map((t) => `${t.files.join(", ")} in tx ${t.txHash}`).join("; ")}`;
+  const notSent = sentBeforeWords(sentBefore);
   if (decoded.name === "ConsentRegistryBatchItemFailed" && step.files.length > 1) {
     const index = Number(decoded.args.index);
     const failed = step.files[index];
@@ -92,7 +113,7 @@ function refusal(err: unknown, step: Step, sentBefore: readonly RelayedTransacti
       const inner = decoded.args.inner as DecodedConsentError | null;
       const reason = inner === null ? `an undecodable reason ${String(decoded.args.reason)}` : inner.message;
       return new CliError(
-        `${failed.path}: batch item #${index} of ${step.files.length} would revert with ${reason}; the batch is all or nothing, so ${notSent}`,
+        `${failed.path}: batch item #${index} of ${step.files.length} would revert with ${reason}; a grant batch is all or nothing, so ${notSent}`,
       );
     }
   }
@@ -100,11 +121,55 @@ function refusal(err: unknown, step: Step, sentBefore: readonly RelayedTransacti
   return new CliError(`${where}${describeFailure(err)}; ${notSent}`);
 }
 
+function failureWords(f: SignedRevokeFailure): string {
+  return f.reason?.message ?? `an undecodable reason ${f.reasonData}`;
+}
+
+/**
+ * A run of several signed revocations, best effort: simulate the batch (the registry's
+ * `bytes[]` of per-item failures), leave out the items that would fail (a relayer does not pay
+ * for them), send the rest as one `revokeBySigBatch`, and read the actual outcome of each sent
+ * item from the receipt (SignedRevokeFailed events).
+ */
+async function relayRevocations(
+  ctx: CliContext,
+  client: ConsentRegistryClient,
+  step: Step,
+  sentBefore: readonly RelayedTransaction[],
+): Promise<RelayedTransaction> {
+  const signed = step.files.map((l) => l.file.signed as Signed<"Revoke">);
+  let simulated: SignedRevokeFailure[];
+  try {
+    simulated = await client.simulateRevokeBatch(signed);
+  } catch (err) {
+    throw refusal(err, step, sentBefore);
+  }
+  const doomed = new Map(simulated.map((f) => [f.index, f]));
+  const outcomes: RevokeOutcome[] = step.files.map((l, index) => {
+    const f = doomed.get(index);
+    return f
+      ? { file: l.path, index, applied: false, error: failureWords(f), sent: false }
+      : { file: l.path, index, applied: true, sent: true };
+  });
+  const sendable = outcomes.filter((o) => o.sent);
+  const record: RelayedTransaction = { kind: "Revoke", files: step.files.map((l) => l.path), outcomes };
+  if (sendable.length === 0) return record;
+  const done = await ctx.send(client.relayRevokeBatch(sendable.map((o) => signed[o.index])));
+  const result = done.result as RevokeBatchResult;
+  // Indexes in the result are positions among the sent items.
+  for (const f of result.failures) {
+    const o = sendable[f.index];
+    if (o !== undefined) Object.assign(o, { applied: false, error: failureWords(f) });
+  }
+  return { ...record, ...done };
+}
+
 /**
  * Sends the loaded (already checked) files, one transaction per {@link Step}. Each transaction is
- * simulated first (`estimateGas`): a revert is refused with the file that causes it, before
- * anything of that transaction reaches the mempool. Several steps are not atomic together; only
- * a single batch is, and the output says how the files were grouped.
+ * simulated first: a grant (batch) or single message that would revert is refused with the file
+ * that causes it, before anything of that transaction reaches the mempool; a revocation batch
+ * leaves out the items that would fail and reports them. Several steps are not atomic together,
+ * and the output says how the files were grouped. Exit code 4 when some file did not apply.
  */
 async function sendRelays(
   ctx: CliContext,
@@ -114,55 +179,88 @@ async function sendRelays(
   const steps = planSteps(loaded);
   const sent: RelayedTransaction[] = [];
   for (const step of steps) {
-    const tx = stepTransaction(client, step);
-    try {
-      await tx.estimateGas();
-    } catch (err) {
-      throw refusal(err, step, sent);
+    let record: RelayedTransaction;
+    if (step.kind === "Revoke" && step.files.length > 1) {
+      record = await relayRevocations(ctx, client, step, sent);
+    } else {
+      const tx = stepTransaction(client, step);
+      try {
+        await tx.estimateGas();
+      } catch (err) {
+        throw refusal(err, step, sent);
+      }
+      const done = await ctx.send(tx);
+      record = { kind: step.kind, files: step.files.map((l) => l.path), ...done };
     }
-    const done = await ctx.send(tx);
-    const record: RelayedTransaction = { kind: step.kind, files: step.files.map((l) => l.path), ...done };
     sent.push(record);
     if (!ctx.json) printStep(step, record);
   }
+  const failed = sent.flatMap((t) => (t.outcomes ?? []).filter((o) => !o.applied));
   if (ctx.json) {
     printJson(sent.length === 1 ? sent[0] : { transactions: sent });
   } else if (steps.length > 1) {
-    printLines(`relayed ${loaded.length} signed messages in ${steps.length} transactions`);
+    printLines(
+      `relayed ${loaded.length} signed messages in ${sent.filter((t) => t.txHash !== undefined).length} transactions`,
+    );
+  }
+  if (failed.length > 0) {
+    throw new CliError(
+      `${failed.length} of ${loaded.length} signed messages did not apply: ${failed.map((o) => o.file).join(", ")} (each listed with its reason); the others did`,
+      EXIT_PARTIAL,
+    );
   }
 }
 
+function txLine(record: RelayedTransaction): string {
+  return formatFields([["tx", `${record.txHash} (block ${record.block}, gas ${record.gasUsed})`]]);
+}
+
 function printStep(step: Step, record: RelayedTransaction): void {
-  const tx = formatFields([["tx", `${record.txHash} (block ${record.block}, gas ${record.gasUsed})`]]);
+  if (record.outcomes !== undefined) {
+    const lines = record.outcomes.map((o) => {
+      const what = describeSigned(step.files[o.index].file);
+      if (o.applied) return `  applied      ${o.file}: ${what}`;
+      return o.sent
+        ? `  FAILED       ${o.file}: ${what}: ${o.error}`
+        : `  NOT SENT     ${o.file}: ${what}: would fail with ${o.error}`;
+    });
+    const head =
+      record.txHash === undefined
+        ? `none of ${step.files.length} ${KIND_PLURAL.Revoke} would apply; nothing of this batch was sent:`
+        : `relayed ${record.outcomes.filter((o) => o.sent).length} of ${step.files.length} ${KIND_PLURAL.Revoke} in one best-effort batch transaction (each applies or fails on its own):`;
+    printLines(head, ...lines, ...(record.txHash === undefined ? [] : [txLine(record)]));
+    return;
+  }
   if (step.files.length > 1) {
     printLines(
       `relayed ${step.files.length} ${KIND_PLURAL[step.kind]} in one batch transaction (all or nothing):`,
       ...step.files.map((l) => `  ${l.path}: ${describeSigned(l.file)}`),
-      tx,
+      txLine(record),
     );
     return;
   }
   const note = step.kind === "RevokeAll" ? " (revoke-alls have no batch form: one transaction each)" : "";
-  printLines(`relayed ${describeSigned(step.files[0].file)}${note}`, tx);
+  printLines(`relayed ${describeSigned(step.files[0].file)}${note}`, txLine(record));
 }
 
 export function registerRelayCommands(program: Command): void {
   program
     .command("relay <files...>")
     .description(
-      "submit signed messages (from sign-grant / sign-revoke); consecutive grants, and consecutive revocations, go in one batch each",
+      "submit signed messages (from sign-grant / sign-revoke / sign-revoke-all); consecutive grants go in one all-or-nothing batch, consecutive revocations in one best-effort batch",
     )
     .action(
       withContext<Record<string, never>>(async (ctx, _o, files) => {
-        // Everything is checked before the first transaction: file shape, signature, domain,
-        // deadline and nonce. A relayer pays for a revert, so a doomed message never goes out.
+        // Everything a file can be checked for without sending is checked before the first
+        // transaction: shape, signature, domain, deadline. A relayer pays for a revert, so a
+        // doomed message never goes out (the simulation before each transaction does the rest:
+        // epoch and version against the chain, signatures of contract owners).
         const client = await ctx.registry({ write: true });
         const provider = await ctx.provider();
         const chainId = await ctx.chainId();
         const now = await ctx.now();
         const isContract = async (a: string): Promise<boolean> => (await provider.getCode(a)) !== "0x";
-        const loaded: { path: string; file: SignedFile }[] = [];
-        const nonces = new Set<string>();
+        const loaded: LoadedFile[] = [];
         for (const path of files) {
           const file = await readSignedFile(path, isContract);
           if (file.chainId !== chainId) {
@@ -173,15 +271,10 @@ export function registerRelayCommands(program: Command): void {
               `${path}: signed for registry ${file.registry}, but the target registry is ${client.address}`,
             );
           }
-          const { owner, nonce, deadline } = file.signed;
+          const { deadline } = file.signed;
           if (deadline < now) {
             throw new CliError(`${path}: the signature expired at ${isoOf(deadline)} (chain time ${isoOf(now)})`);
           }
-          const nonceKey = `${owner}:${nonce}`;
-          if (nonces.has(nonceKey) || (await client.isNonceUsed(owner, nonce))) {
-            throw new CliError(`${path}: nonce ${nonce} of ${owner} was used or invalidated already`);
-          }
-          nonces.add(nonceKey);
           loaded.push({ path, file });
         }
 
