@@ -452,7 +452,11 @@ contract ConsentRegistry is IConsentRegistry, PurposeCatalog, EIP712 {
     }
 
     /// @dev The checks of a grant's content that no later state can change.
-    function _checkGrantInput(address grantee, bytes32 dataId, uint128 purposes) internal pure returns (bytes memory err) {
+    function _checkGrantInput(
+        address grantee,
+        bytes32 dataId,
+        uint128 purposes
+    ) internal pure returns (bytes memory err) {
         err = _checkKey(grantee, dataId);
         if (err.length != 0) return err;
         if (purposes == 0) return abi.encodeWithSelector(ConsentRegistryEmptyPurposes.selector);

@@ -19,9 +19,7 @@ library ConsentHashes {
     bytes32 internal constant REVOKE_TYPEHASH = keccak256(
         "Revoke(address owner,address grantee,bytes32 dataId,uint32 epoch,uint64 version,uint256 deadline)"
     );
-    bytes32 internal constant REVOKE_ALL_TYPEHASH = keccak256(
-        "RevokeAll(address owner,uint32 epoch,uint256 deadline)"
-    );
+    bytes32 internal constant REVOKE_ALL_TYPEHASH = keccak256("RevokeAll(address owner,uint32 epoch,uint256 deadline)");
 
     function hash(IConsentRegistry.SignedGrant calldata r) internal pure returns (bytes32) {
         return

@@ -9,6 +9,6 @@ pragma solidity 0.8.30;
 contract WrongVersionRegistry {
     /// @notice The semantic version this stand-in claims to be.
     function version() external pure returns (string memory) {
-        return "2.0.0";
+        return "3.0.0";
     }
 }

@@ -75,9 +75,13 @@ export function buildConsentSystemModule(integrations: readonly InitialIntegrati
       initialPurposeMetadata(),
       initial.map((i) => ({ integration: i.address, metadataHash: i.metadataHash, purposes: i.purposes })),
     ]);
-    const manager = m.contractAt("ConsentAccessManager", m.staticCall(deployer, "manager", [], 0, { id: "managerAddress" }), {
-      id: "AccessManager",
-    });
+    const manager = m.contractAt(
+      "ConsentAccessManager",
+      m.staticCall(deployer, "manager", [], 0, { id: "managerAddress" }),
+      {
+        id: "AccessManager",
+      },
+    );
     const integrationRegistry = m.contractAt(
       "IntegrationRegistry",
       m.staticCall(deployer, "integrations", [], 0, { id: "integrationsAddress" }),

@@ -279,7 +279,9 @@ async function benchRegistry(
   const revokeBatch = async (label: string, n: number) => {
     const owners = Array.from({ length: n }, (_, i) => wallet(`${label}:${i}`));
     await gasOf(
-      registry.connect(relayer).grantBySigBatch(await Promise.all(owners.map((o, i) => signedGrant(o, `${label}:${i}`)))),
+      registry
+        .connect(relayer)
+        .grantBySigBatch(await Promise.all(owners.map((o, i) => signedGrant(o, `${label}:${i}`)))),
       `grants for ${label}`,
     );
     return Promise.all(owners.map((o, i) => signedRevoke(o, word(`data:${label}:${i}`))));

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { id } from "ethers";
-import type { ContractTransactionResponse } from "ethers";
+import type { ContractTransactionResponse, Interface } from "ethers";
 import { network } from "hardhat";
 
 import { buildConsentSystemModule } from "../../ignition/modules/ConsentSystem.js";
@@ -156,7 +156,7 @@ describe("Governance: no instant power from the deployment block on (real Igniti
       [s.integrations, ["registerIntegration", "updateIntegration", "suspendIntegration", "reinstateIntegration"]],
     ] as const) {
       for (const name of fragments) {
-        const selector = target.interface.getFunction(name)!.selector;
+        const selector = (target.interface as Interface).getFunction(name)!.selector;
         expect(await s.manager.getTargetFunctionRole(await target.getAddress(), selector)).to.equal(GOVERNOR_ROLE);
       }
     }
