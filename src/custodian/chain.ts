@@ -118,13 +118,22 @@ export class ChainReader {
       const results = await this.rpc.batch(calls);
       const headAfter = Number(results[results.length - 1] as string);
       if (headAfter !== latest) continue; // a block arrived during the round: decide again at the new head
+      // The head's answer must be one ABI word (anything else: a wrong address or a broken node).
+      // Below the head, "0x" means the registry had no code yet at that block: not confirmed.
+      const word = (r: unknown): boolean => typeof r === "string" && /^0x[0-9a-fA-F]{64}$/.test(r);
+      if (!word(results[0])) {
+        throw new RpcError(`isAllowed at block ${latest} returned ${String(results[0]).slice(0, 20)}, not a bool`);
+      }
+      if (results[1] !== "0x" && !word(results[1])) {
+        throw new RpcError(`isAllowed at block ${confirmedAt} returned ${String(results[1]).slice(0, 20)}, not a bool`);
+      }
       if (BigInt(results[0] as string) !== 1n) {
         throw new Refusal(
           "NOT_ALLOWED",
           `isAllowed(${q.owner}, ${q.requester}, ${q.dataId}, ${q.purpose}) is false at block ${latest}`,
         );
       }
-      if (confirmedAt < 0 || BigInt(results[1] as string) !== 1n) {
+      if (confirmedAt < 0 || results[1] === "0x" || BigInt(results[1] as string) !== 1n) {
         throw new Refusal(
           "NOT_CONFIRMED",
           `consent holds at block ${latest} but not at ${confirmedAt} (${q.confirmations} confirmations needed)`,

@@ -1,4 +1,4 @@
-import Fastify from "fastify";
+import Fastify, { LogController } from "fastify";
 import type { FastifyInstance } from "fastify";
 
 import type { KeyRequestBody, ShareRegistrationBody } from "../keys/request.js";
@@ -68,7 +68,8 @@ export const registerSchema = {
 export function buildServer(custodian: Custodian, opts: { logLevel?: string } = {}): FastifyInstance {
   const app = Fastify({
     logger: { level: opts.logLevel ?? "info" },
-    disableRequestLogging: true,
+    // One line per decision (below) instead of Fastify's two per request.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,
     return503OnClosing: true,
   });

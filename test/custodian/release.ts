@@ -1,0 +1,328 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+import { expect } from "chai";
+import { ZeroHash, id as keccakId } from "ethers";
+import type { JsonRpcSigner } from "ethers";
+
+import { registerShare } from "../../src/keys/custodian-client.js";
+import { manifestToJson } from "../../src/keys/manifest.js";
+import type { SignedManifest } from "../../src/keys/manifest.js";
+import { OpenAssetError, obtainKey, openBytes, registerShares } from "../../src/keys/open.js";
+import { fromBytes, sealBytes } from "../../src/keys/seal.js";
+import type { SealResult } from "../../src/keys/seal.js";
+import { Purpose } from "../../src/sdk/purposes.js";
+import type { ReleaseEntry } from "../../src/custodian/store.js";
+import { grant, keyRequestBody, outcome, recordUse } from "./helpers/assets.js";
+import { deployRegistry, runCustodianCommand, startCustodian, startNode, tempDir } from "./helpers/processes.js";
+import type { Chain, CustodianProc, Proc } from "./helpers/processes.js";
+import { ERC1271WalletMock__factory } from "../../types/ethers-contracts/index.js";
+
+/**
+ * Key release end to end, on loopback only: a `hardhat node`, the real registry, and five
+ * custodian processes (3-of-5). Every refusal is checked at every custodian that was asked, with
+ * its exact code, and the release logs are counted at the end: nothing was released but what
+ * the tests expect.
+ */
+describe("custodians: a key is released only while consent holds and after a use record", function () {
+  this.timeout(180_000);
+  const dir = tempDir("omni-keys-e2e-");
+  let node: Proc & { url: string };
+  let chain: Chain;
+  let custodians: CustodianProc[];
+  let owner: JsonRpcSigner;
+  let processor: JsonRpcSigner;
+  let stranger: JsonRpcSigner;
+  let sealed: SealResult;
+  let m: SignedManifest;
+  let ciphertext: Uint8Array;
+  const plaintext = new TextEncoder().encode("patient 17: blood pressure 120/80; ".repeat(40));
+  const INFERENCE = Purpose.INFERENCE;
+  /** Releases each custodian made, as the tests expect them. */
+  const expectedReleases = new Map<number, number>();
+  const released = (i: number) => expectedReleases.set(i, (expectedReleases.get(i) ?? 0) + 1);
+
+  before(async () => {
+    node = await startNode();
+    chain = await deployRegistry(node.url);
+    [owner, processor, stranger] = [chain.signers[1], chain.signers[2], chain.signers[3]];
+    custodians = await Promise.all(
+      [0, 1, 2, 3, 4].map((i) =>
+        startCustodian({ dir, name: `c${i}`, rpc: node.url, registry: chain.registryAddress }),
+      ),
+    );
+    const parts: Uint8Array[] = [];
+    sealed = await sealBytes(
+      {
+        chainId: chain.chainId,
+        registry: chain.registryAddress,
+        owner,
+        custodians: custodians.map((c) => ({ url: c.url, publicKey: c.publicKey })),
+        threshold: 3,
+        chunkSize: 256,
+        policy: { requireUseRecord: true, useRecordMaxAge: 20, confirmations: 2 },
+      },
+      fromBytes(plaintext),
+      (b) => void parts.push(b.slice()),
+    );
+    m = sealed.manifest;
+    ciphertext = Buffer.concat(parts);
+  });
+
+  after(async () => {
+    await Promise.all((custodians ?? []).map((c) => c.stop()));
+    await node?.stop();
+  });
+
+  const askAll = async (body: Awaited<ReturnType<typeof keyRequestBody>>) =>
+    Promise.all(custodians.map((c) => outcome(c.url, body)));
+
+  describe("registration", () => {
+    it("refuses a share whose manifest the owner did not sign, a wrong index, a foreign envelope", async () => {
+      const forged = {
+        ...m,
+        signature: await stranger.signTypedData({ name: "x" }, { T: [{ name: "a", type: "uint8" }] }, { a: 1 }),
+      };
+      const refusal = async (url: string, body: Parameters<typeof registerShare>[1]) =>
+        registerShare(url, body).then(
+          () => "REGISTERED",
+          (e: { code: string }) => e.code,
+        );
+      const json = (x: SignedManifest) => JSON.parse(manifestToJson(x)) as unknown;
+      expect(
+        await refusal(custodians[0].url, { manifest: json(forged), index: 0, envelope: sealed.envelopes[0] }),
+      ).to.equal("BAD_MANIFEST_SIGNATURE");
+      expect(await refusal(custodians[0].url, { manifest: json(m), index: 1, envelope: sealed.envelopes[1] })).to.equal(
+        "NOT_THIS_CUSTODIAN",
+      );
+      // Custodian 1's envelope sent to custodian 0 under index 0: it cannot open it.
+      expect(await refusal(custodians[0].url, { manifest: json(m), index: 0, envelope: sealed.envelopes[1] })).to.equal(
+        "BAD_SHARE",
+      );
+      const otherChain = { ...(json(m) as Record<string, unknown>), chainId: "1" };
+      expect(
+        await refusal(custodians[0].url, { manifest: otherChain, index: 0, envelope: sealed.envelopes[0] }),
+      ).to.equal("WRONG_CHAIN");
+    });
+
+    it("accepts each owner-signed share once; the same registration again is a no-op", async () => {
+      const results = await registerShares(m, sealed.envelopes);
+      expect(results.map((r) => r.ok)).to.deep.equal([true, true, true, true, true]);
+      const again = await registerShare(custodians[2].url, {
+        manifest: JSON.parse(manifestToJson(m)) as unknown,
+        index: 2,
+        envelope: sealed.envelopes[2],
+      });
+      expect(again).to.deep.equal({ registered: false, publicKey: custodians[2].publicKey });
+    });
+  });
+
+  describe("before consent", () => {
+    it("unknown asset, no consent, no use record: refused everywhere with its own code", async () => {
+      const unknown = await keyRequestBody({ ...m, dataId: keccakId("nope") }, processor, INFERENCE, {
+        useTx: keccakId("tx"),
+      });
+      expect(await askAll(unknown)).to.deep.equal(Array(5).fill("UNKNOWN_ASSET"));
+      const noUse = await keyRequestBody(m, processor, INFERENCE);
+      expect(await askAll(noUse)).to.deep.equal(Array(5).fill("NO_USE_RECORD"));
+      const noConsent = await keyRequestBody(m, processor, INFERENCE, { useTx: keccakId("some tx") });
+      expect(await askAll(noConsent)).to.deep.equal(Array(5).fill("NOT_ALLOWED"));
+    });
+
+    it("the owner always gets its own key: no consent and no use record needed", async () => {
+      const key = await obtainKey({ manifest: m, requester: owner, purpose: INFERENCE });
+      expect(Buffer.from(await openBytes(m, key, ciphertext)).equals(Buffer.from(plaintext))).to.equal(true);
+      [0, 1, 2].forEach(released);
+    });
+  });
+
+  describe("with consent and a use record", () => {
+    let useTx: string;
+    let useBlock: number;
+
+    it("a grant and a use record not yet confirmed (2 blocks) are refused NOT_CONFIRMED", async () => {
+      await grant(chain, owner, processor.address, m.dataId, [INFERENCE]);
+      ({ hash: useTx, block: useBlock } = await recordUse(chain, processor, owner.address, m.dataId, INFERENCE));
+      const body = await keyRequestBody(m, processor, INFERENCE, { useTx });
+      expect(await askAll(body)).to.deep.equal(Array(5).fill("NOT_CONFIRMED"));
+    });
+
+    it("once confirmed, the consented requester opens the asset (3 of 5 custodians asked)", async () => {
+      await chain.mine(2);
+      const key = await obtainKey({ manifest: m, requester: processor, purpose: INFERENCE, useTx });
+      expect(Buffer.from(await openBytes(m, key, ciphertext)).toString()).to.equal(Buffer.from(plaintext).toString());
+      [0, 1, 2].forEach(released);
+    });
+
+    it("a replayed request is refused REPLAY, by the custodian that served it", async () => {
+      const body = await keyRequestBody(m, processor, INFERENCE, { useTx });
+      expect(await outcome(custodians[4].url, body)).to.equal("RELEASED");
+      released(4);
+      expect(await outcome(custodians[4].url, body)).to.equal("REPLAY");
+    });
+
+    it("wrong purpose, forged signature, expired, another chain or registry: each its own code", async () => {
+      const wrongPurpose = await keyRequestBody(m, processor, Purpose.MODEL_TRAINING, { useTx });
+      expect(await askAll(wrongPurpose)).to.deep.equal(Array(5).fill("NOT_ALLOWED"));
+      // The stranger signs a request that names the processor as requester.
+      const forged = await keyRequestBody(m, processor, INFERENCE, { useTx, signAs: stranger });
+      expect(await askAll(forged)).to.deep.equal(Array(5).fill("BAD_SIGNATURE"));
+      const nowS = BigInt(Math.floor(Date.now() / 1000));
+      const expired = await keyRequestBody(m, processor, INFERENCE, { useTx, deadline: nowS - 1n });
+      expect(await askAll(expired)).to.deep.equal(Array(5).fill("EXPIRED"));
+      const tooFar = await keyRequestBody(m, processor, INFERENCE, { useTx, deadline: nowS + 3_600n });
+      expect(await askAll(tooFar)).to.deep.equal(Array(5).fill("DEADLINE_TOO_FAR"));
+      const onOtherChain = { ...(await keyRequestBody(m, processor, INFERENCE, { useTx })), chainId: "1" };
+      expect(await askAll(onOtherChain)).to.deep.equal(Array(5).fill("WRONG_CHAIN"));
+      // Signed for another deployment's domain, sent here: the signature does not cover this registry.
+      const otherRegistry = await keyRequestBody(m, processor, INFERENCE, { useTx, registry: stranger.address });
+      expect(await askAll(otherRegistry)).to.deep.equal(Array(5).fill("BAD_SIGNATURE"));
+    });
+
+    it("a use record that is missing, of another asset or purpose, of another registry, or too old is refused", async () => {
+      const missing = await keyRequestBody(m, processor, INFERENCE, { useTx: keccakId("not a tx") });
+      expect(await askAll(missing)).to.deep.equal(Array(5).fill("NO_USE_RECORD"));
+      // A real DataUsed, but for another asset (the processor holds ALL_DATA-free consent only for m.dataId: grant one).
+      const other = keccakId("other asset");
+      await grant(chain, owner, processor.address, other, [INFERENCE]);
+      const foreign = await recordUse(chain, processor, owner.address, other, INFERENCE);
+      // A real DataUsed from ANOTHER registry deployment, same owner, requester, dataId, purpose.
+      const second = await deployRegistry(node.url);
+      await grant(second, owner, processor.address, m.dataId, [INFERENCE]);
+      const elsewhere = await recordUse(second, processor, owner.address, m.dataId, INFERENCE);
+      // The stranger's transaction (no DataUsed at all).
+      const plain = await (await stranger.sendTransaction({ to: stranger.address, value: 1n })).wait();
+      await chain.mine(2);
+      for (const tx of [foreign.hash, elsewhere.hash, plain!.hash]) {
+        const body = await keyRequestBody(m, processor, INFERENCE, { useTx: tx });
+        expect(await askAll(body), tx).to.deep.equal(Array(5).fill("NO_USE_RECORD"));
+      }
+      const head = await chain.blockNumber();
+      await chain.mine(20 - (head - useBlock) + 1); // the original use record is now 21 blocks old
+      const stale = await keyRequestBody(m, processor, INFERENCE, { useTx });
+      expect(await askAll(stale)).to.deep.equal(Array(5).fill("USE_RECORD_TOO_OLD"));
+    });
+
+    it("a revocation counts from the next block; a lockdown too", async () => {
+      const fresh = await recordUse(chain, processor, owner.address, m.dataId, INFERENCE);
+      await chain.mine(2);
+      const ok = await keyRequestBody(m, processor, INFERENCE, { useTx: fresh.hash });
+      expect(await outcome(custodians[3].url, ok)).to.equal("RELEASED");
+      released(3);
+      await (await chain.registry.connect(owner).revoke(processor.address, m.dataId)).wait();
+      const afterRevoke = await keyRequestBody(m, processor, INFERENCE, { useTx: fresh.hash });
+      expect(await askAll(afterRevoke)).to.deep.equal(Array(5).fill("NOT_ALLOWED"));
+      // Re-grant (confirmed) and a new use record: released again; then lock down.
+      await grant(chain, owner, processor.address, m.dataId, [INFERENCE]);
+      const again = await recordUse(chain, processor, owner.address, m.dataId, INFERENCE);
+      await chain.mine(2);
+      const before = await keyRequestBody(m, processor, INFERENCE, { useTx: again.hash });
+      expect(await outcome(custodians[0].url, before)).to.equal("RELEASED");
+      released(0);
+      await (await chain.registry.connect(owner).revokeAll()).wait();
+      const afterLockdown = await keyRequestBody(m, processor, INFERENCE, { useTx: again.hash });
+      expect(await askAll(afterLockdown)).to.deep.equal(Array(5).fill("NOT_ALLOWED"));
+    });
+  });
+
+  describe("an ERC-1271 wallet as requester", () => {
+    it("is served when its isValidSignature accepts, refused BAD_SIGNATURE when it does not", async () => {
+      const wallet = await (
+        await new ERC1271WalletMock__factory(processor).deploy(processor.address)
+      ).waitForDeployment();
+      const w = await wallet.getAddress();
+      await grant(chain, owner, w, m.dataId, [INFERENCE]);
+      const data = chain.registry.interface.encodeFunctionData("recordUse", [
+        owner.address,
+        m.dataId,
+        INFERENCE,
+        keccakId("job"),
+      ]);
+      const use = (await (await wallet.execute(chain.registryAddress, data)).wait())!;
+      await chain.mine(2);
+      // The wallet's signer key signs a request that names the wallet as requester.
+      const body = await keyRequestBody(m, processor, INFERENCE, { useTx: use.hash, requesterAddress: w });
+      expect(await outcome(custodians[2].url, body)).to.equal("RELEASED");
+      released(2);
+      await (await wallet.setMode(1)).wait(); // AlwaysInvalid
+      const refused = await keyRequestBody(m, processor, INFERENCE, { useTx: use.hash, requesterAddress: w });
+      expect(await askAll(refused)).to.deep.equal(Array(5).fill("BAD_SIGNATURE"));
+    });
+  });
+
+  describe("custodians down", () => {
+    it("n−k custodians SIGKILLed: still opens; k−1 left: fails clearly; a restarted one keeps shares and nonces", async () => {
+      // The owner's own key keeps this independent of consent (revoked above).
+      await custodians[0].kill();
+      await custodians[1].kill();
+      const key = await obtainKey({ manifest: m, requester: owner, purpose: INFERENCE, timeoutMs: 2_000 });
+      expect(Buffer.from(await openBytes(m, key, ciphertext)).equals(Buffer.from(plaintext))).to.equal(true);
+      [2, 3, 4].forEach(released);
+      await custodians[2].kill();
+      let err: unknown;
+      try {
+        await obtainKey({ manifest: m, requester: owner, purpose: INFERENCE, timeoutMs: 2_000 });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).to.be.instanceOf(OpenAssetError);
+      const e = err as OpenAssetError;
+      expect(e.code).to.equal("NOT_ENOUGH_SHARES");
+      expect(e.failures.map((f) => [f.index, f.code])).to.deep.equal([
+        [0, "UNREACHABLE"],
+        [1, "UNREACHABLE"],
+        [2, "UNREACHABLE"],
+      ]);
+      expect(e.message).to.match(/^got 2 of the 3 shares needed/);
+      [3, 4].forEach(released); // the two live ones did release (and logged it)
+
+      // Restart custodian 1 with the same database, key and port.
+      const replayed = await keyRequestBody(m, owner, INFERENCE);
+      custodians[1] = await startCustodian({
+        dir,
+        name: "c1",
+        rpc: node.url,
+        registry: chain.registryAddress,
+        port: custodians[1].port,
+        publicKey: custodians[1].publicKey,
+      });
+      expect(await outcome(custodians[1].url, replayed)).to.equal("RELEASED");
+      released(1);
+      expect(await outcome(custodians[1].url, replayed)).to.equal("REPLAY");
+      // SIGKILL again right after a release: the spent nonce is on disk.
+      await custodians[1].kill();
+      custodians[1] = await startCustodian({
+        dir,
+        name: "c1",
+        rpc: node.url,
+        registry: chain.registryAddress,
+        port: custodians[1].port,
+        publicKey: custodians[1].publicKey,
+      });
+      expect(await outcome(custodians[1].url, replayed)).to.equal("REPLAY");
+      const k2 = await obtainKey({ manifest: m, requester: owner, purpose: INFERENCE, timeoutMs: 2_000 });
+      expect(Buffer.from(await openBytes(m, k2, ciphertext)).equals(Buffer.from(plaintext))).to.equal(true);
+      [1, 3, 4].forEach(released);
+    });
+
+    it("each custodian's release log holds exactly the releases the tests made, hash-chained", async () => {
+      for (let i = 0; i < 5; i++) {
+        const out = join(dir, `c${i}.releases.json`);
+        const res = await runCustodianCommand(["log", "--db", custodians[i].db, "--out", out]);
+        expect(res.code, res.stderr).to.equal(0);
+        const log = JSON.parse(readFileSync(out, "utf8")) as ReleaseEntry[];
+        expect(log.length, `custodian ${i}`).to.equal(expectedReleases.get(i) ?? 0);
+        expect(log.map((e) => e.seq)).to.deep.equal(log.map((_, j) => j + 1));
+        for (let j = 1; j < log.length; j++) expect(log[j].prevHash).to.equal(log[j - 1].entryHash);
+        for (const e of log) {
+          // The owner's own requests skip consent and use record; every other release names its use record.
+          if (e.requester === owner.address) expect([e.useTx, e.useBlock]).to.deep.equal([ZeroHash, null]);
+          else
+            expect(e.useBlock)
+              .to.be.a("number")
+              .and.to.be.at.most(e.block - 2);
+        }
+      }
+    });
+  });
+});
