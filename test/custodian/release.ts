@@ -12,7 +12,9 @@ import { OpenAssetError, obtainKey, openBytes, registerShares } from "../../src/
 import { fromBytes, sealBytes } from "../../src/keys/seal.js";
 import type { SealResult } from "../../src/keys/seal.js";
 import { Purpose } from "../../src/sdk/purposes.js";
+import { GENESIS_HASH, entryHashOf } from "../../src/custodian/store.js";
 import type { ReleaseEntry } from "../../src/custodian/store.js";
+import { releasesByOwner, verifyReleases } from "../../src/custodian/verify-releases.js";
 import { grant, keyRequestBody, outcome, recordUse } from "./helpers/assets.js";
 import { deployRegistry, runCustodianCommand, startCustodian, startNode, tempDir } from "./helpers/processes.js";
 import type { Chain, CustodianProc, Proc } from "./helpers/processes.js";
@@ -40,6 +42,8 @@ describe("custodians: a key is released only while consent holds and after a use
   const INFERENCE = Purpose.INFERENCE;
   /** Releases each custodian made, as the tests expect them. */
   const expectedReleases = new Map<number, number>();
+  let revokeBlock = 0;
+  const logs: ReleaseEntry[][] = [];
   const released = (i: number) => expectedReleases.set(i, (expectedReleases.get(i) ?? 0) + 1);
 
   before(async () => {
@@ -209,7 +213,8 @@ describe("custodians: a key is released only while consent holds and after a use
       const ok = await keyRequestBody(m, processor, INFERENCE, { useTx: fresh.hash });
       expect(await outcome(custodians[3].url, ok)).to.equal("RELEASED");
       released(3);
-      await (await chain.registry.connect(owner).revoke(processor.address, m.dataId)).wait();
+      revokeBlock = (await (await chain.registry.connect(owner).revoke(processor.address, m.dataId)).wait())!
+        .blockNumber;
       const afterRevoke = await keyRequestBody(m, processor, INFERENCE, { useTx: fresh.hash });
       expect(await askAll(afterRevoke)).to.deep.equal(Array(5).fill("NOT_ALLOWED"));
       // Re-grant (confirmed) and a new use record: released again; then lock down.
@@ -306,11 +311,17 @@ describe("custodians: a key is released only while consent holds and after a use
     });
 
     it("each custodian's release log holds exactly the releases the tests made, hash-chained", async () => {
+      const exported = await Promise.all(
+        [0, 1, 2, 3, 4].map((i) =>
+          runCustodianCommand(["log", "--db", custodians[i].db, "--out", join(dir, `c${i}.releases.json`)]),
+        ),
+      );
       for (let i = 0; i < 5; i++) {
         const out = join(dir, `c${i}.releases.json`);
-        const res = await runCustodianCommand(["log", "--db", custodians[i].db, "--out", out]);
+        const res = exported[i];
         expect(res.code, res.stderr).to.equal(0);
         const log = JSON.parse(readFileSync(out, "utf8")) as ReleaseEntry[];
+        logs.push(log);
         expect(log.length, `custodian ${i}`).to.equal(expectedReleases.get(i) ?? 0);
         expect(log.map((e) => e.seq)).to.deep.equal(log.map((_, j) => j + 1));
         for (let j = 1; j < log.length; j++) expect(log[j].prevHash).to.equal(log[j - 1].entryHash);
@@ -323,6 +334,62 @@ describe("custodians: a key is released only while consent holds and after a use
               .and.to.be.at.most(e.block - 2);
         }
       }
+    });
+  });
+
+  describe("audit: verifyReleases over the custodians' logs", () => {
+    const rechain = (log: ReleaseEntry[]): ReleaseEntry[] => {
+      let prevHash = GENESIS_HASH;
+      return log.map((e, i) => {
+        const { seq: _s, entryHash: _h, prevHash: _p, ...rest } = e;
+        const entryHash = entryHashOf({ ...rest, prevHash });
+        const out = { ...rest, seq: i + 1, prevHash, entryHash };
+        prevHash = entryHash;
+        return out;
+      });
+    };
+    const verify = (l: ReleaseEntry[][]) =>
+      verifyReleases(l, { rpcUrl: node.url, chainId: chain.chainId, registry: chain.registryAddress });
+    const codes = (r: Awaited<ReturnType<typeof verify>>) => r.violations.map((v) => v.code);
+
+    it("every real release is covered: no violation", async () => {
+      const r = await verify(logs);
+      expect(r.checked).to.equal([...expectedReleases.values()].reduce((a, b) => a + b, 0));
+      expect(r.violations).to.deep.equal([]);
+    });
+
+    it("an edited entry breaks the hash chain and its signature", async () => {
+      const log = logs.find((l) => l.some((e) => e.requester === processor.address))!;
+      const i = log.findIndex((e) => e.requester === processor.address);
+      const edited = log.map((e, j) => (j === i ? { ...e, requester: stranger.address } : e));
+      expect(codes(await verify([edited]))).to.deep.equal(["LOG_TAMPERED", "FORGED_REQUEST", "UNCOVERED"]);
+    });
+
+    it("a forged, re-chained release after the revocation is UNCOVERED; a duplicated one REPLAYED", async () => {
+      const log = logs[0];
+      const genuine = log.find((e) => e.requester === processor.address)!; // also served by c1, c2; not by c4
+      const at = revokeBlock;
+      const blockHash = (await chain.provider.getBlock(at))!.hash!;
+      const target = logs[4];
+      const forged = rechain([...target, { ...genuine, custodian: target[0].custodian, block: at, blockHash }]);
+      const r = await verify([forged]);
+      expect(r.violations.map((v) => [v.code, v.seq])).to.deep.equal([["UNCOVERED", target.length + 1]]);
+      expect(r.violations[0].evidence).to.deep.equal({ block: at, isAllowed: false });
+      expect(codes(await verify([rechain([...log, genuine])]))).to.deep.equal(["REPLAYED"]);
+      const moved = rechain([...log.slice(0, -1), { ...log[log.length - 1], blockHash: `0x${"ee".repeat(32)}` }]);
+      expect(codes(await verify([moved]))).to.deep.equal(["NOT_ON_CHAIN"]);
+    });
+
+    it("reports: each opening of the owner's asset, grouped over custodians (who, purpose, when)", () => {
+      const mine = releasesByOwner(logs).get(owner.address)!;
+      const byProcessor = mine.filter((r) => r.requester === processor.address);
+      expect(byProcessor.map((r) => [r.purposeName, r.custodians.length])).to.deep.equal([
+        ["INFERENCE", 3],
+        ["INFERENCE", 1],
+        ["INFERENCE", 1],
+        ["INFERENCE", 1],
+      ]);
+      expect(mine.filter((r) => r.ownRequest).map((r) => r.custodians.length)).to.deep.equal([3, 3, 2, 1, 3]);
     });
   });
 });
