@@ -53,6 +53,8 @@ interface Block {
 }
 
 export class ChainReader {
+  private headGuess: number | undefined;
+
   constructor(
     readonly rpc: RpcClient,
     readonly chainId: bigint,
@@ -101,8 +103,12 @@ export class ChainReader {
    */
   async check(q: ConsentQuestion): Promise<ConsentAnswer> {
     for (let round = 0; round < 5; round++) {
-      const h = await this.head();
-      const latest = Number(h.number);
+      // The head number of the last round is only a guess of where to ask; the same batch
+      // reads the head before and after the calls, and the answers count only if both are that
+      // block. Otherwise (a block arrived) the round is redone at the new head. Nothing about
+      // consent is ever reused: each request gets its own answers, at the actual latest block.
+      const guess = this.headGuess ?? Number((await this.head()).number);
+      const latest = guess;
       const confirmedAt = latest - q.confirmations;
       const call = (block: number) => ({
         method: "eth_call",
@@ -112,12 +118,27 @@ export class ChainReader {
         ],
       });
       const wantUse = q.useTx !== ZeroHash;
-      const calls = [call(latest), call(confirmedAt)];
+      const calls = [{ method: "eth_getBlockByNumber", params: ["latest", false] }, call(latest), call(confirmedAt)];
       if (wantUse) calls.push({ method: "eth_getTransactionReceipt", params: [q.useTx] });
       calls.push({ method: "eth_blockNumber", params: [] });
-      const results = await this.rpc.batch(calls);
-      const headAfter = Number(results[results.length - 1] as string);
-      if (headAfter !== latest) continue; // a block arrived during the round: decide again at the new head
+      let all: unknown[];
+      try {
+        all = await this.rpc.batch(calls);
+      } catch (err) {
+        // A guess above the node's head (a node restarted from scratch) fails the calls: ask afresh.
+        if (this.headGuess === undefined) throw err;
+        this.headGuess = undefined;
+        continue;
+      }
+      const h = all[0] as Block | null;
+      if (h === null) throw new RpcError("the node has no latest block");
+      const headAfter = Number(all[all.length - 1] as string);
+      if (Number(h.number) !== latest || headAfter !== latest) {
+        this.headGuess = headAfter; // decide again at the new head
+        continue;
+      }
+      this.headGuess = latest;
+      const results = all.slice(1);
       // The head's answer must be one ABI word (anything else: a wrong address or a broken node).
       // Below the head, "0x" means the registry had no code yet at that block: not confirmed.
       const word = (r: unknown): boolean => typeof r === "string" && /^0x[0-9a-fA-F]{64}$/.test(r);
