@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 import { expect } from "chai";
@@ -16,7 +16,15 @@ import { GENESIS_HASH, entryHashOf } from "../../src/custodian/store.js";
 import type { ReleaseEntry } from "../../src/custodian/store.js";
 import { releasesByOwner, verifyReleases } from "../../src/custodian/verify-releases.js";
 import { grant, keyRequestBody, outcome, recordUse } from "./helpers/assets.js";
-import { deployRegistry, runCustodianCommand, startCustodian, startNode, tempDir } from "./helpers/processes.js";
+import {
+  ROOT,
+  deployRegistry,
+  runCustodianCommand,
+  runScript,
+  startCustodian,
+  startNode,
+  tempDir,
+} from "./helpers/processes.js";
 import type { Chain, CustodianProc, Proc } from "./helpers/processes.js";
 import { ERC1271WalletMock__factory } from "../../types/ethers-contracts/index.js";
 
@@ -255,6 +263,119 @@ describe("custodians: a key is released only while consent holds and after a use
     });
   });
 
+  describe("CLI: omni-consent data seal | open | conditions", () => {
+    const cli = (args: string[]) =>
+      runScript(join(ROOT, "test", "custodian", "helpers", "cli-entry.ts"), ["--rpc", node.url, ...args]);
+
+    it("seal → grant → record use → open → revoke → refused, through the commands", async () => {
+      const store = join(dir, "store");
+      const input = join(dir, "photos.bin");
+      const content = Buffer.from("not really photos ".repeat(5000));
+      writeFileSync(input, content);
+      const urls = custodians
+        .slice(0, 3)
+        .map((c) => c.url)
+        .join(",");
+      const sealedRun = await cli([
+        "--account",
+        "1",
+        "--json",
+        "data",
+        "seal",
+        "--in",
+        input,
+        "--custodians",
+        urls,
+        "--threshold",
+        "2",
+        "--confirmations",
+        "1",
+        "--store",
+        store,
+        "--chunk-size",
+        "4096",
+      ]);
+      expect(sealedRun.code, sealedRun.stderr).to.equal(0);
+      const sealedDoc = JSON.parse(sealedRun.stdout) as {
+        dataId: string;
+        cid: string;
+        version: string;
+        registrations: { ok: boolean }[];
+      };
+      expect([sealedDoc.version, sealedDoc.registrations.map((r) => r.ok)]).to.deep.equal(["1", [true, true, true]]);
+      await grant(chain, owner, processor.address, sealedDoc.dataId, [INFERENCE]);
+      const use = await recordUse(chain, processor, owner.address, sealedDoc.dataId, INFERENCE);
+      await chain.mine(1);
+      const out = join(dir, "photos.out");
+      const open = (extra: string[] = []) =>
+        cli([
+          "--account",
+          "2",
+          "data",
+          "open",
+          "--owner",
+          owner.address,
+          "--data",
+          sealedDoc.dataId,
+          "--purpose",
+          "inference",
+          "--use-tx",
+          use.hash,
+          "--out",
+          out,
+          "--store",
+          store,
+          ...extra,
+        ]);
+      const opened = await open();
+      expect(opened.code, opened.stderr).to.equal(0);
+      expect(opened.stdout).to.equal(`opened ${sealedDoc.dataId} v1 for INFERENCE: ${content.length} bytes → ${out}\n`);
+      expect(readFileSync(out).equals(content)).to.equal(true);
+      [0, 1].forEach(released);
+      await (await chain.registry.connect(owner).revoke(processor.address, sealedDoc.dataId)).wait();
+      const refused = await open();
+      expect(refused.code).to.equal(1);
+      expect(refused.stderr).to.match(
+        /^error: got 0 of the 2 shares needed .*custodian #0 .*: NOT_ALLOWED .*custodian #2 .*: NOT_ALLOWED/,
+      );
+      const bad = await cli([
+        "--account",
+        "2",
+        "data",
+        "open",
+        "--owner",
+        "0x12",
+        "--data",
+        sealedDoc.dataId,
+        "--purpose",
+        "inference",
+        "--out",
+        out,
+      ]);
+      expect([bad.code, bad.stderr]).to.deep.equal([1, "error: --owner: 0x12 is not an address\n"]);
+      const cond = await cli([
+        "--registry",
+        chain.registryAddress,
+        "data",
+        "conditions",
+        "--owner",
+        owner.address,
+        "--data",
+        sealedDoc.dataId,
+        "--purpose",
+        "inference",
+        "--chain-id",
+        "137",
+        "--lit-chain",
+        "polygon",
+      ]);
+      expect(cond.code, cond.stderr).to.equal(0);
+      const doc = JSON.parse(cond.stdout) as { taco: { parameters: unknown[] }; lit: { functionParams: string[] }[] };
+      expect(doc.taco.parameters).to.deep.equal([owner.address, ":userAddress", sealedDoc.dataId, 2]);
+      expect(doc.lit[0].functionParams).to.deep.equal([owner.address, ":userAddress", sealedDoc.dataId, "2"]);
+    });
+  });
+
   describe("custodians down", () => {
     it("n−k custodians SIGKILLed: still opens; k−1 left: fails clearly; a restarted one keeps shares and nonces", async () => {
       // The owner's own key keeps this independent of consent (revoked above).
@@ -331,7 +452,7 @@ describe("custodians: a key is released only while consent holds and after a use
           else
             expect(e.useBlock)
               .to.be.a("number")
-              .and.to.be.at.most(e.block - 2);
+              .and.to.be.at.most(e.block - e.confirmations);
         }
       }
     });
@@ -388,6 +509,7 @@ describe("custodians: a key is released only while consent holds and after a use
         ["INFERENCE", 1],
         ["INFERENCE", 1],
         ["INFERENCE", 1],
+        ["INFERENCE", 2], // through the CLI, another asset
       ]);
       expect(mine.filter((r) => r.ownRequest).map((r) => r.custodians.length)).to.deep.equal([3, 3, 2, 1, 3]);
     });

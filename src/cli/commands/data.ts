@@ -146,11 +146,12 @@ export function registerDataCommands(program: Command): void {
 
   data
     .command("conditions")
-    .description("print the same consent condition for TACo (ContractCondition) and Lit (evmContractConditions)")
+    .description(
+      "print the same consent condition for TACo (ContractCondition) and Lit (evmContractConditions); needs the global --registry and --chain-id",
+    )
     .requiredOption("--owner <address>", "the data owner")
     .requiredOption("--data <dataId>", "the asset's dataId")
     .requiredOption("--purpose <name|id>", "the purpose")
-    .requiredOption("--chain-id <id>", "EVM chain id (TACo)")
     .option("--lit-chain <name>", "Lit's name of the chain", "ethereum")
     .action((o: Record<string, string>, cmd: Command) => {
       const g = cmd.optsWithGlobals<Globals & { chainId?: string }>();
@@ -161,7 +162,8 @@ export function registerDataCommands(program: Command): void {
         dataId: bytes32("--data", o.data),
         purpose: parsePurpose(o.purpose),
       };
-      const chainId = int("--chain-id", String(o.chainId ?? g.chainId), 1, Number.MAX_SAFE_INTEGER);
+      if (g.chainId === undefined) throw new Error("--chain-id <id> (the EVM chain id, for TACo) is required");
+      const chainId = int("--chain-id", g.chainId, 1, Number.MAX_SAFE_INTEGER);
       const doc = {
         taco: tacoConsentCondition({ ...base, chainId }),
         lit: [litConsentCondition({ ...base, chain: o.litChain })],

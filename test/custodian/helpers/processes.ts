@@ -178,8 +178,17 @@ export function runCustodianCommand(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runScript(CUSTODIAN_MAIN, args, env);
+}
+
+/** Runs a TypeScript entry point through tsx with a reduced environment; collects its output. */
+export function runScript(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CUSTODIAN_MAIN, ...args], {
+    const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? "",
