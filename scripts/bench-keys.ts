@@ -16,7 +16,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, openSync, rmSync, writeSync, closeSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -95,6 +95,10 @@ const pct = (xs: number[], p: number): number => {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 };
 const r2 = (x: number) => Math.round(x * 100) / 100;
+
+// The machine is shared: the load average says how much of it this run had.
+out["machine.cores"] = availableParallelism();
+out["machine.load_avg_1m_start"] = r2(loadavg()[0]);
 
 // 1. Limit ------------------------------------------------------------------------------------
 const aes = opensslRate("aes-256-gcm");
@@ -302,6 +306,8 @@ try {
   await node.stop();
   rmSync(dir, { recursive: true, force: true });
 }
+
+out["machine.load_avg_1m_end"] = r2(loadavg()[0]);
 
 // Report ----------------------------------------------------------------------------------------
 const targets: [string, string, (v: number) => boolean][] = [

@@ -28,6 +28,7 @@ export interface StartOptions {
   chainId?: string;
   confirmations: string;
   maxTtl: string;
+  rpcTimeout: string;
   logLevel: string;
   durable?: boolean;
 }
@@ -58,7 +59,7 @@ export async function startCustodian(o: StartOptions): Promise<{ url: string; cl
   }
   if (!isAddress(o.registry)) throw new Error(`--registry: ${o.registry} is not an address`);
   const keys = await loadKeystore(o.key, passphrase());
-  const rpc = new RpcClient(o.rpc);
+  const rpc = new RpcClient(o.rpc, Number(o.rpcTimeout));
   const nodeChainId = BigInt(await rpc.call<string>("eth_chainId", []));
   if (o.chainId !== undefined && BigInt(o.chainId) !== nodeChainId) {
     throw new Error(`wrong chain: the node at ${o.rpc} is chain ${nodeChainId}, --chain-id says ${o.chainId}`);
@@ -126,6 +127,12 @@ export function addCustodianSubcommands(custodian: Command, rpcDefault = "http:/
       "2",
     )
     .option("--max-ttl <seconds>", "longest accepted request lifetime", int("--max-ttl", 1, 86_400), "600")
+    .option(
+      "--rpc-timeout <ms>",
+      "give up on a node request after this long (CHAIN_UNAVAILABLE)",
+      int("--rpc-timeout", 100, 600_000),
+      "10000",
+    )
     .option("--log-level <level>", "pino log level", "info")
     .option("--durable", "fsync every release (synchronous=FULL)")
     .action(async (o: StartOptions) => {
