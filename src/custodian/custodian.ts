@@ -16,6 +16,7 @@ import {
 import { envelopeInfoOf } from "../keys/open.js";
 import { requestFromWire } from "../keys/request.js";
 import type { KeyRequestBody, ReleaseResponse, ShareRegistrationBody } from "../keys/request.js";
+import type { SignedManifest } from "../keys/manifest.js";
 import { shareCommitment } from "../keys/shares.js";
 import type { ChainReader } from "./chain.js";
 import { Refusal } from "./errors.js";
@@ -40,6 +41,7 @@ export interface CustodianConfig {
 
 export class Custodian {
   private readonly hasher: KeyRequestHasher;
+  private readonly manifests = new Map<string, SignedManifest>();
   readonly publicKey: string;
 
   constructor(
@@ -154,7 +156,7 @@ export class Custodian {
     if (m.version > BigInt(Number.MAX_SAFE_INTEGER)) throw new Refusal("UNKNOWN_ASSET");
     const row = this.store.share(m.owner, m.dataId, Number(m.version));
     if (row === undefined) throw new Refusal("UNKNOWN_ASSET", `${m.owner} ${m.dataId} version ${m.version}`);
-    const manifest = parseManifest(row.manifestJson);
+    const manifest = this.manifestOf(row.manifestDigest, row.manifestJson);
     const isOwner = m.requester === getAddress(manifest.owner);
     const latest = this.store.latestVersion(m.owner, m.dataId) ?? 0;
     if (!isOwner && latest > Number(m.version)) throw new Refusal("SUPERSEDED", `latest version is ${latest}`);
@@ -212,6 +214,20 @@ export class Custodian {
     });
     if (entry === undefined) throw new Refusal("REPLAY", `nonce ${m.nonce} (concurrent duplicate)`);
     return { index: row.shareIndex, enc: sealed.enc, ct: sealed.ct, block: answer.block, blockHash: answer.blockHash };
+  }
+
+  /**
+   * The parsed manifest of a registered share. Manifests are immutable once registered (the key
+   * is their digest), so parsing each once is safe; this holds no consent state.
+   */
+  private manifestOf(digest: string, json: string): SignedManifest {
+    let m = this.manifests.get(digest);
+    if (m === undefined) {
+      m = parseManifest(json);
+      if (this.manifests.size >= 10_000) this.manifests.clear();
+      this.manifests.set(digest, m);
+    }
+    return m;
   }
 
   releases(): ReleaseEntry[] {

@@ -137,6 +137,8 @@ export function addCustodianSubcommands(custodian: Command, rpcDefault = "http:/
     .option("--durable", "fsync every release (synchronous=FULL)")
     .action(async (o: StartOptions) => {
       await startCustodian(o);
+      // Never resolve: the CLI's main exits when an action resolves. SIGTERM/SIGINT end the process.
+      await new Promise<never>(() => undefined);
     });
   custodian
     .command("keygen")

@@ -43,11 +43,12 @@ export async function sealFile(opts: SealOptions, input: string, output: string)
     let reading = read(0);
     for (let i = 0; i < chunks; i++) {
       const chunk = await reading;
-      const frame = cipher.sealFrame(i, i === chunks - 1, chunk);
+      const [ct, tag] = cipher.sealFrameParts(i, i === chunks - 1, chunk);
       if (i + 1 < chunks) reading = read(i + 1); // the buffer it fills was sealed already
-      hash.update(frame);
+      hash.update(ct);
+      hash.update(tag);
       await writing;
-      writing = dst.write(frame);
+      writing = dst.writev([ct, tag]);
     }
     await writing;
     await dst.sync();

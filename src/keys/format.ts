@@ -121,6 +121,15 @@ export class AssetCipher {
     return this.backend.aesGcmSeal(this.key, this.nonce, this.aad, chunk);
   }
 
+  /** `sealFrame` as [ciphertext, tag], for writers that can take two pieces (no copy). */
+  sealFrameParts(index: number, final: boolean, chunk: Uint8Array): [Uint8Array, Uint8Array] {
+    if (chunk.length > this.chunkSize || (!final && chunk.length !== this.chunkSize)) {
+      throw new RangeError("only the final chunk may be shorter than the chunk size");
+    }
+    this.bind(index, final);
+    return this.backend.aesGcmSealParts(this.key, this.nonce, this.aad, chunk);
+  }
+
   openFrame(index: number, final: boolean, frame: Uint8Array): Uint8Array {
     if (frame.length < TAG_BYTES || frame.length > this.chunkSize + TAG_BYTES) {
       throw new SealedFormatError("TAMPERED", `frame ${index} has a bad length`);

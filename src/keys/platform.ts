@@ -22,6 +22,8 @@ export interface CryptoBackend {
   readonly name: "node" | "noble";
   /** AES-256-GCM: ciphertext followed by the 16-byte tag. */
   aesGcmSeal(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /** The same, as [ciphertext, tag] without copying them together (the bulk file path). */
+  aesGcmSealParts(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): [Uint8Array, Uint8Array];
   /** AES-256-GCM open; throws `AeadOpenError` when the tag does not verify (nothing is returned then). */
   aesGcmOpen(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array;
   sha256(): Sha256Stream;
@@ -48,6 +50,10 @@ export function randomBytes(length: number): Uint8Array {
 const nobleBackend: CryptoBackend = {
   name: "noble",
   aesGcmSeal: (key, nonce, aad, plaintext) => gcm(key, nonce, aad).encrypt(plaintext),
+  aesGcmSealParts: (key, nonce, aad, plaintext) => {
+    const sealed = gcm(key, nonce, aad).encrypt(plaintext);
+    return [sealed.subarray(0, sealed.length - TAG_BYTES), sealed.subarray(sealed.length - TAG_BYTES)];
+  },
   aesGcmOpen: (key, nonce, aad, sealed) => {
     try {
       return gcm(key, nonce, aad).decrypt(sealed);
@@ -79,6 +85,13 @@ function nodeBackend(c: NodeCrypto): CryptoBackend {
       out.set(tail, head.length);
       out.set(cipher.getAuthTag(), head.length + tail.length);
       return out;
+    },
+    aesGcmSealParts: (key, nonce, aad, plaintext) => {
+      const cipher = c.createCipheriv("aes-256-gcm", key, nonce);
+      cipher.setAAD(aad);
+      const ct = cipher.update(plaintext);
+      cipher.final(); // GCM emits nothing more
+      return [ct, cipher.getAuthTag()];
     },
     aesGcmOpen: (key, nonce, aad, sealed) => {
       if (sealed.length < TAG_BYTES) throw new AeadOpenError();
