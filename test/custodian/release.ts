@@ -216,6 +216,24 @@ describe("custodians: a key is released only while consent holds and after a use
       expect(await askAll(stale)).to.deep.equal(Array(5).fill("USE_RECORD_TOO_OLD"));
     });
 
+    it("a consent that expired is refused NOT_ALLOWED from the block of its expiry", async () => {
+      const wallet = chain.signers[4];
+      const now = (await chain.provider.getBlock("latest"))!.timestamp;
+      const mask = 1n << BigInt(INFERENCE);
+      await (
+        await chain.registry.connect(owner).grant(wallet.address, m.dataId, mask, BigInt(now + 60), keccakId("n"))
+      ).wait();
+      const u = await recordUse(chain, wallet, owner.address, m.dataId, INFERENCE);
+      await chain.mine(2);
+      const before = await keyRequestBody(m, wallet, INFERENCE, { useTx: u.hash });
+      expect(await outcome(custodians[1].url, before)).to.equal("RELEASED");
+      released(1);
+      await chain.provider.send("evm_increaseTime", [120]);
+      await chain.mine(1);
+      const after = await keyRequestBody(m, wallet, INFERENCE, { useTx: u.hash });
+      expect(await askAll(after)).to.deep.equal(Array(5).fill("NOT_ALLOWED"));
+    });
+
     it("a revocation counts from the next block; a lockdown too", async () => {
       const fresh = await recordUse(chain, processor, owner.address, m.dataId, INFERENCE);
       await chain.mine(2);
