@@ -3,19 +3,34 @@
  * Browser-safe: plain Uint8Array, no Buffer.
  */
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const NIBBLE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) {
+  NIBBLE["0123456789abcdef".charCodeAt(i)] = i;
+  NIBBLE["0123456789ABCDEF".charCodeAt(i)] = i;
+}
+
 /** Lower-case 0x-hex of `bytes`. */
 export function toHex(bytes: Uint8Array): string {
   let out = "0x";
-  for (const b of bytes) out += b.toString(16).padStart(2, "0");
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]];
   return out;
 }
 
 /** Bytes of a 0x-hex string; throws on odd length or a non-hex digit. */
 export function fromHex(hex: string, expectedLength?: number): Uint8Array {
-  const body = hex.startsWith("0x") || hex.startsWith("0X") ? hex.slice(2) : hex;
-  if (body.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(body)) throw new TypeError(`not hex: ${hex.slice(0, 20)}…`);
-  const out = new Uint8Array(body.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(body.slice(2 * i, 2 * i + 2), 16);
+  const start = hex.startsWith("0x") || hex.startsWith("0X") ? 2 : 0;
+  const digits = hex.length - start;
+  if (digits % 2 !== 0) throw new TypeError(`not hex: ${hex.slice(0, 20)}…`);
+  const out = new Uint8Array(digits / 2);
+  for (let i = 0; i < out.length; i++) {
+    const hi = hex.charCodeAt(start + 2 * i);
+    const lo = hex.charCodeAt(start + 2 * i + 1);
+    const h = hi < 128 ? NIBBLE[hi] : -1;
+    const l = lo < 128 ? NIBBLE[lo] : -1;
+    if (h < 0 || l < 0) throw new TypeError(`not hex: ${hex.slice(0, 20)}…`);
+    out[i] = (h << 4) | l;
+  }
   if (expectedLength !== undefined && out.length !== expectedLength) {
     throw new TypeError(`expected ${expectedLength} bytes, got ${out.length}`);
   }
