@@ -185,6 +185,8 @@ describe("custodians: a key is released only while consent holds and after a use
       expect(await askAll(expired)).to.deep.equal(Array(5).fill("EXPIRED"));
       const tooFar = await keyRequestBody(m, processor, INFERENCE, { useTx, deadline: nowS + 3_600n });
       expect(await askAll(tooFar)).to.deep.equal(Array(5).fill("DEADLINE_TOO_FAR"));
+      const malformed = { ...(await keyRequestBody(m, processor, INFERENCE, { useTx })), signature: "not hex" };
+      expect(await askAll(malformed)).to.deep.equal(Array(5).fill("INVALID_REQUEST"));
       const onOtherChain = { ...(await keyRequestBody(m, processor, INFERENCE, { useTx })), chainId: "1" };
       expect(await askAll(onOtherChain)).to.deep.equal(Array(5).fill("WRONG_CHAIN"));
       // Signed for another deployment's domain, sent here: the signature does not cover this registry.
@@ -508,6 +510,14 @@ describe("custodians: a key is released only while consent holds and after a use
               .and.to.be.at.most(e.block - e.confirmations);
         }
       }
+    });
+  });
+
+  describe("shutdown", () => {
+    it("SIGTERM: a custodian closes its server and database and exits 0", async () => {
+      await custodians[4].stop();
+      expect([custodians[4].child.exitCode, custodians[4].child.signalCode]).to.deep.equal([0, null]);
+      expect(await outcome(custodians[4].url, await keyRequestBody(m, owner, INFERENCE))).to.equal("UNREACHABLE");
     });
   });
 
