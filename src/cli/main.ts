@@ -5,6 +5,8 @@ import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 
 import { registerAuditCommands } from "./commands/audit.js";
+import { registerCustodianCommands } from "./commands/custodian.js";
+import { registerDataCommands } from "./commands/data.js";
 import { registerGovernanceCommands } from "./commands/gov.js";
 import { registerOwnerCommands } from "./commands/owner.js";
 import { registerReadCommands } from "./commands/read.js";
@@ -34,6 +36,8 @@ export function buildProgram(): Command {
   registerGovernanceCommands(program);
   registerReadCommands(program);
   registerAuditCommands(program);
+  registerDataCommands(program);
+  registerCustodianCommands(program);
   return program;
 }
 

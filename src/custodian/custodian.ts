@@ -1,0 +1,246 @@
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+
+import { ZeroHash, getAddress } from "ethers";
+
+import { dataIdFor } from "../keys/cid.js";
+import { concatBytes, fromHex, uintBytes } from "../keys/encoding.js";
+import { KeyRequestHasher, keyReleaseDomain } from "../keys/eip712.js";
+import { openWith, releaseInfo, sealTo } from "../keys/hpke.js";
+import {
+  ManifestError,
+  manifestDigest,
+  manifestToJson,
+  parseManifest,
+  recoverManifestSigner,
+} from "../keys/manifest.js";
+import { envelopeInfoOf } from "../keys/open.js";
+import { requestFromWire } from "../keys/request.js";
+import type { KeyRequestBody, ReleaseResponse, ShareRegistrationBody } from "../keys/request.js";
+import type { SignedManifest } from "../keys/manifest.js";
+import { shareCommitment } from "../keys/shares.js";
+import type { ChainReader } from "./chain.js";
+import { Refusal } from "./errors.js";
+import type { CustodianKeys } from "./keystore.js";
+import { RpcError } from "./rpc.js";
+import { recoverSigner } from "./signatures.js";
+import type { CustodianStore, ReleaseEntry } from "./store.js";
+
+/**
+ * The custodian's decisions: which shares it accepts, and when it releases one. Holds no
+ * consent state: every release asks the chain (see `chain.ts`).
+ */
+
+export interface CustodianConfig {
+  chainId: bigint;
+  registry: string;
+  /** Minimum confirmation depth, whatever a manifest says (the effective depth is the larger). */
+  minConfirmations: number;
+  /** Longest accepted request lifetime (deadline − now), seconds. */
+  maxRequestTtl: number;
+}
+
+export class Custodian {
+  private readonly hasher: KeyRequestHasher;
+  private readonly manifests = new Map<string, SignedManifest>();
+  readonly publicKey: string;
+
+  constructor(
+    readonly config: CustodianConfig,
+    private readonly keys: CustodianKeys,
+    private readonly store: CustodianStore,
+    readonly chain: ChainReader,
+    private readonly now: () => number = () => Date.now(),
+  ) {
+    this.hasher = new KeyRequestHasher(keyReleaseDomain(config.chainId, config.registry));
+    this.publicKey = keys.keyPair.publicKey;
+  }
+
+  private checkChain(chainId: bigint | string, registry: string): void {
+    if (BigInt(chainId) !== this.config.chainId || getAddress(registry) !== getAddress(this.config.registry)) {
+      throw new Refusal(
+        "WRONG_CHAIN",
+        `this custodian serves chain ${this.config.chainId}, registry ${getAddress(this.config.registry)}`,
+      );
+    }
+  }
+
+  private shareAad(owner: string, dataId: string, version: bigint, index: number): Buffer {
+    return Buffer.from(
+      concatBytes(fromHex(owner, 20), fromHex(dataId, 32), uintBytes(version, 8), uintBytes(index, 1)),
+    );
+  }
+
+  /** The owner registers one share (see ShareRegistrationBody). */
+  async register(body: ShareRegistrationBody): Promise<{ registered: boolean; publicKey: string }> {
+    let m;
+    try {
+      m = parseManifest(body.manifest);
+    } catch (err) {
+      if (err instanceof ManifestError) throw new Refusal("BAD_MANIFEST", err.message);
+      throw err;
+    }
+    this.checkChain(m.chainId, m.registry);
+    if (m.version > BigInt(Number.MAX_SAFE_INTEGER)) throw new Refusal("BAD_MANIFEST", "version too large");
+    const digest = manifestDigest(m);
+    const signer = recoverManifestSigner(m);
+    if (signer === undefined || getAddress(signer) !== getAddress(m.owner)) {
+      const ok = await this.rpcGuard(() => this.chain.erc1271(m.owner, digest, m.signature));
+      if (!ok) throw new Refusal("BAD_MANIFEST_SIGNATURE", `not signed by ${m.owner}`);
+    }
+    if (m.version === 1n && dataIdFor(m.cid, m.salt) !== m.dataId.toLowerCase()) {
+      throw new Refusal("BAD_MANIFEST", "dataId is not the commitment to the manifest's CID and salt");
+    }
+    const index = body.index;
+    if (index >= m.custodians.length || m.custodians[index].publicKey.toLowerCase() !== this.publicKey) {
+      throw new Refusal("NOT_THIS_CUSTODIAN", `index ${index}; this custodian's key is ${this.publicKey}`);
+    }
+    let share: Uint8Array;
+    try {
+      share = await openWith(this.keys.keyPair.privateKey, envelopeInfoOf(m, index), body.envelope);
+    } catch {
+      throw new Refusal("BAD_SHARE", "the envelope does not open with this custodian's key for this asset");
+    }
+    if (shareCommitment(m.dataId, m.version, index, share) !== m.custodians[index].shareCommitment.toLowerCase()) {
+      throw new Refusal("BAD_SHARE", "the share does not match the manifest's commitment");
+    }
+    const existing = this.store.share(m.owner, m.dataId, Number(m.version));
+    if (existing !== undefined) {
+      if (existing.manifestDigest === digest && existing.shareIndex === index)
+        return { registered: false, publicKey: this.publicKey };
+      throw new Refusal("SHARE_CONFLICT", `asset version ${m.version} is registered with another manifest`);
+    }
+    const iv = randomBytes(12);
+    const cipher = createCipheriv("aes-256-gcm", this.keys.storageKey, iv);
+    cipher.setAAD(this.shareAad(m.owner, m.dataId, m.version, index));
+    const sealedShare = Buffer.concat([iv, cipher.update(share), cipher.final(), cipher.getAuthTag()]);
+    share.fill(0);
+    const added = this.store.addShare({
+      owner: m.owner,
+      dataId: m.dataId,
+      version: Number(m.version),
+      shareIndex: index,
+      manifestJson: manifestToJson(m),
+      manifestDigest: digest,
+      envelopeJson: JSON.stringify(body.envelope),
+      sealedShare,
+    });
+    if (!added) throw new Refusal("SHARE_CONFLICT", "registered concurrently");
+    return { registered: true, publicKey: this.publicKey };
+  }
+
+  private async rpcGuard<T>(f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (err) {
+      if (err instanceof RpcError) throw new Refusal("CHAIN_UNAVAILABLE", err.message);
+      throw err;
+    }
+  }
+
+  /** Decides a key request; on success the release is in the log before the share leaves. */
+  async release(body: KeyRequestBody): Promise<ReleaseResponse> {
+    this.checkChain(body.chainId, body.registry);
+    const m = requestFromWire(body.request);
+    const nowS = Math.floor(this.now() / 1000);
+    if (m.deadline < BigInt(nowS)) throw new Refusal("EXPIRED", `deadline ${m.deadline}, now ${nowS}`);
+    if (m.deadline > BigInt(nowS + this.config.maxRequestTtl)) {
+      throw new Refusal("DEADLINE_TOO_FAR", `deadline ${m.deadline} is more than ${this.config.maxRequestTtl} s ahead`);
+    }
+    const digest = this.hasher.digest(m);
+    const signer = recoverSigner(digest, body.signature);
+    if (signer !== m.requester) {
+      const ok = await this.rpcGuard(() => this.chain.erc1271(m.requester, digest, body.signature));
+      if (!ok) throw new Refusal("BAD_SIGNATURE", `not signed by ${m.requester}`);
+    }
+    if (this.store.nonceUsed(m.requester, m.nonce)) throw new Refusal("REPLAY", `nonce ${m.nonce}`);
+    if (m.version > BigInt(Number.MAX_SAFE_INTEGER)) throw new Refusal("UNKNOWN_ASSET");
+    const row = this.store.share(m.owner, m.dataId, Number(m.version));
+    if (row === undefined) throw new Refusal("UNKNOWN_ASSET", `${m.owner} ${m.dataId} version ${m.version}`);
+    const manifest = this.manifestOf(row.manifestDigest, row.manifestJson);
+    const isOwner = m.requester === getAddress(manifest.owner);
+    const latest = this.store.latestVersion(m.owner, m.dataId) ?? 0;
+    if (!isOwner && latest > Number(m.version)) throw new Refusal("SUPERSEDED", `latest version is ${latest}`);
+    const confirmations = Math.max(manifest.policy.confirmations, this.config.minConfirmations);
+    const requireUseRecord = manifest.policy.requireUseRecord && !isOwner;
+    if (requireUseRecord && m.useTx === ZeroHash) {
+      throw new Refusal(
+        "NO_USE_RECORD",
+        "this asset's policy needs a DataUsed record; the request names no transaction",
+      );
+    }
+    const answer = await this.rpcGuard(() =>
+      isOwner
+        ? this.chain.headOnly()
+        : this.chain.check({
+            owner: m.owner,
+            requester: m.requester,
+            dataId: m.dataId,
+            purpose: m.purpose,
+            confirmations,
+            useTx: requireUseRecord ? m.useTx : ZeroHash,
+            useRecordMaxAge: manifest.policy.useRecordMaxAge,
+          }),
+    );
+    const sealedShare = row.sealedShare;
+    const decipher = createDecipheriv("aes-256-gcm", this.keys.storageKey, sealedShare.subarray(0, 12));
+    decipher.setAAD(this.shareAad(m.owner, m.dataId, m.version, row.shareIndex));
+    decipher.setAuthTag(sealedShare.subarray(sealedShare.length - 16));
+    const share = Buffer.concat([decipher.update(sealedShare.subarray(12, sealedShare.length - 16)), decipher.final()]);
+    const sealed = await sealTo(m.ephemeralKey, releaseInfo(digest, row.shareIndex), share);
+    share.fill(0);
+    const entry = this.store.recordRelease({
+      atMs: this.now(),
+      custodian: this.publicKey,
+      chainId: this.config.chainId.toString(),
+      registry: getAddress(this.config.registry),
+      owner: m.owner,
+      requester: m.requester,
+      dataId: m.dataId,
+      version: m.version.toString(),
+      purpose: m.purpose,
+      nonce: m.nonce,
+      deadline: m.deadline.toString(),
+      ephemeralKey: m.ephemeralKey,
+      useTx: m.useTx,
+      signature: body.signature,
+      block: answer.block,
+      blockHash: answer.blockHash,
+      confirmations,
+      useBlock: answer.useBlock,
+      requireUseRecord,
+      useRecordMaxAge: manifest.policy.useRecordMaxAge,
+      shareIndex: row.shareIndex,
+      manifestDigest: row.manifestDigest,
+    });
+    if (entry === undefined) throw new Refusal("REPLAY", `nonce ${m.nonce} (concurrent duplicate)`);
+    return { index: row.shareIndex, enc: sealed.enc, ct: sealed.ct, block: answer.block, blockHash: answer.blockHash };
+  }
+
+  /**
+   * The parsed manifest of a registered share. Manifests are immutable once registered (the key
+   * is their digest), so parsing each once is safe; this holds no consent state.
+   */
+  private manifestOf(digest: string, json: string): SignedManifest {
+    let m = this.manifests.get(digest);
+    if (m === undefined) {
+      m = parseManifest(json);
+      if (this.manifests.size >= 10_000) this.manifests.clear();
+      this.manifests.set(digest, m);
+    }
+    return m;
+  }
+
+  releases(): ReleaseEntry[] {
+    return this.store.releases();
+  }
+
+  info(): { publicKey: string; chainId: string; registry: string; confirmations: number; maxRequestTtl: number } {
+    return {
+      publicKey: this.publicKey,
+      chainId: this.config.chainId.toString(),
+      registry: getAddress(this.config.registry),
+      confirmations: this.config.minConfirmations,
+      maxRequestTtl: this.config.maxRequestTtl,
+    };
+  }
+}

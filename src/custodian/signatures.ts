@@ -1,0 +1,99 @@
+import { createRequire } from "node:module";
+
+import { Signature, getAddress, keccak256, recoverAddress } from "ethers";
+
+import { fromHex, toHex } from "../keys/encoding.js";
+
+/**
+ * Who signed a digest, fast. libsecp256k1 through the `secp256k1` npm package's native binding
+ * (prebuilt binaries ship inside the package; ~0.05 ms a recovery) when it loads, else ethers'
+ * pure-JS recovery (~1-2 ms). Both refuse high-s signatures (malleability) and bad v.
+ * ERC-1271 signers are checked by the caller through `isValidSignature` (see `checks.ts`).
+ */
+
+interface NativeSecp256k1 {
+  ecdsaRecover(sig: Uint8Array, recid: number, msg32: Uint8Array, compressed?: boolean): Uint8Array;
+}
+
+const HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
+
+function loadNative(): NativeSecp256k1 | undefined {
+  if (process.env.OMNI_NO_NATIVE_SECP256K1 === "1") return undefined;
+  try {
+    // `secp256k1/bindings` is the native build only (the package's main would fall back to JS).
+    return createRequire(import.meta.url)("secp256k1/bindings") as NativeSecp256k1;
+  } catch {
+    return undefined;
+  }
+}
+
+const native = loadNative();
+
+/** Which implementation recovers signatures in this process. */
+export const recoveryBackend: "libsecp256k1" | "ethers" = native ? "libsecp256k1" : "ethers";
+
+/**
+ * The address whose key made `signature` (65-byte r‖s‖v, or 64-byte EIP-2098) over `digest`,
+ * or undefined if the signature is malformed or does not recover.
+ */
+export function recoverSigner(digest: string, signature: string): string | undefined {
+  let bytes: Uint8Array;
+  try {
+    bytes = fromHex(signature);
+  } catch {
+    return undefined;
+  }
+  let rs: Uint8Array;
+  let recid: number;
+  if (bytes.length === 65) {
+    const v = bytes[64];
+    recid = v >= 27 ? v - 27 : v;
+    rs = bytes.slice(0, 64);
+  } else if (bytes.length === 64) {
+    rs = bytes.slice(0, 64);
+    recid = rs[32] >> 7;
+    rs[32] &= 0x7f;
+  } else return undefined;
+  if (recid !== 0 && recid !== 1) return undefined;
+  const s = BigInt(toHex(rs.subarray(32)));
+  if (s === 0n || s > HALF_N) return undefined;
+  if (!native) {
+    try {
+      return recoverAddress(
+        digest,
+        Signature.from({ r: toHex(rs.subarray(0, 32)), s: toHex(rs.subarray(32)), v: 27 + recid }),
+      );
+    } catch {
+      return undefined;
+    }
+  }
+  try {
+    const pub = native.ecdsaRecover(rs, recid, fromHex(digest, 32), false);
+    return getAddress(`0x${keccak256(pub.subarray(1)).slice(-40)}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** ERC-1271 magic value of `isValidSignature(bytes32,bytes)`. */
+export const ERC1271_MAGIC = "0x1626ba7e";
+
+/** Calldata of `isValidSignature(digest, signature)`. */
+export function isValidSignatureCalldata(digest: string, signature: string): string {
+  const sig = fromHex(signature);
+  const padded = Math.ceil(sig.length / 32) * 32;
+  const body = new Uint8Array(padded);
+  body.set(sig);
+  return (
+    ERC1271_MAGIC +
+    digest.slice(2).padStart(64, "0") +
+    (64).toString(16).padStart(64, "0") +
+    sig.length.toString(16).padStart(64, "0") +
+    toHex(body).slice(2)
+  );
+}
+
+/** Whether an `isValidSignature` eth_call result is the magic value. */
+export function isMagicValue(result: unknown): boolean {
+  return typeof result === "string" && result.length >= 10 && result.slice(0, 10).toLowerCase() === ERC1271_MAGIC;
+}

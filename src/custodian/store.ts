@@ -1,0 +1,174 @@
+import { createHash } from "node:crypto";
+
+import Database from "better-sqlite3";
+
+/**
+ * The custodian's state in SQLite; the only module with SQL. Three things, all of them the
+ * custodian's own (no consent state: that is asked of the chain on every request):
+ * - `shares`: one row per asset version it holds a share of (manifest, the owner's HPKE
+ *   envelope as received, and the share re-encrypted under the custodian's storage key);
+ * - `nonces`: every (requester, nonce) it released for, forever (a replay is refused even
+ *   after a restart);
+ * - `releases`: the release log, append-only, hash-chained (`entry_hash = sha256(prev_hash ‖
+ *   entry)`), so a deleted, edited or reordered entry breaks the chain for `verifyReleases`.
+ * WAL with synchronous=NORMAL: a committed release survives a crash of the process (SIGKILL);
+ * only a power loss can drop the last few (`durable: true` = synchronous=FULL, an fsync each).
+ */
+
+export interface ShareRow {
+  owner: string;
+  dataId: string;
+  version: number;
+  shareIndex: number;
+  manifestJson: string;
+  manifestDigest: string;
+  envelopeJson: string;
+  sealedShare: Buffer;
+}
+
+/** One entry of the release log, as exported (`custodian log`) and checked by `verifyReleases`. */
+export interface ReleaseEntry {
+  seq: number;
+  /** Wall-clock time of the release, ms since the epoch. */
+  atMs: number;
+  custodian: string;
+  chainId: string;
+  registry: string;
+  owner: string;
+  requester: string;
+  dataId: string;
+  version: string;
+  purpose: number;
+  nonce: string;
+  deadline: string;
+  ephemeralKey: string;
+  useTx: string;
+  signature: string;
+  /** Block the checks ran at (latest), its hash, and the confirmation depth applied. */
+  block: number;
+  blockHash: string;
+  confirmations: number;
+  /** Block of the use record (null: the owner's own request, or a plain-consent asset). */
+  useBlock: number | null;
+  requireUseRecord: boolean;
+  useRecordMaxAge: number;
+  shareIndex: number;
+  manifestDigest: string;
+  prevHash: string;
+  entryHash: string;
+}
+
+export const GENESIS_HASH = `0x${"0".repeat(64)}`;
+
+/** The hash of an entry given its predecessor's (every field but `seq`, `prevHash`, `entryHash`). */
+export function entryHashOf(e: Omit<ReleaseEntry, "seq" | "entryHash">): string {
+  const { prevHash, ...fields } = e;
+  const canonical = JSON.stringify(
+    Object.keys(fields)
+      .sort()
+      .map((k) => [k, (fields as Record<string, unknown>)[k]]),
+  );
+  return `0x${createHash("sha256").update(prevHash).update(canonical).digest("hex")}`;
+}
+
+export class CustodianStore {
+  private readonly db: Database.Database;
+  private readonly q;
+
+  constructor(path: string, opts: { durable?: boolean } = {}) {
+    this.db = new Database(path);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma(`synchronous = ${opts.durable ? "FULL" : "NORMAL"}`);
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS shares (
+        owner TEXT NOT NULL, data_id TEXT NOT NULL, version INTEGER NOT NULL,
+        share_index INTEGER NOT NULL, manifest_json TEXT NOT NULL, manifest_digest TEXT NOT NULL,
+        envelope_json TEXT NOT NULL, sealed_share BLOB NOT NULL, registered_at INTEGER NOT NULL,
+        PRIMARY KEY (owner, data_id, version)
+      );
+      CREATE TABLE IF NOT EXISTS nonces (
+        requester TEXT NOT NULL, nonce TEXT NOT NULL, used_at INTEGER NOT NULL,
+        PRIMARY KEY (requester, nonce)
+      );
+      CREATE TABLE IF NOT EXISTS releases (
+        seq INTEGER PRIMARY KEY, entry TEXT NOT NULL, entry_hash TEXT NOT NULL
+      );
+    `);
+    this.q = {
+      share: this.db.prepare(
+        "SELECT owner, data_id AS dataId, version, share_index AS shareIndex, manifest_json AS manifestJson, manifest_digest AS manifestDigest, envelope_json AS envelopeJson, sealed_share AS sealedShare FROM shares WHERE owner = ? AND data_id = ? AND version = ?",
+      ),
+      latestVersion: this.db.prepare("SELECT MAX(version) AS v FROM shares WHERE owner = ? AND data_id = ?"),
+      insertShare: this.db.prepare(
+        "INSERT INTO shares (owner, data_id, version, share_index, manifest_json, manifest_digest, envelope_json, sealed_share, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      ),
+      nonceUsed: this.db.prepare("SELECT 1 FROM nonces WHERE requester = ? AND nonce = ?"),
+      insertNonce: this.db.prepare("INSERT INTO nonces (requester, nonce, used_at) VALUES (?, ?, ?)"),
+      lastRelease: this.db.prepare("SELECT seq, entry_hash AS entryHash FROM releases ORDER BY seq DESC LIMIT 1"),
+      insertRelease: this.db.prepare("INSERT INTO releases (seq, entry, entry_hash) VALUES (?, ?, ?)"),
+      allReleases: this.db.prepare("SELECT entry FROM releases ORDER BY seq"),
+      counts: this.db.prepare(
+        "SELECT (SELECT COUNT(*) FROM shares) AS shares, (SELECT COUNT(*) FROM nonces) AS nonces, (SELECT COUNT(*) FROM releases) AS releases",
+      ),
+    };
+  }
+
+  share(owner: string, dataId: string, version: number): ShareRow | undefined {
+    return this.q.share.get(owner.toLowerCase(), dataId.toLowerCase(), version) as ShareRow | undefined;
+  }
+
+  latestVersion(owner: string, dataId: string): number | undefined {
+    const row = this.q.latestVersion.get(owner.toLowerCase(), dataId.toLowerCase()) as { v: number | null };
+    return row.v ?? undefined;
+  }
+
+  /** Adds a share; false if that asset version already has one (the caller compares). */
+  addShare(row: ShareRow): boolean {
+    const res = this.q.insertShare.run(
+      row.owner.toLowerCase(),
+      row.dataId.toLowerCase(),
+      row.version,
+      row.shareIndex,
+      row.manifestJson,
+      row.manifestDigest,
+      row.envelopeJson,
+      row.sealedShare,
+      Date.now(),
+    );
+    return res.changes === 1;
+  }
+
+  nonceUsed(requester: string, nonce: string): boolean {
+    return this.q.nonceUsed.get(requester.toLowerCase(), nonce.toLowerCase()) !== undefined;
+  }
+
+  /**
+   * Spends the nonce and appends the release, in one transaction. Returns the entry, or
+   * undefined when the nonce was spent meanwhile (a concurrent duplicate: a replay).
+   */
+  recordRelease(e: Omit<ReleaseEntry, "seq" | "prevHash" | "entryHash">): ReleaseEntry | undefined {
+    return this.db.transaction((): ReleaseEntry | undefined => {
+      if (this.nonceUsed(e.requester, e.nonce)) return undefined;
+      this.q.insertNonce.run(e.requester.toLowerCase(), e.nonce.toLowerCase(), e.atMs);
+      const last = this.q.lastRelease.get() as { seq: number; entryHash: string } | undefined;
+      const prevHash = last?.entryHash ?? GENESIS_HASH;
+      const seq = (last?.seq ?? 0) + 1;
+      const entryHash = entryHashOf({ ...e, prevHash });
+      const entry: ReleaseEntry = { seq, ...e, prevHash, entryHash };
+      this.q.insertRelease.run(seq, JSON.stringify(entry), entryHash);
+      return entry;
+    })();
+  }
+
+  releases(): ReleaseEntry[] {
+    return (this.q.allReleases.all() as { entry: string }[]).map((r) => JSON.parse(r.entry) as ReleaseEntry);
+  }
+
+  counts(): { shares: number; nonces: number; releases: number } {
+    return this.q.counts.get() as { shares: number; nonces: number; releases: number };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,109 @@
+import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from "@hpke/core";
+
+import { addressBytes, concatBytes, fromHex, toHex, uintBytes, utf8 } from "./encoding.js";
+
+/**
+ * HPKE (RFC 9180, base mode) with `@hpke/core`: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256,
+ * AES-128-GCM. Two uses, each with its own `info` so that an envelope of one kind can never be
+ * opened as the other or for another asset:
+ * - share envelope (owner → custodian): info binds chain id, registry, owner, dataId, asset
+ *   version, share index and the custodian's public key;
+ * - release (custodian → requester): sealed to the request's ephemeral key, info binds the
+ *   key request's EIP-712 digest (chain, registry, owner, asset, purpose, requester, nonce).
+ * Browser-safe (WebCrypto underneath).
+ */
+
+export const suite = new CipherSuite({
+  kem: new DhkemX25519HkdfSha256(),
+  kdf: new HkdfSha256(),
+  aead: new Aes128Gcm(),
+});
+
+/** An imported X25519 private key (a WebCrypto key object). */
+export type HpkePrivateKey = Awaited<ReturnType<typeof suite.kem.deserializePrivateKey>>;
+
+const ENVELOPE_TAG = utf8("omnitensor-share-envelope:v1");
+const RELEASE_TAG = utf8("omnitensor-release:v1");
+
+export interface HpkeKeyPair {
+  publicKey: string;
+  privateKey: HpkePrivateKey;
+}
+
+/** A fresh X25519 key pair; `publicKey` as 32 bytes hex. */
+export async function generateKeyPair(): Promise<HpkeKeyPair & { privateKeyBytes: Uint8Array }> {
+  const kp = await suite.kem.generateKeyPair();
+  return {
+    publicKey: toHex(new Uint8Array(await suite.kem.serializePublicKey(kp.publicKey))),
+    privateKey: kp.privateKey,
+    privateKeyBytes: new Uint8Array(await suite.kem.serializePrivateKey(kp.privateKey)),
+  };
+}
+
+/**
+ * The key pair of a stored 32-byte X25519 private key and its recorded public key. Proves they
+ * belong together by sealing to the public key and opening with the private one.
+ */
+export async function importKeyPair(privateKeyBytes: Uint8Array, publicKey: string): Promise<HpkeKeyPair> {
+  const privateKey = await suite.kem.deserializePrivateKey(privateKeyBytes);
+  const probe = utf8("omnitensor-key-probe");
+  try {
+    await openWith(privateKey, probe, await sealTo(publicKey, probe, probe));
+  } catch {
+    throw new Error("the private key does not match the recorded public key");
+  }
+  return { publicKey: toHex(fromHex(publicKey, 32)), privateKey };
+}
+
+export interface Sealed {
+  enc: string;
+  ct: string;
+}
+
+/** Where a share envelope belongs. */
+export interface EnvelopeContext {
+  chainId: bigint;
+  registry: string;
+  owner: string;
+  dataId: string;
+  version: bigint;
+  index: number;
+  custodianPublicKey: string;
+}
+
+export function envelopeInfo(c: EnvelopeContext): Uint8Array {
+  return concatBytes(
+    ENVELOPE_TAG,
+    uintBytes(c.chainId, 32),
+    addressBytes(c.registry),
+    addressBytes(c.owner),
+    fromHex(c.dataId, 32),
+    uintBytes(c.version, 8),
+    uintBytes(c.index, 1),
+    fromHex(c.custodianPublicKey, 32),
+  );
+}
+
+export function releaseInfo(requestDigest: string, index: number): Uint8Array {
+  return concatBytes(RELEASE_TAG, fromHex(requestDigest, 32), uintBytes(index, 1));
+}
+
+/** Seals `plaintext` to an X25519 public key (32 bytes hex) with `info`. */
+export async function sealTo(publicKey: string, info: Uint8Array, plaintext: Uint8Array): Promise<Sealed> {
+  const recipientPublicKey = await suite.kem.deserializePublicKey(fromHex(publicKey, 32));
+  const { enc, ct } = await suite.seal({ recipientPublicKey, info: toArrayBuffer(info) }, toArrayBuffer(plaintext));
+  return { enc: toHex(new Uint8Array(enc)), ct: toHex(new Uint8Array(ct)) };
+}
+
+/** Opens what `sealTo` sealed; throws (an `OpenError` of @hpke/core) on any mismatch. */
+export async function openWith(privateKey: HpkePrivateKey, info: Uint8Array, sealed: Sealed): Promise<Uint8Array> {
+  const pt = await suite.open(
+    { recipientKey: privateKey, enc: toArrayBuffer(fromHex(sealed.enc)), info: toArrayBuffer(info) },
+    toArrayBuffer(fromHex(sealed.ct)),
+  );
+  return new Uint8Array(pt);
+}
+
+function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}

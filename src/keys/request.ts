@@ -1,0 +1,120 @@
+import { ZeroHash, getAddress } from "ethers";
+import type { Signer } from "ethers";
+
+import { toHex } from "./encoding.js";
+import { KEY_REQUEST_TYPES, keyReleaseDomain } from "./eip712.js";
+import type { KeyRequestMessage } from "./eip712.js";
+import { randomBytes } from "./platform.js";
+
+/**
+ * Key requests on the wire (`POST /v1/release` of a custodian) and the share registration
+ * (`POST /v1/shares`). Integers that may exceed 2^53 are decimal strings, bytes 0x-hex.
+ */
+
+/** A signed key request as sent to a custodian. */
+export interface KeyRequestBody {
+  chainId: string;
+  registry: string;
+  request: {
+    owner: string;
+    dataId: string;
+    version: string;
+    purpose: number;
+    requester: string;
+    ephemeralKey: string;
+    nonce: string;
+    deadline: string;
+    useTx: string;
+  };
+  signature: string;
+}
+
+/** A custodian's answer to a granted request: its share, sealed to the ephemeral key. */
+export interface ReleaseResponse {
+  index: number;
+  enc: string;
+  ct: string;
+  /** The block the consent and use record were checked at. */
+  block: number;
+  blockHash: string;
+}
+
+/** An owner's share registration: the signed manifest, which share, and its HPKE envelope. */
+export interface ShareRegistrationBody {
+  manifest: unknown;
+  index: number;
+  envelope: { enc: string; ct: string };
+}
+
+/** The default lifetime of a key request: short, so a leaked request is useless soon. */
+export const DEFAULT_REQUEST_TTL_SECONDS = 120;
+
+export interface KeyRequestInput {
+  owner: string;
+  dataId: string;
+  version: bigint;
+  purpose: number;
+  requester: string;
+  ephemeralKey: string;
+  /** Transaction of the requester's `DataUsed` record; omit for a plain-consent asset or the owner. */
+  useTx?: string;
+  /** Unix seconds; default now + DEFAULT_REQUEST_TTL_SECONDS. */
+  deadline?: bigint;
+  nonce?: string;
+}
+
+export function keyRequestMessage(
+  input: KeyRequestInput,
+  nowSeconds = BigInt(Math.floor(Date.now() / 1000)),
+): KeyRequestMessage {
+  return {
+    owner: getAddress(input.owner),
+    dataId: input.dataId.toLowerCase(),
+    version: input.version,
+    purpose: input.purpose,
+    requester: getAddress(input.requester),
+    ephemeralKey: input.ephemeralKey.toLowerCase(),
+    nonce: input.nonce ?? toHex(randomBytes(32)),
+    deadline: input.deadline ?? nowSeconds + BigInt(DEFAULT_REQUEST_TTL_SECONDS),
+    useTx: (input.useTx ?? ZeroHash).toLowerCase(),
+  };
+}
+
+/** Signs a key request (EIP-712 `KeyRequest`, key-release domain) and returns the wire body. */
+export async function signKeyRequest(
+  signer: Signer,
+  chainId: bigint,
+  registry: string,
+  message: KeyRequestMessage,
+): Promise<KeyRequestBody> {
+  const signature = await signer.signTypedData(keyReleaseDomain(chainId, registry), KEY_REQUEST_TYPES, message);
+  return { chainId: chainId.toString(), registry: getAddress(registry), request: requestToWire(message), signature };
+}
+
+export function requestToWire(m: KeyRequestMessage): KeyRequestBody["request"] {
+  return {
+    owner: m.owner,
+    dataId: m.dataId,
+    version: m.version.toString(),
+    purpose: m.purpose,
+    requester: m.requester,
+    ephemeralKey: m.ephemeralKey,
+    nonce: m.nonce,
+    deadline: m.deadline.toString(),
+    useTx: m.useTx,
+  };
+}
+
+export function requestFromWire(w: KeyRequestBody["request"]): KeyRequestMessage {
+  return {
+    owner: getAddress(w.owner),
+    dataId: w.dataId.toLowerCase(),
+    version: BigInt(w.version),
+    purpose: w.purpose,
+    requester: getAddress(w.requester),
+    ephemeralKey: w.ephemeralKey.toLowerCase(),
+    nonce: w.nonce.toLowerCase(),
+    deadline: BigInt(w.deadline),
+    useTx: w.useTx.toLowerCase(),
+  };
+}
