@@ -8,11 +8,10 @@ import {IIntegrationRegistry} from "../interfaces/IIntegrationRegistry.sol";
 /**
  * @title ConsentRegistryProperties
  * @notice VERIFICATION ONLY (`npm run verify:smt`, see docs/FORMAL.md). The real registry plus
- * `check*` functions whose `assert`s state properties of its real `_isAllowed`.
- * `checkPurposeAboveMaxNeverAllowed` holds in EVERY storage state (job registry-any-state, BMC).
- * The other two hold only in REACHABLE states (job registry-reachable, CHC: every sequence of
- * calls to every inherited external function: grants, revokes, revoke-alls, signatures,
- * managers...). Never deployed.
+ * `check*` functions whose `assert`s state properties of its real `_isAllowed` over every
+ * REACHABLE state (job registry-reachable, CHC: every sequence of calls to every inherited
+ * external function: grants, revokes, revoke-alls, signatures, managers...). With z3 5.1 these
+ * stay unknown (docs/FORMAL.md says why), so the job is opt-in. Never deployed.
  */
 contract ConsentRegistryProperties is ConsentRegistry {
     constructor(

@@ -51,6 +51,16 @@ export interface Z3Low {
   mk_bvult(ctx: number, a: number, b: number): number;
   mk_bvugt(ctx: number, a: number, b: number): number;
   mk_zero_ext(ctx: number, i: number, a: number): number;
+  mk_extract(ctx: number, high: number, low: number, a: number): number;
+  mk_bvadd(ctx: number, a: number, b: number): number;
+  mk_bvsub(ctx: number, a: number, b: number): number;
+  mk_bvmul(ctx: number, a: number, b: number): number;
+  mk_bvneg(ctx: number, a: number): number;
+  mk_bvsle(ctx: number, a: number, b: number): number;
+  mk_bvsge(ctx: number, a: number, b: number): number;
+  mk_bvslt(ctx: number, a: number, b: number): number;
+  mk_bvsgt(ctx: number, a: number, b: number): number;
+  mk_int2bv(ctx: number, n: number, a: number): number;
   mk_bv_sort(ctx: number, size: number): number;
   mk_int_sort(ctx: number): number;
   mk_bool_sort(ctx: number): number;
@@ -89,17 +99,24 @@ export interface Z3Low {
 // Z3_ast_kind, Z3_sort_kind and Z3_decl_kind values (z3_api.h).
 const NUMERAL_AST = 0;
 const APP_AST = 1;
+const BOOL_SORT = 1;
 const INT_SORT = 2;
 const OP = {
   TRUE: 256,
   EQ: 258,
   ITE: 260,
   AND: 261,
+  NOT: 265,
   IMPLIES: 266,
   LE: 514,
   GE: 515,
   LT: 516,
   GT: 517,
+  ADD: 518,
+  SUB: 519,
+  UMINUS: 520,
+  MUL: 521,
+  INT2BV: 1072,
   BV2INT: 1073,
   UNINTERPRETED: 49167,
 } as const;
@@ -134,6 +151,10 @@ export async function liftAndSolve(
   const isInt = (a: number): boolean => Z3.get_sort_kind(ctx, Z3.get_sort(ctx, a)) === INT_SORT;
   const isIntConst = (a: number): boolean =>
     kind(a) === OP.UNINTERPRETED && Z3.get_app_num_args(ctx, Z3.to_app(ctx, a)) === 0 && isInt(a);
+  const isBoolConst = (a: number): boolean =>
+    kind(a) === OP.UNINTERPRETED &&
+    Z3.get_app_num_args(ctx, Z3.to_app(ctx, a)) === 0 &&
+    Z3.get_sort_kind(ctx, Z3.get_sort(ctx, a)) === BOOL_SORT;
   const width = (a: number): number => Z3.get_bv_sort_size(ctx, Z3.get_sort(ctx, a));
   const zext = (a: number, w: number): number => (width(a) === w ? a : Z3.mk_zero_ext(ctx, w - width(a), a));
   const isTrivial = (a: number): boolean => kind(a) === OP.TRUE || (kind(a) === OP.AND && args(a).every(isTrivial));
@@ -198,6 +219,7 @@ export async function liftAndSolve(
         const old = args(a);
         const fresh = old.map(visit);
         if (fresh.some((x, i) => x !== old[i])) r = Z3.update_term(ctx, a, fresh);
+        if (kind(r) === OP.INT2BV) r = int2bvOf(width(r), args(r)[0]);
         r = liftComparison(r);
       }
       memo.set(a, r);
@@ -219,7 +241,7 @@ export async function liftAndSolve(
     } else if (bx !== null || by !== null) {
       const bv = (bx ?? by)!;
       const n = numeral(bx !== null ? y : x);
-      if (n === null) return a;
+      if (n === null) return liftLinear(a, k, x, y);
       const w = width(bv);
       if (n < 0n || n >= 1n << BigInt(w)) {
         // bv2nat(bv) in [0, 2^w): the comparison with an out-of-range numeral is constant.
@@ -231,12 +253,93 @@ export async function liftAndSolve(
       }
       const c = Z3.mk_numeral(ctx, n.toString(), Z3.mk_bv_sort(ctx, w));
       [A, B] = bx !== null ? [bv, c] : [c, bv];
-    } else return a;
+    } else return liftLinear(a, k, x, y);
     if (k === OP.EQ) return Z3.mk_eq(ctx, A, B);
     if (k === OP.LE) return Z3.mk_bvule(ctx, A, B);
     if (k === OP.GE) return Z3.mk_bvuge(ctx, A, B);
     if (k === OP.LT) return Z3.mk_bvult(ctx, A, B);
     return Z3.mk_bvugt(ctx, A, B);
+  };
+
+  // int2bv_n distributes over + - * and ite, and int2bv_n(bv2nat X) is X cut or zero-extended
+  // to n bits: identities modulo 2^n.
+  const int2bvOf = (n: number, t: number): number => {
+    const k = kind(t);
+    const c = numeral(t);
+    const fold = (f: (a: number, b: number) => number): number =>
+      args(t)
+        .map((x) => int2bvOf(n, x))
+        .reduce((a, b) => f(a, b));
+    if (c !== null) {
+      const m = 1n << BigInt(n);
+      return Z3.mk_numeral(ctx, (((c % m) + m) % m).toString(), Z3.mk_bv_sort(ctx, n));
+    }
+    if (k === OP.BV2INT) {
+      const X = args(t)[0];
+      const w = width(X);
+      return w === n ? X : w < n ? Z3.mk_zero_ext(ctx, n - w, X) : Z3.mk_extract(ctx, n - 1, 0, X);
+    }
+    if (k === OP.ADD) return fold((a, b) => Z3.mk_bvadd(ctx, a, b));
+    if (k === OP.SUB) return fold((a, b) => Z3.mk_bvsub(ctx, a, b));
+    if (k === OP.MUL) return fold((a, b) => Z3.mk_bvmul(ctx, a, b));
+    if (k === OP.UMINUS) return Z3.mk_bvneg(ctx, int2bvOf(n, args(t)[0]));
+    if (k === OP.ITE) {
+      const [cond, e1, e2] = args(t);
+      return Z3.mk_ite(ctx, cond, int2bvOf(n, e1), int2bvOf(n, e2));
+    }
+    return Z3.mk_int2bv(ctx, n, t);
+  };
+
+  // A comparison of linear integer terms over bv2nat leaves and numerals: every subterm's value is
+  // bounded by mag(), so signed bit-vector arithmetic of a width holding +-mag is exact.
+  const magnitude = (t: number): { mag: bigint; leaf: boolean } | null => {
+    const k = kind(t);
+    const c = numeral(t);
+    if (c !== null) return { mag: c < 0n ? -c : c, leaf: false };
+    if (k === OP.BV2INT) return { mag: (1n << BigInt(width(args(t)[0]))) - 1n, leaf: true };
+    const parts = (k === OP.ITE ? args(t).slice(1) : args(t)).map(magnitude);
+    if (parts.some((p) => p === null)) return null;
+    const ps = parts as { mag: bigint; leaf: boolean }[];
+    const leaf = ps.some((p) => p.leaf);
+    if (k === OP.ADD || k === OP.SUB) return { mag: ps.reduce((a, p) => a + p.mag, 0n), leaf };
+    if (k === OP.UMINUS) return ps[0];
+    if (k === OP.ITE) return { mag: ps[0].mag > ps[1].mag ? ps[0].mag : ps[1].mag, leaf };
+    if (k === OP.MUL && args(t).filter((x) => numeral(x) === null).length <= 1) {
+      return { mag: ps.reduce((a, p) => a * p.mag, 1n), leaf };
+    }
+    return null;
+  };
+  const signedOf = (W: number, t: number): number => {
+    const k = kind(t);
+    const c = numeral(t);
+    const fold = (f: (a: number, b: number) => number): number =>
+      args(t)
+        .map((x) => signedOf(W, x))
+        .reduce((a, b) => f(a, b));
+    if (c !== null) {
+      const m = 1n << BigInt(W);
+      return Z3.mk_numeral(ctx, (((c % m) + m) % m).toString(), Z3.mk_bv_sort(ctx, W));
+    }
+    if (k === OP.BV2INT) return zext(args(t)[0], W);
+    if (k === OP.ADD) return fold((a, b) => Z3.mk_bvadd(ctx, a, b));
+    if (k === OP.SUB) return fold((a, b) => Z3.mk_bvsub(ctx, a, b));
+    if (k === OP.MUL) return fold((a, b) => Z3.mk_bvmul(ctx, a, b));
+    if (k === OP.UMINUS) return Z3.mk_bvneg(ctx, signedOf(W, args(t)[0]));
+    const [cond, e1, e2] = args(t); // ITE (magnitude() admits nothing else)
+    return Z3.mk_ite(ctx, cond, signedOf(W, e1), signedOf(W, e2));
+  };
+  const liftLinear = (a: number, k: number, x: number, y: number): number => {
+    const mx = magnitude(x);
+    const my = magnitude(y);
+    if (mx === null || my === null || !(mx.leaf || my.leaf)) return a;
+    const W = (mx.mag > my.mag ? mx.mag : my.mag).toString(2).length + 2;
+    if (W > 1024) return a;
+    const [A, B] = [signedOf(W, x), signedOf(W, y)];
+    if (k === OP.EQ) return Z3.mk_eq(ctx, A, B);
+    if (k === OP.LE) return Z3.mk_bvsle(ctx, A, B);
+    if (k === OP.GE) return Z3.mk_bvsge(ctx, A, B);
+    if (k === OP.LT) return Z3.mk_bvslt(ctx, A, B);
+    return Z3.mk_bvsgt(ctx, A, B);
   };
 
   formula = compare(formula);
@@ -257,11 +360,21 @@ export async function liftAndSolve(
         [v, t] = [x1, Z3.mk_ite(ctx, cond, t1, t2)];
       } else if (kind(c) === OP.EQ) {
         const [x, y] = args(c);
-        if (isIntConst(x)) [v, t] = [x, y];
-        else if (isIntConst(y)) [v, t] = [y, x];
+        if (isIntConst(x) || isBoolConst(x)) [v, t] = [x, y];
+        else if (isIntConst(y) || isBoolConst(y)) [v, t] = [y, x];
         else continue;
+      } else if (isBoolConst(c)) {
+        // a unit fact (typically the path condition of the checked assert): guards under it go
+        [v, t] = [c, Z3.mk_true(ctx)];
+      } else if (kind(c) === OP.NOT && isBoolConst(args(c)[0])) {
+        [v, t] = [args(c)[0], Z3.mk_false(ctx)];
       } else continue;
-      if (chosen.has(v) || Z3.ast_to_string(ctx, t).includes(Z3.ast_to_string(ctx, v))) continue;
+      if (chosen.has(v)) continue;
+      // Compose with this round's earlier choices, so that no chosen variable is left inside a
+      // replacement (a simultaneous substitution would re-introduce it without its definition).
+      if (defFrom.length > 0) t = Z3.substitute(ctx, t, defFrom, defTo);
+      if (Z3.ast_to_string(ctx, t).includes(Z3.ast_to_string(ctx, v))) continue;
+      for (let i = 0; i < defTo.length; i++) defTo[i] = Z3.substitute(ctx, defTo[i], [v], [t]);
       chosen.add(v);
       defFrom.push(v);
       defTo.push(t);
