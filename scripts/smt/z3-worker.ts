@@ -48,27 +48,47 @@ parentPort!.on("message", (request: Request) => {
 
 async function answer({ query, timeoutMs }: Request): Promise<{ output: string; lifted: boolean }> {
   const text = query.replace(SIGNED_INT2BV, "((_ int2bv $2) $1)");
-  const ctx = Z3.mk_context(cfgWithModels());
-  const started = Date.now();
-  try {
-    if (!/\(set-logic HORN\)/.test(text)) {
-      // A portfolio: the lifted query first with half the time, then the query as solc wrote it
-      // (better where integer arithmetic, not bit operations, decides the answer).
-      const half = Math.max(1, Math.floor(timeoutMs / 2));
-      const lifted = await liftAndSolve(Z3, ctx, text, half).catch(() => null);
-      if (lifted !== null && !lifted.startsWith("unknown")) return { output: lifted, lifted: true };
+  if (/\(set-logic HORN\)/.test(text)) return { output: await plain(text, timeoutMs), lifted: false };
+  // A portfolio in time slices: the lifted query, the query as solc wrote it (better where
+  // integer arithmetic rather than bits decides, e.g. an unchecked `x + 1`), the lifted one again.
+  const deadline = Date.now() + timeoutMs;
+  const slices: ["lift" | "plain", number][] = [
+    ["lift", 0.25],
+    ["plain", 0.25],
+    ["lift", 1],
+  ];
+  for (const [how, share] of slices) {
+    const left = deadline - Date.now();
+    if (left <= 0) break;
+    const ms = Math.max(1, Math.min(left, Math.floor(timeoutMs * share)));
+    if (how === "plain") {
+      const output = await plain(text, ms);
+      if (!output.startsWith("unknown")) return { output, lifted: false };
+      continue;
     }
-    const rest = Math.max(1, timeoutMs - (Date.now() - started));
-    const raw = Z3.mk_context(cfgWithModels());
-    const timer = setTimeout(() => Z3.interrupt(raw), rest);
+    const ctx = Z3.mk_context(cfgWithModels());
     try {
-      const query = text.replace(/\(set-option :timeout \d+\)/, `(set-option :timeout ${rest})`);
-      return { output: await Z3.eval_smtlib2_string(raw, query), lifted: false };
+      const output = await liftAndSolve(Z3, ctx, text, ms).catch(() => null);
+      if (output === null) return { output: await plain(text, Math.max(1, deadline - Date.now())), lifted: false };
+      if (!output.startsWith("unknown")) return { output, lifted: true };
     } finally {
-      clearTimeout(timer);
-      Z3.del_context(raw);
+      Z3.del_context(ctx);
     }
+  }
+  return { output: "unknown\n", lifted: false };
+}
+
+/** The query as it is, with its timeout set to `ms` and an interrupt as a backstop. */
+async function plain(text: string, ms: number): Promise<string> {
+  const ctx = Z3.mk_context(cfgWithModels());
+  const timer = setTimeout(() => Z3.interrupt(ctx), ms);
+  try {
+    return await Z3.eval_smtlib2_string(
+      ctx,
+      text.replace(/\(set-option :timeout \d+\)/, `(set-option :timeout ${ms})`),
+    );
   } finally {
+    clearTimeout(timer);
     Z3.del_context(ctx);
   }
 }
