@@ -305,7 +305,9 @@ export async function liftAndSolve(
     if (k === OP.UMINUS) return ps[0];
     if (k === OP.ITE) return { mag: ps[0].mag > ps[1].mag ? ps[0].mag : ps[1].mag, leaf };
     if (k === OP.MUL && args(t).filter((x) => numeral(x) === null).length <= 1) {
-      return { mag: ps.reduce((a, p) => a * p.mag, 1n), leaf };
+      // At least every factor's own bound (a factor 0 must not shrink the width below it).
+      const product = ps.reduce((a, p) => a * p.mag, 1n);
+      return { mag: ps.reduce((a, p) => (p.mag > a ? p.mag : a), product), leaf };
     }
     return null;
   };
