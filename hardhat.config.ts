@@ -40,7 +40,7 @@ export default defineConfig({
   },
   coverage: {
     // Test-only contracts are not part of what we ship; 100% is required of everything else.
-    skipFiles: ["contracts/mocks/**", "test/**"],
+    skipFiles: ["contracts/mocks/**", "contracts/verification/**", "test/**"],
   },
   test: {
     // Solidity test profiles (`--test-profile <name>`; "default" when none is given).

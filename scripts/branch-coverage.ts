@@ -29,7 +29,7 @@ import { addStatementCoverageInstrumentation } from "@nomicfoundation/edr";
 import solc from "solc";
 
 /** Same as `coverage.skipFiles` in hardhat.config.ts (test/scripts/branch-coverage.ts checks it). */
-export const SKIP_FILES = ["contracts/mocks/**", "test/**"];
+export const SKIP_FILES = ["contracts/mocks/**", "contracts/verification/**", "test/**"];
 
 /** Statements whose AST `src` a probe's range can start at. */
 const STATEMENT_TYPES = new Set([

@@ -9,9 +9,9 @@ import {IIntegrationRegistry} from "../interfaces/IIntegrationRegistry.sol";
  * @title ConsentRegistryProperties
  * @notice VERIFICATION ONLY (`npm run verify:smt`, see docs/FORMAL.md). The real registry plus
  * `check*` functions whose `assert`s state properties of its real `_isAllowed` over every
- * reachable state: solc's SMTChecker (CHC engine) explores all sequences of calls to every
- * inherited external function (grants, revokes, revoke-alls, signatures, managers...).
- * Never deployed.
+ * REACHABLE state (job registry-reachable, CHC: every sequence of calls to every inherited
+ * external function: grants, revokes, revoke-alls, signatures, managers...). With z3 5.1 these
+ * stay unknown (docs/FORMAL.md says why), so the job is opt-in. Never deployed.
  */
 contract ConsentRegistryProperties is ConsentRegistry {
     constructor(
