@@ -57,6 +57,9 @@ contract ConsentAccessManager is AccessManager {
      * @dev Rule 1. `address(this).code.length == 0` holds only while the constructor runs, i.e.
      * for the base constructor's one grant to `initialAdmin` (the idiom OpenZeppelin's
      * Initializable uses to detect construction); every later grant needs the minimum delay.
+     * That grant also runs before `_minExecutionDelay` is assigned (it reads 0 then), so the
+     * construction check changes no outcome today (docs/MUTATION.md lists it as equivalent); it
+     * is kept so the exemption is stated, not a side effect of reading an unassigned immutable.
      */
     function _grantRole(
         uint64 roleId,
