@@ -123,6 +123,8 @@ type FromWorker = { kind: "ready" } | { kind: "fatal"; message: string } | { kin
 
 interface TestRun {
   code: number | null;
+  /** Set when the process died by a signal it was not sent by us (timeout). */
+  signal: NodeJS.Signals | null;
   output: string;
   timedOut: boolean;
 }
@@ -158,10 +160,10 @@ function runTests(dir: string, tests: string[], timeoutSeconds: number): Promise
       timedOut = true;
       killGroup(child);
     }, timeoutSeconds * 1000);
-    child.on("close", (code) => {
+    child.on("close", (code, signal) => {
       clearTimeout(timer);
       running.delete(child);
-      done({ code, output, timedOut });
+      done({ code, signal: timedOut ? null : signal, output, timedOut });
     });
   });
 }
@@ -346,7 +348,12 @@ function worker(): void {
         for (const [c, a] of built) writeFileSync(join(setup.dir, c.artifact), JSON.stringify(a));
         for (const c of hidden) rmSync(join(setup.dir, c.artifact));
         const testStart = Date.now();
-        const run = await runTests(setup.dir, testFiles, setup.timeoutSeconds);
+        let run = await runTests(setup.dir, testFiles, setup.timeoutSeconds);
+        if (run.signal) {
+          // Killed from outside (the machine is shared): that says nothing about the mutant. Once more.
+          process.stderr.write(`mutation: ${mutant.id}: the test process died by ${run.signal}; running it again\n`);
+          run = await runTests(setup.dir, testFiles, setup.timeoutSeconds);
+        }
         testSeconds += (Date.now() - testStart) / 1000;
         if (run.timedOut) return result("killed", `timed out after ${setup.timeoutSeconds} s`, by);
         const missing = /HHE1000: Artifact for contract "(\w+)" not found/.exec(run.output);
@@ -356,7 +363,11 @@ function worker(): void {
         if (run.code === 0) return "survived";
         const failure = firstFailure(run.output);
         if (failure) return result("killed", failure, by);
-        return result("error", `tests exited ${run.code} without a failing test: ${run.output.slice(-300)}`, by);
+        return result(
+          "error",
+          `tests exited ${run.code ?? run.signal} without a failing test: ${run.output.slice(-300)}`,
+          by,
+        );
       } finally {
         writeFileSync(sourcePath, original);
         for (const c of affected) {

@@ -52,8 +52,14 @@ const REGISTRY_TESTS = [
   "test/ConsentRegistry.records.ts",
   "test/ConsentRegistry.noAdmin.ts",
   "test/coverage-gaps.ts",
+  "test/mutation-kills.ts",
 ];
-const GOVERNANCE_TESTS = ["test/governance/AccessManagerDelay.ts", "test/governance/NoInstantPower.ts"];
+const GOVERNANCE_TESTS = [
+  // First: one quick test, and the only killer of two mutants that pass everything else.
+  "test/governance/mutation-kills.ts",
+  "test/governance/AccessManagerDelay.ts",
+  "test/governance/NoInstantPower.ts",
+];
 
 /**
  * Focused tests per mutated file, most likely killers first (the run stops at the first failing
@@ -67,9 +73,13 @@ export const FOCUS: Record<string, string[]> = {
   [SIG]: ["test/ConsentRegistry.signatures.ts", ...REGISTRY_TESTS.filter((f) => !f.endsWith("signatures.ts"))],
   [CATALOG]: ["test/governance/PurposeCatalog.ts", ...REGISTRY_TESTS],
   [COMMON]: ["test/Purposes.ts", ...REGISTRY_TESTS, "test/governance/PurposeCatalog.ts"],
-  [GATED]: ["test/ConsentGated.ts", "test/examples/TrainingJobBoard.ts"],
-  [BOARD]: ["test/examples/TrainingJobBoard.ts"],
-  [INTEGRATIONS]: ["test/governance/IntegrationRegistry.ts", "test/ConsentRegistry.records.ts"],
+  [GATED]: ["test/ConsentGated.ts", "test/examples/TrainingJobBoard.ts", "test/mutation-kills.ts"],
+  [BOARD]: ["test/examples/TrainingJobBoard.ts", "test/mutation-kills.ts"],
+  [INTEGRATIONS]: [
+    "test/governance/IntegrationRegistry.ts",
+    "test/ConsentRegistry.records.ts",
+    "test/mutation-kills.ts",
+  ],
   [CAM]: GOVERNANCE_TESTS,
   [DEPLOYER]: GOVERNANCE_TESTS,
 };
@@ -416,11 +426,12 @@ export const MUTANTS: Mutant[] = [
     why: "the key's version must survive a grant (it only ever grows)",
   },
   {
-    id: "registry/grantIn-actor-is-owner",
+    id: "registry/grantIn-actor-is-origin",
     file: REG,
     original: "noticeHash, msg.sender, word.version());",
-    replacement: "noticeHash, owner, word.version());",
-    why: "ConsentGranted names the actor: a manager's grantFor must not look like the owner's",
+    // `owner` instead would not compile (stack too deep): tx.origin is the same misattribution.
+    replacement: "noticeHash, tx.origin, word.version());",
+    why: "ConsentGranted names the actor (msg.sender): a grant through a contract wallet names the wallet",
   },
   {
     id: "registry/grantIn-event-version",
