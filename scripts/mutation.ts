@@ -27,7 +27,8 @@
  * 4. A mutant that survives its focused tests is run again, with every affected contract rebuilt,
  *    against every functional test file before it is reported as a survivor.
  *
- * Options: --jobs N, --only id[,id...] (ids or prefixes like "registry/"), --list (check and
+ * Options: --jobs N, --only id[,id...] (ids or prefixes like "registry/"), --ci (CI_SUBSET of
+ * scripts/lib/mutants.ts, about a third of the mutants), --list (check and
  * print the mutants, run nothing), --full (always run every functional test), --keep (keep the
  * scratch directory), --timeout S (per test run, default 300).
  * Writes reports/mutation.json (flat summary) and reports/mutation.md (the table).
@@ -49,7 +50,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join, posix, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { FOCUS, MUTANTS, type Mutant, applyMutant, mutantLine } from "./lib/mutants.js";
+import { CI_SUBSET, FOCUS, MUTANTS, type Mutant, applyMutant, mutantLine } from "./lib/mutants.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const SELF = fileURLToPath(import.meta.url);
@@ -533,20 +534,26 @@ function importClosures(sources: Record<string, { content: string }>, remappings
   return closures;
 }
 
+/** The results as a markdown table: what each mutant stands for, and what killed it. */
 function table(results: Result[], lines: Map<string, string>): string {
+  const why = new Map(MUTANTS.map((m) => [m.id, m.why]));
+  const cell = (s: string) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
   const rows = results.map(
-    (r, i) => `| ${i + 1} | \`${r.id}\` | ${lines.get(r.id)} | ${r.status} | ${r.detail.replaceAll("|", "\\|")} |`,
+    (r, i) =>
+      `| ${i + 1} | \`${r.id}\` | ${lines.get(r.id)} | ${cell(why.get(r.id) ?? "")} | ${r.status} | ${cell(r.detail)} |`,
   );
-  return ["| # | mutant | where | result | killed by / reason |", "| --- | --- | --- | --- | --- |", ...rows].join(
-    "\n",
-  );
+  return [
+    "| # | mutant | where | a test must notice | result | killed by (first failing test) / reason |",
+    "| --- | --- | --- | --- | --- | --- |",
+    ...rows,
+  ].join("\n");
 }
 
 async function main(): Promise<void> {
   const started = Date.now();
   const jobs = Number(option("--jobs") ?? Math.min(2, availableParallelism()));
   const timeoutSeconds = Number(option("--timeout") ?? 300);
-  const only = option("--only")?.split(",");
+  const only = process.argv.includes("--ci") ? CI_SUBSET : option("--only")?.split(",");
   const full = process.argv.includes("--full");
   const keep = process.argv.includes("--keep");
 

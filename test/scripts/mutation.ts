@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { FOCUS, MUTANTS, type Mutant, applyMutant } from "../../scripts/lib/mutants.js";
+import { CI_SUBSET, FOCUS, MUTANTS, type Mutant, applyMutant } from "../../scripts/lib/mutants.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const read = (file: string) => readFileSync(join(ROOT, file), "utf8");
@@ -80,6 +80,15 @@ describe("mutation testing: the curated mutants (scripts/lib/mutants.ts)", () =>
     expect(() => applyMutant("if (a > b) x();", m)).to.throw("its original snippet is not in x.sol");
     expect(() => applyMutant("a < b; a < b;", m)).to.throw("occurs more than once in x.sol");
     expect(() => applyMutant("a < b", { ...m, replacement: "a < b" })).to.throw("replacement equals the original");
+  });
+
+  it("every entry of the CI subset selects a mutant", () => {
+    for (const entry of CI_SUBSET) {
+      expect(
+        MUTANTS.some((m) => m.id === entry || m.id.startsWith(entry)),
+        entry,
+      ).to.equal(true);
+    }
   });
 
   it("mutates only shipped contracts, never mocks or tests", () => {
