@@ -1167,6 +1167,10 @@ export const MUTANTS: Mutant[] = [
     original: "if (address(this).code.length != 0 && executionDelay < _minExecutionDelay) {",
     replacement: "if (executionDelay < _minExecutionDelay) {",
     why: "the constructor's one bootstrap grant (no delay, to the deployer contract) is exempt",
+    equivalent:
+      "the base constructor's bootstrap grant runs before `_minExecutionDelay` is assigned, so the minimum " +
+      "reads 0 there and the grant passes either way; the explicit construction check is kept so the " +
+      "exemption does not rest on reading an unassigned immutable (which linters flag)",
   },
   {
     id: "manager/public-function-allowed",
