@@ -63,7 +63,9 @@ contract ConsentRegistryInvariantTest is SystemBase {
         model = _deployModel();
         // OwnerHandler is deployed last on purpose: created right after the model, Hardhat's
         // invariant runner failed to associate its address with its artifact
-        // ("[targetSelectors] address does not have an associated contract").
+        // ("[targetSelectors] address does not have an associated contract"). The same error
+        // appears when a handler's artifact is stale: `hardhat test solidity <file>` recompiles
+        // only that file's own artifact, so after editing a handler run `npx hardhat build` first.
         processors = new ProcessorHandler(registry, model);
         governance = new GovernanceHandler(registry, model, integrations);
         time = new TimeHandler(registry, model);
