@@ -10,6 +10,13 @@ pragma solidity ^0.8.24;
 // The standard cheatcode interface name, kept so readers recognise it:
 // solhint-disable-next-line interface-starts-with-i
 interface Vm {
+    /// @dev One log captured by {recordLogs}.
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
     // --- environment ---
     function warp(uint256 newTimestamp) external;
     function prank(address msgSender) external;
@@ -18,10 +25,20 @@ interface Vm {
     function label(address account, string calldata newLabel) external;
     function load(address target, bytes32 slot) external view returns (bytes32 data);
     function store(address target, bytes32 slot, bytes32 value) external;
+    /// @dev Saves the whole state / returns to a saved state (the saved id stays valid).
+    function snapshotState() external returns (uint256 snapshotId);
+    function revertToState(uint256 snapshotId) external returns (bool success);
+    /// @dev Starts recording storage accesses (clearing earlier ones); {accesses} lists them.
+    function record() external;
+    function accesses(address target) external returns (bytes32[] memory readSlots, bytes32[] memory writeSlots);
 
     // --- keys and signatures ---
     function addr(uint256 privateKey) external pure returns (address keyAddr);
     function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
+
+    // --- logs (handlers compare the exact events of a call with what the model predicts) ---
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory logs);
 
     // --- expectations ---
     function expectRevert(bytes calldata revertData) external;

@@ -19,6 +19,11 @@ abstract contract SystemBase {
     /// @dev Unix time every test starts at (Nov 2023): far from 0 so "expiry in the past" is testable.
     uint64 internal constant START = 1_700_000_000;
 
+    /// @dev Where the version field starts in a consent word (see ConsentSlot).
+    uint256 internal constant VERSION_SHIFT = 200;
+    /// @dev A key's version after its first transaction change: generation 1, sequence 0.
+    uint64 internal constant FIRST_TX_VERSION = 1 << 16;
+
     /// @dev Bitmap of the initial purposes 0..7.
     uint128 internal constant INITIAL_PURPOSES = uint128((uint256(1) << Purposes.INITIAL_COUNT) - 1);
 
@@ -73,30 +78,19 @@ abstract contract SystemBase {
         revert SystemBaseSlotNotFound("_epochs");
     }
 
-    /// @dev The storage slot of the registry's `_consents` mapping, found by probing.
+    /// @dev The storage slot of the registry's `_consents` mapping, found by probing: a grant of
+    /// purpose 0, no expiry, in epoch 0, is the word `1 | FIRST_TX_VERSION << 200`.
     function _findConsentsSlot() internal returns (uint256) {
         address probe = address(uint160(uint256(keccak256("consents-slot-probe"))));
         address grantee = address(0xBEEF);
         bytes32 dataId = keccak256("probe-data");
         vm.prank(probe);
         registry.grant(grantee, dataId, 1, 0, bytes32(0));
+        bytes32 expected = bytes32(1 | (uint256(FIRST_TX_VERSION) << VERSION_SHIFT));
         for (uint256 p = 0; p < 64; ++p) {
-            if (vm.load(address(registry), _consentSlot(p, probe, grantee, dataId)) == bytes32(uint256(1))) return p;
+            if (vm.load(address(registry), _consentSlot(p, probe, grantee, dataId)) == expected) return p;
         }
         revert SystemBaseSlotNotFound("_consents");
-    }
-
-    /// @dev The storage slot of the registry's `_nonces` mapping (owner => wordPos => bitmap),
-    /// found by probing: a throwaway account invalidates one bit of word 0.
-    function _findNoncesSlot() internal returns (uint256) {
-        address probe = address(uint160(uint256(keccak256("nonces-slot-probe"))));
-        vm.prank(probe);
-        registry.invalidateNonces(0, 1);
-        for (uint256 p = 0; p < 64; ++p) {
-            bytes32 slot = keccak256(abi.encode(uint256(0), keccak256(abi.encode(probe, p))));
-            if (vm.load(address(registry), slot) == bytes32(uint256(1))) return p;
-        }
-        revert SystemBaseSlotNotFound("_nonces");
     }
 
     /// @dev Where `_consents[owner][grantee][dataId]` lives when the mapping is at `base`.

@@ -17,16 +17,16 @@ contract TimeHandler is HandlerBase {
 
     constructor(ConsentRegistryHarness registry_, ConsentModel model_) HandlerBase(registry_, model_) {}
 
-    function warp(uint256 seed) external {
+    function warp(uint256 seed) external fuzzCall {
         uint64 nowTs = model.clock();
         uint64 next = seed % 3 == 0 ? _nextExpiry(nowTs) : 0;
         if (next == 0) next = nowTs + 1 + uint64((seed >> 8) % MAX_STEP);
-        bytes32[] memory before = model.readState();
+        model.beginAction();
         vm.warp(next);
         registry.setTime(next);
         model.setClock(next);
         // Time passing changes what is active, never what is stored.
-        model.recordChanges(before, address(this), address(0), ConsentModel.ActionKind.Time);
+        model.recordChanges(address(this), ConsentModel.ActionKind.Time);
     }
 
     /// @dev The earliest expiry after `nowTs` among the model's consents, or 0 if none.

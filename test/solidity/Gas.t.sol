@@ -3,7 +3,7 @@ pragma solidity 0.8.30;
 
 import {ALL_DATA, NO_EXPIRY} from "../../contracts/Common.sol";
 import {IConsentRegistry} from "../../contracts/interfaces/IConsentRegistry.sol";
-import {ConsentHashes} from "../../contracts/libraries/ConsentHashes.sol";
+import {Signing} from "./utils/Signing.sol";
 import {SystemBase} from "./utils/SystemBase.sol";
 import {vm} from "./utils/Vm.sol";
 
@@ -12,7 +12,8 @@ import {vm} from "./utils/Vm.sol";
  * @notice One test per registry operation, for the committed gas snapshot (`.gas-snapshot`):
  * `npm run gas:snapshot` rewrites it, `npm run gas:check` fails CI when any number changes.
  * All preparation is in setUp (not metered); each test body is the operation plus one check
- * that it did what it should (so a snapshot can never record a silently failing path).
+ * that it did what it should (so a snapshot can never record a silently failing path). The
+ * numbers include the test's own overhead; per-call figures are in BENCHMARKS.md.
  */
 contract ConsentRegistryGasTest is SystemBase {
     uint256 private constant OWNER_KEY = 0xA11CE;
@@ -22,6 +23,7 @@ contract ConsentRegistryGasTest is SystemBase {
     address private constant RELAYER = address(0x7001);
     address private constant OTHER_OWNER = address(0x1002);
     uint256 private constant BATCH = 20;
+    uint40 private constant NEVER = uint40(NO_EXPIRY);
 
     address private _owner;
     bytes32 private constant D1 = keccak256("asset-1");
@@ -32,9 +34,10 @@ contract ConsentRegistryGasTest is SystemBase {
         _owner = vm.addr(OWNER_KEY);
         integrations.registerIntegration(INTEGRATION, keccak256("I1"), INITIAL_PURPOSES);
         vm.startPrank(_owner);
-        registry.grant(PROCESSOR, D1, INITIAL_PURPOSES, NO_EXPIRY, bytes32(0));
-        registry.grant(PROCESSOR_ALL_DATA, ALL_DATA, INITIAL_PURPOSES, NO_EXPIRY, bytes32(0));
-        registry.grant(INTEGRATION, ALL_DATA, INITIAL_PURPOSES, NO_EXPIRY, bytes32(0));
+        registry.grant(PROCESSOR, D1, INITIAL_PURPOSES, NEVER, bytes32(0));
+        registry.grant(PROCESSOR_ALL_DATA, ALL_DATA, INITIAL_PURPOSES, NEVER, bytes32(0));
+        registry.grant(INTEGRATION, ALL_DATA, INITIAL_PURPOSES, NEVER, bytes32(0));
+        for (uint256 i = 0; i < BATCH; ++i) registry.grant(PROCESSOR, _batchId(i), 0x0f, NEVER, bytes32(0));
         vm.stopPrank();
         vm.prank(OTHER_OWNER);
         registry.revokeAll(); // so testGasRevokeAllLater bumps an epoch that is already non-zero
@@ -42,7 +45,7 @@ contract ConsentRegistryGasTest is SystemBase {
 
     function testGasGrant() public {
         vm.prank(_owner);
-        registry.grant(PROCESSOR, D2, 0x7f, START + 365 days, keccak256("notice v1"));
+        registry.grant(PROCESSOR, D2, 0x7f, uint40(START + 365 days), keccak256("notice v1"));
         vm.assertTrue(registry.isAllowed(_owner, PROCESSOR, D2, 6), "granted");
     }
 
@@ -86,69 +89,58 @@ contract ConsentRegistryGasTest is SystemBase {
         registry.recordShare(_owner, INTEGRATION, D1, 6, keccak256("receipt"));
     }
 
+    /// @dev A signed grant of a key never changed before (version 0 -> 1), 65-byte signature.
     function testGasGrantBySig() public {
         IConsentRegistry.SignedGrant memory g = IConsentRegistry.SignedGrant({
             owner: _owner,
             grantee: PROCESSOR,
             dataId: D2,
             purposes: 0x7f,
-            expiresAt: NO_EXPIRY,
+            expiresAt: NEVER,
             noticeHash: keccak256("notice v1"),
-            nonce: 42,
+            epoch: 0,
+            version: 1,
             deadline: START + 1 hours,
             signature: ""
         });
-        bytes32 structHash = keccak256(
-            abi.encode(
-                ConsentHashes.GRANT_TYPEHASH,
-                g.owner,
-                g.grantee,
-                g.dataId,
-                g.purposes,
-                g.expiresAt,
-                g.noticeHash,
-                g.nonce,
-                g.deadline
-            )
-        );
-        g.signature = _sign(structHash);
+        g.signature = Signing.sign(OWNER_KEY, Signing.digest(registry.DOMAIN_SEPARATOR(), Signing.grantHash(g)));
         vm.prank(RELAYER);
         registry.grantBySig(g);
         vm.assertTrue(registry.isAllowed(_owner, PROCESSOR, D2, 0), "granted by signature");
     }
 
+    /// @dev A signed revocation of a live consent granted by transaction (version 0x10000 -> 0x10001).
     function testGasRevokeBySig() public {
-        IConsentRegistry.SignedRevoke memory r = IConsentRegistry.SignedRevoke({
-            owner: _owner,
-            grantee: PROCESSOR,
-            dataId: D1,
-            nonce: 43,
-            deadline: START + 1 hours,
-            signature: ""
-        });
-        bytes32 structHash = keccak256(
-            abi.encode(ConsentHashes.REVOKE_TYPEHASH, r.owner, r.grantee, r.dataId, r.nonce, r.deadline)
-        );
-        r.signature = _sign(structHash);
+        IConsentRegistry.SignedRevoke memory r = _signedRevoke(D1);
         vm.prank(RELAYER);
         registry.revokeBySig(r);
         vm.assertFalse(registry.isAllowed(_owner, PROCESSOR, D1, 0), "revoked by signature");
+    }
+
+    /// @dev 20 signed revocations of live consents, all applied (the best-effort batch's success path).
+    function testGasRevokeBySigBatch20() public {
+        IConsentRegistry.SignedRevoke[] memory reqs = new IConsentRegistry.SignedRevoke[](BATCH);
+        for (uint256 i = 0; i < BATCH; ++i) reqs[i] = _signedRevoke(_batchId(i));
+        vm.prank(RELAYER);
+        bytes[] memory failures = registry.revokeBySigBatch(reqs);
+        vm.assertEq(failures[BATCH - 1].length, 0, "last applied");
+        vm.assertFalse(registry.isAllowed(_owner, PROCESSOR, _batchId(BATCH - 1), 3), "last revoked");
     }
 
     function testGasGrantBatch20() public {
         IConsentRegistry.GrantInput[] memory grants = new IConsentRegistry.GrantInput[](BATCH);
         for (uint256 i = 0; i < BATCH; ++i) {
             grants[i] = IConsentRegistry.GrantInput({
-                grantee: PROCESSOR,
-                dataId: keccak256(abi.encode("batch", i)),
+                grantee: PROCESSOR_ALL_DATA,
+                dataId: _batchId(i),
                 purposes: 0x0f,
-                expiresAt: START + 30 days,
+                expiresAt: uint40(START + 30 days),
                 noticeHash: keccak256("notice v1")
             });
         }
         vm.prank(_owner);
         registry.grantBatch(grants);
-        vm.assertTrue(registry.isAllowed(_owner, PROCESSOR, keccak256(abi.encode("batch", BATCH - 1)), 3), "last");
+        vm.assertEq(registry.activePurposes(_owner, PROCESSOR_ALL_DATA, _batchId(BATCH - 1)), 0x0f, "last");
     }
 
     function testGasRecordUseBatch20() public {
@@ -167,10 +159,22 @@ contract ConsentRegistryGasTest is SystemBase {
         registry.recordUseBatch(records);
     }
 
-    /// @dev The owner's 65-byte EIP-712 signature over `structHash` in this registry's domain.
-    function _sign(bytes32 structHash) private view returns (bytes memory) {
-        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", registry.DOMAIN_SEPARATOR(), structHash));
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(OWNER_KEY, digest);
-        return abi.encodePacked(r, s, v);
+    function _batchId(uint256 i) private pure returns (bytes32) {
+        return keccak256(abi.encode("batch", i));
+    }
+
+    /// @dev The owner's signed revocation of PROCESSOR's consent for `dataId` (granted once by
+    /// transaction in setUp, so its version is 0x10000 and the message's 0x10001).
+    function _signedRevoke(bytes32 dataId) private view returns (IConsentRegistry.SignedRevoke memory r) {
+        r = IConsentRegistry.SignedRevoke({
+            owner: _owner,
+            grantee: PROCESSOR,
+            dataId: dataId,
+            epoch: 0,
+            version: FIRST_TX_VERSION + 1,
+            deadline: START + 1 hours,
+            signature: ""
+        });
+        r.signature = Signing.sign(OWNER_KEY, Signing.digest(registry.DOMAIN_SEPARATOR(), Signing.revokeHash(r)));
     }
 }
