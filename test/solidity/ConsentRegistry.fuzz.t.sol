@@ -28,7 +28,7 @@ contract ConsentRegistryFuzzTest is SystemBase {
     uint40 private constant MAX_OFFSET = 100 * 365 days;
     bytes32 private constant NOTICE = keccak256("notice");
     /// @dev NO_EXPIRY as the ABI's uint40 (Common.sol declares it uint64).
-    uint40 private constant NEVER = uint40(NO_EXPIRY);
+    uint40 private constant NEVER = NO_EXPIRY;
 
     address private _owner;
     uint256 private _epochsSlot;

@@ -23,7 +23,7 @@ contract ConsentRegistryGasTest is SystemBase {
     address private constant RELAYER = address(0x7001);
     address private constant OTHER_OWNER = address(0x1002);
     uint256 private constant BATCH = 20;
-    uint40 private constant NEVER = uint40(NO_EXPIRY);
+    uint40 private constant NEVER = NO_EXPIRY;
 
     address private _owner;
     bytes32 private constant D1 = keccak256("asset-1");

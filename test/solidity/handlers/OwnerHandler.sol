@@ -386,7 +386,7 @@ contract OwnerHandler is HandlerBase {
     function _expiry(uint256 seed) private view returns (uint40) {
         uint40 nowTs = uint40(model.clock());
         uint256 kind = seed % 8;
-        if (kind == 0 || kind == 1) return uint40(NO_EXPIRY);
+        if (kind == 0 || kind == 1) return NO_EXPIRY;
         if (kind == 2) return nowTs; // in the past by definition: refused
         if (kind == 3) return nowTs - uint40((seed >> 8) % 3 days) - 1;
         if (kind == 4) return nowTs + 1;
@@ -404,7 +404,7 @@ contract OwnerHandler is HandlerBase {
             if (old > nowTs + 1) return nowTs + 1 + uint40((seed >> 8) % (old - nowTs - 1));
         }
         if (kind != 3) return old;
-        if ((seed >> 8) % 2 == 0) return uint40(NO_EXPIRY);
+        if ((seed >> 8) % 2 == 0) return NO_EXPIRY;
         return (old > nowTs ? old : nowTs) + 1 + uint40((seed >> 16) % 1 days);
     }
 }

@@ -497,7 +497,7 @@ contract SignatureHandler is HandlerBase {
     function _expiry(uint256 seed) private view returns (uint40) {
         uint40 nowTs = uint40(model.clock());
         uint256 kind = seed % 16;
-        if (kind < 6) return uint40(NO_EXPIRY);
+        if (kind < 6) return NO_EXPIRY;
         if (kind == 6) return nowTs - 1;
         if (kind == 7) return nowTs + 1;
         return nowTs + 1 + uint40((seed >> 8) % 30 days);
