@@ -3,18 +3,26 @@
  * ABI, the typed bindings and the artifacts always come from the same compilation. `src/audit`
  * imports only these (and ethers), never Hardhat.
  */
-export {
-  ConsentAccessManager__factory,
-  ConsentRegistry__factory,
-  ConsentSystemDeployer__factory,
-  IntegrationRegistry__factory,
-} from "../../types/ethers-contracts/index.js";
 import {
   ConsentAccessManager__factory,
   ConsentRegistry__factory,
   ConsentSystemDeployer__factory,
   IntegrationRegistry__factory,
-} from "../../types/ethers-contracts/index.js";
+} from "./contracts.js";
+
+export {
+  ConsentAccessManager__factory,
+  ConsentRegistry__factory,
+  ConsentSystemDeployer__factory,
+  IntegrationRegistry__factory,
+} from "./contracts.js";
+export type {
+  ConsentAccessManager,
+  ConsentRegistry,
+  ConsentSystemDeployer,
+  IConsentRegistry,
+  IntegrationRegistry,
+} from "./contracts.js";
 
 export const CONSENT_REGISTRY_ABI = ConsentRegistry__factory.abi;
 export const INTEGRATION_REGISTRY_ABI = IntegrationRegistry__factory.abi;

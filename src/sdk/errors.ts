@@ -7,8 +7,8 @@ import {
   CONSENT_SYSTEM_DEPLOYER_ABI,
   INTEGRATION_REGISTRY_ABI,
 } from "./abi.js";
-import { ALL_DATA, VERSION_SEQUENCE_BITS } from "./constants.js";
-import { maskToPurposes, purposeName } from "./purposes.js";
+import { ALL_DATA, VERSION_SEQUENCE_BITS, integrationStatusName } from "./constants.js";
+import { purposeListLabel, purposeName } from "./purposes.js";
 
 /** What went wrong, coarse enough to branch on (the message says the details). */
 export type ConsentSdkErrorCode =
@@ -89,7 +89,6 @@ const ERROR_INTERFACES = Object.values(ERROR_ABIS).map((abi) => new Interface(ab
 
 const ERROR_STRING_SELECTOR = "0x08c379a0";
 const PANIC_SELECTOR = "0x4e487b71";
-const INTEGRATION_STATUS = ["None", "Active", "Suspended"] as const;
 
 function dataIdWords(dataId: unknown): string {
   return String(dataId).toLowerCase() === ALL_DATA ? "ALL_DATA" : `data ${String(dataId)}`;
@@ -100,13 +99,7 @@ function purposeWords(id: unknown): string {
 }
 
 function maskWords(mask: unknown): string {
-  return (
-    "[" +
-    maskToPurposes(BigInt(mask as bigint))
-      .map((id) => `${purposeName(id)}(${id})`)
-      .join(", ") +
-    "]"
-  );
+  return `[${purposeListLabel(BigInt(mask as bigint))}]`;
 }
 
 type Args = Record<string, unknown>;
@@ -171,7 +164,7 @@ export const ERROR_WORDS: Record<string, (a: Args) => string> = {
   IntegrationRegistryAlreadyRegistered: (a) => `integration ${a.integration} is registered already`,
   IntegrationRegistryNotRegistered: (a) => `integration ${a.integration} is not registered`,
   IntegrationRegistryWrongStatus: (a) =>
-    `integration ${a.integration} is ${INTEGRATION_STATUS[Number(a.status)] ?? a.status}, which this operation does not accept`,
+    `integration ${a.integration} is ${integrationStatusName(a.status as bigint)}, which this operation does not accept`,
   AccessManagedUnauthorized: (a) =>
     `${a.caller} may not call this governed function (not allowed by the AccessManager)`,
   AccessManagedRequiredDelay: (a) =>
@@ -205,7 +198,8 @@ export const ERROR_WORDS: Record<string, (a: Args) => string> = {
   ConsentSystemDeployerZeroDelay: () => "the execution delay must be at least 1 second (0 would give no notice)",
 };
 
-function namedArgs(inputs: readonly ParamType[], values: readonly unknown[]): Args {
+/** ABI values by parameter name (`arg<i>` for an unnamed one): how decoded errors and calls carry their arguments. */
+export function namedArgs(inputs: readonly ParamType[], values: ArrayLike<unknown>): Args {
   const out: Args = {};
   inputs.forEach((p, i) => (out[p.name || `arg${i}`] = values[i]));
   return out;

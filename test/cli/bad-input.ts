@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { JsonRpcProvider, Wallet, getAddress, keccak256, toUtf8Bytes } from "ethers";
 import type { JsonRpcSigner } from "ethers";
 
-import { encodeSignedFile } from "../../src/cli/signed-file.js";
+import { encodeSignedMessage as encodeSignedFile } from "../../src/sdk/signed-message.js";
 import { consentDomain, signConsent } from "../../src/sdk/eip712.js";
 import type { MessageOf } from "../../src/sdk/eip712.js";
 import { initialPurposeMetadata } from "../../src/sdk/purposes.js";

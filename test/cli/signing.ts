@@ -316,7 +316,7 @@ describe("omni-consent signing and lockdown", function () {
     expect(await registry.isManager(lockOwner.address, manager)).to.equal(false);
     // The old name still works, with the registry's event in --json.
     const again = ok<{ result: Record<string, unknown> }>(await e("--json", "revoke-all"));
-    expect(again.result).to.deep.equal({ owner: lockOwner.address, newEpoch: "2", actor: lockOwner.address, via: 0 });
+    expect(again.result).to.deep.equal({ owner: lockOwner.address, newEpoch: "2", actor: lockOwner.address, via: "Owner" });
     // The manager is gone: removing it again is refused before anything is sent.
     const remove = await e("managers", "remove", manager);
     expect(remove.stderr).to.equal(
