@@ -114,7 +114,9 @@ export class ConsentRegistryClient extends ConsentRegistrySignatures {
       "grant",
       async () => {
         const g = await this.validGrant(req, "grant");
-        return this.callData(this.contract.grant.populateTransaction(g.grantee, g.dataId, g.purposes, g.expiresAt, g.noticeHash));
+        return this.callData(
+          this.contract.grant.populateTransaction(g.grantee, g.dataId, g.purposes, g.expiresAt, g.noticeHash),
+        );
       },
       this.granted,
     );
@@ -181,7 +183,9 @@ export class ConsentRegistryClient extends ConsentRegistrySignatures {
     return this.tx(
       "revokeAllFor",
       async () =>
-        this.callData(this.contract.revokeAllFor.populateTransaction(parseInput(addressSchema, owner, "revokeAllFor.owner"))),
+        this.callData(
+          this.contract.revokeAllFor.populateTransaction(parseInput(addressSchema, owner, "revokeAllFor.owner")),
+        ),
       this.allRevoked,
     );
   }
@@ -267,7 +271,9 @@ export class ConsentRegistryClient extends ConsentRegistrySignatures {
       "recordShare",
       async () => {
         const s = parseInput(shareRequestSchema, req, "recordShare");
-        return this.callData(this.contract.recordShare.populateTransaction(s.owner, s.to, s.dataId, s.purpose, s.evidence));
+        return this.callData(
+          this.contract.recordShare.populateTransaction(s.owner, s.to, s.dataId, s.purpose, s.evidence),
+        );
       },
       (r) => this.one<DataSharedEvent.OutputObject, ShareResult>(r, "DataShared", toShareResult),
     );
@@ -298,5 +304,4 @@ export class ConsentRegistryClient extends ConsentRegistrySignatures {
       (r) => this.batch(r, "DataShared", toShareResult),
     );
   }
-
 }

@@ -149,7 +149,8 @@ export async function deployConsentSystem(
   ] as const;
   let deployerAddress: string;
   if (opts.create2) {
-    const salt = opts.create2 === true ? KNOWN_DEPLOYMENTS.salt : parseInput(bytes32Schema, opts.create2.salt, "create2.salt");
+    const salt =
+      opts.create2 === true ? KNOWN_DEPLOYMENTS.salt : parseInput(bytes32Schema, opts.create2.salt, "create2.salt");
     deployerAddress = await deployThroughCreateX(signer, salt, args);
   } else {
     deployerAddress = await (await deploy("ConsentSystemDeployer", args)).getAddress();
@@ -185,9 +186,11 @@ async function deployThroughCreateX(signer: Signer, salt: string, args: readonly
       `deployConsentSystem: no CreateX factory at ${CREATE_X_ADDRESS} on this chain; deploy without create2, or with Ignition (which installs it on a local Hardhat network)`,
     );
   }
-  const initCode = (await new ConsentSystemDeployer__factory().getDeployTransaction(...(args as Parameters<
-    ConsentSystemDeployer__factory["getDeployTransaction"]
-  >))).data;
+  const initCode = (
+    await new ConsentSystemDeployer__factory().getDeployTransaction(
+      ...(args as Parameters<ConsentSystemDeployer__factory["getDeployTransaction"]>),
+    )
+  ).data;
   const createX = new Contract(CREATE_X_ADDRESS, createXAbi, signer);
   const address = (await createX.getFunction("deployCreate2").staticCall(salt, initCode)) as string;
   await (await createX.getFunction("deployCreate2")(salt, initCode)).wait();

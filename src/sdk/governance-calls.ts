@@ -53,7 +53,11 @@ const integrationRequestSchema = z.object({
 });
 
 /** The target and calldata of `action` (INVALID_INPUT naming `label.field` when it is malformed). */
-export function governedCall(targets: GovernedTargets, action: GovernedAction, label: string = action.kind): GovernedCall {
+export function governedCall(
+  targets: GovernedTargets,
+  action: GovernedAction,
+  label: string = action.kind,
+): GovernedCall {
   const integrations = (fn: string, args: unknown[]): GovernedCall => ({
     target: targets.integrationRegistry,
     data: integrationsIface.encodeFunctionData(fn, args),

@@ -191,7 +191,8 @@ export class GovernanceClient extends ContractClient<ConsentAccessManager> {
       },
       (r) => {
         const [e] = this.events<OperationCanceledEvent.OutputObject>(r, "OperationCanceled");
-        if (!e || op === null) throw new ConsentSdkError("NOT_FOUND", `cancel: transaction ${r.hash} cancelled nothing`);
+        if (!e || op === null)
+          throw new ConsentSdkError("NOT_FOUND", `cancel: transaction ${r.hash} cancelled nothing`);
         return { operationId: e.operationId, nonce: e.nonce, caller: op.caller, target: op.target, data: op.data };
       },
     );
@@ -225,7 +226,11 @@ export class GovernanceClient extends ContractClient<ConsentAccessManager> {
   async pending(range: EventRange = {}): Promise<PendingOperation[]> {
     const c = this.contract;
     return this.read("listing pending operations", async () => {
-      const scheduled = await c.queryFilter(c.filters.OperationScheduled(), range.fromBlock ?? 0, range.toBlock ?? "latest");
+      const scheduled = await c.queryFilter(
+        c.filters.OperationScheduled(),
+        range.fromBlock ?? 0,
+        range.toBlock ?? "latest",
+      );
       const now = await this.chainTime();
       const out: PendingOperation[] = [];
       for (const l of scheduled) {

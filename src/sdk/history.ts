@@ -52,7 +52,11 @@ async function scan<T>(what: string, query: () => Promise<T>): Promise<T> {
   }
 }
 
-const place = (l: Log): EventPlace => ({ blockNumber: l.blockNumber, transactionHash: l.transactionHash, logIndex: l.index });
+const place = (l: Log): EventPlace => ({
+  blockNumber: l.blockNumber,
+  transactionHash: l.transactionHash,
+  logIndex: l.index,
+});
 
 /**
  * Every event that shaped the consent `(owner, grantee, dataId)`, oldest first: its grants and

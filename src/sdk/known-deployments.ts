@@ -16,5 +16,19 @@ export const KNOWN_DEPLOYMENTS = {
   module: "ConsentSystem",
   strategy: "create2",
   salt: "0x00000000000000000000000000000000000000000000636f6e73656e742d7631",
-  chains: {} as Record<string, KnownChainDeployment>,
+  chains: {
+    "31337": {
+      name: "local dev chain (Hardhat network, hardhat node, anvil; default accounts)",
+      parameters: {
+        admin: "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+        governor: "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+        guardian: "0x0000000000000000000000000000000000000000",
+        executionDelay: "60",
+      },
+      ConsentSystemDeployer: "0x1BfA47cE5f8dC76b5E41A489445C9093452D2d01",
+      AccessManager: "0x6CCB84E822EBb9238B53C6FAe65d59587bF47C2E",
+      IntegrationRegistry: "0x8Bd56110510dea64895D5c249B5E2A9cd816Ea58",
+      ConsentRegistry: "0xd91073976F789Df2ABd8498215470425Da5F61D0",
+    },
+  } as Record<string, KnownChainDeployment>,
 } as const;

@@ -9,9 +9,23 @@ import { consentHistory, grantedKeys, managersNamed } from "./history.js";
 import type { HistoryEntry } from "./history.js";
 import { maskToPurposes, purposeName } from "./purposes.js";
 import { toConsentView, toGrantResult, toRevokeAllResult, toRevokeResult } from "./requests.js";
-import type { ActiveConsent, ConsentView, GrantRequest, PurposeCatalogView, PurposeInput, RevokeAllResult } from "./requests.js";
+import type {
+  ActiveConsent,
+  ConsentView,
+  GrantRequest,
+  PurposeCatalogView,
+  PurposeInput,
+  RevokeAllResult,
+} from "./requests.js";
 import type { SigningOptions } from "./signing.js";
-import { addressSchema, assertFutureExpiry, bytes32Schema, grantRequestSchema, parseInput, purposeSchema } from "./validation.js";
+import {
+  addressSchema,
+  assertFutureExpiry,
+  bytes32Schema,
+  grantRequestSchema,
+  parseInput,
+  purposeSchema,
+} from "./validation.js";
 
 /**
  * The registry's reads (state now, and the event scans of `history.ts` confirmed against it),
@@ -81,7 +95,9 @@ export abstract class ConsentRegistryReads extends ContractClient<ConsentRegistr
       Promise.all([this.contract.grantablePurposes(), this.contract.definedPurposes()]),
     );
     const ids = maskToPurposes(definedMask);
-    const hashes = await this.read("purposeMetadata", () => Promise.all(ids.map((id) => this.contract.purposeMetadata(id))));
+    const hashes = await this.read("purposeMetadata", () =>
+      Promise.all(ids.map((id) => this.contract.purposeMetadata(id))),
+    );
     return {
       grantableMask,
       definedMask,

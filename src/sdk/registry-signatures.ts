@@ -137,7 +137,10 @@ export abstract class ConsentRegistrySignatures extends ConsentRegistryReads {
   relayGrant(signed: Signed<"Grant">): ConsentTransaction<GrantResult> {
     return this.tx(
       "relayGrant",
-      async () => this.callData(this.contract.grantBySig.populateTransaction(parseInput(signedGrantSchema, signed, "relayGrant"))),
+      async () =>
+        this.callData(
+          this.contract.grantBySig.populateTransaction(parseInput(signedGrantSchema, signed, "relayGrant")),
+        ),
       this.granted,
     );
   }
@@ -146,7 +149,10 @@ export abstract class ConsentRegistrySignatures extends ConsentRegistryReads {
   relayRevoke(signed: Signed<"Revoke">): ConsentTransaction<RevokeResult> {
     return this.tx(
       "relayRevoke",
-      async () => this.callData(this.contract.revokeBySig.populateTransaction(parseInput(signedRevokeSchema, signed, "relayRevoke"))),
+      async () =>
+        this.callData(
+          this.contract.revokeBySig.populateTransaction(parseInput(signedRevokeSchema, signed, "relayRevoke")),
+        ),
       this.revoked,
     );
   }
@@ -177,7 +183,9 @@ export abstract class ConsentRegistrySignatures extends ConsentRegistryReads {
   }
 
   private revokeBatchRequests(signed: readonly Signed<"Revoke">[], label: string) {
-    return nonEmpty(signed, label, "signed revocation").map((s, i) => parseInput(signedRevokeSchema, s, `${label}[${i}]`));
+    return nonEmpty(signed, label, "signed revocation").map((s, i) =>
+      parseInput(signedRevokeSchema, s, `${label}[${i}]`),
+    );
   }
 
   /**
@@ -191,7 +199,9 @@ export abstract class ConsentRegistrySignatures extends ConsentRegistryReads {
     return this.tx(
       "relayRevokeBatch",
       async () =>
-        this.callData(this.contract.revokeBySigBatch.populateTransaction(this.revokeBatchRequests(signed, "relayRevokeBatch"))),
+        this.callData(
+          this.contract.revokeBySigBatch.populateTransaction(this.revokeBatchRequests(signed, "relayRevokeBatch")),
+        ),
       (r) => this.revokeBatchResult(r, signed.length),
     );
   }
@@ -243,5 +253,4 @@ export abstract class ConsentRegistrySignatures extends ConsentRegistryReads {
     }));
     return { count: items.length, items, failures };
   }
-
 }

@@ -94,7 +94,9 @@ describe("IntegrationRegistryClient", () => {
 describe("GovernanceClient", () => {
   it("propose → pending → (too early: refused in words) → time passes → execute → effect", async () => {
     const { gov, governor, integrations, addresses } = await networkHelpers.loadFixture(setup);
-    const proposed = await gov.propose(gov.calls.registerIntegration({ integration: BOB_AI, metadataHash: META, purposes: [0, 3] })).wait();
+    const proposed = await gov
+      .propose(gov.calls.registerIntegration({ integration: BOB_AI, metadataHash: META, purposes: [0, 3] }))
+      .wait();
     const scheduledAt = BigInt((await ethers.provider.getBlock(proposed.receipt.blockNumber))!.timestamp);
     const data = integrations.contract.interface.encodeFunctionData("registerIntegration", [BOB_AI, META, 9n]);
     const operationId = await gov.contract.hashOperation(governor.address, addresses.integrations, data);
@@ -122,7 +124,9 @@ describe("GovernanceClient", () => {
 
     await networkHelpers.time.increaseTo(scheduledAt + DELAY);
     expect((await gov.pending()).map((p) => p.ready)).to.deep.equal([true]);
-    const executed = await gov.execute(gov.calls.registerIntegration({ integration: BOB_AI, metadataHash: META, purposes: [0, 3] })).wait();
+    const executed = await gov
+      .execute(gov.calls.registerIntegration({ integration: BOB_AI, metadataHash: META, purposes: [0, 3] }))
+      .wait();
     expect(executed.result).to.deep.equal({ operationId, nonce: 1n, target: addresses.integrations, data });
     expect((await integrations.getIntegration(BOB_AI)).status).to.equal("Active");
     expect(await gov.pending()).to.deep.equal([]);

@@ -4,12 +4,7 @@ import type { JsonRpcSigner } from "ethers";
 
 import { ConsentRegistryClient } from "../../src/sdk/client.js";
 import { ConsentSdkError } from "../../src/sdk/errors.js";
-import { initialPurposeMetadata } from "../../src/sdk/purposes.js";
-import {
-  AccessManager__factory,
-  ConsentRegistry__factory,
-  IntegrationRegistry__factory,
-} from "../../types/ethers-contracts/index.js";
+import { deployDirect } from "../helpers/fixture.js";
 import { startNode } from "../cli/harness.js";
 import type { DevNode } from "../cli/harness.js";
 
@@ -43,15 +38,8 @@ describe("ConsentRegistryClient over JSON-RPC (hardhat node)", function () {
     provider = new JsonRpcProvider(node.url, undefined, { cacheTimeout: -1 });
     const admin = await provider.getSigner(0);
     [owner, grantee, relayer] = await Promise.all([1, 2, 3].map((i) => provider.getSigner(i)));
-    const manager = await new AccessManager__factory(admin).deploy(admin.address);
-    const integrations = await new IntegrationRegistry__factory(admin).deploy(await manager.getAddress());
-    const registry = await new ConsentRegistry__factory(admin).deploy(
-      await manager.getAddress(),
-      await integrations.getAddress(),
-      initialPurposeMetadata(),
-    );
-    await registry.waitForDeployment();
-    client = await ConsentRegistryClient.connect(await registry.getAddress(), owner, { expectedChainId: 31337n });
+    const { ConsentRegistry } = await deployDirect(admin);
+    client = await ConsentRegistryClient.connect(ConsentRegistry, owner, { expectedChainId: 31337n });
   });
 
   after(async () => {

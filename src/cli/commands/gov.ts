@@ -54,7 +54,9 @@ function integrationDefinition(kind: "registerIntegration" | "updateIntegration"
         purposes: parsePurposeList("--purposes", o.purposes),
         metadataHash: parseHashOrText("--metadata", o.metadata),
       };
-      const verb = register ? `register integration ${request.integration} for` : `update integration ${request.integration} to`;
+      const verb = register
+        ? `register integration ${request.integration} for`
+        : `update integration ${request.integration} to`;
       return { action: { kind, request }, summary: `${verb} ${purposesWords(request.purposes)}` };
     },
   };
@@ -155,7 +157,9 @@ function addPhase(gov: Command, phase: Phase): void {
         if (phase === "propose" && (o as { force?: boolean }).force !== true)
           await checkWouldSucceed(client, call, summary);
         const tx =
-          phase === "propose" ? client.propose(call, `propose ${def.name}`) : client.execute(call, `execute ${def.name}`);
+          phase === "propose"
+            ? client.propose(call, `propose ${def.name}`)
+            : client.execute(call, `execute ${def.name}`);
         const sent = await ctx.send<unknown>(tx);
         const result = sent.result as { readyAt?: bigint; operationId?: string | null };
         const when =

@@ -358,7 +358,10 @@ const RECORDS: RecordDefinition[] = [
 
 export function registerProcessorCommands(program: Command): void {
   for (const def of RECORDS) {
-    let cmd = program.command(def.name).description(def.description).requiredOption("--owner <address>", "the data owner");
+    let cmd = program
+      .command(def.name)
+      .description(def.description)
+      .requiredOption("--owner <address>", "the data owner");
     if (def.name === "record-share") cmd = cmd.requiredOption("--to <address>", "the receiving integration");
     const noun = def.name === "record-use" ? "used" : "shared";
     cmd

@@ -65,11 +65,15 @@ export interface KeyOptions {
 }
 
 export const PURPOSES_HELP = `comma-separated purposes: ${PURPOSE_WORDS.join(", ")} (or MODEL_TRAINING, model_training: any case, - or _), or ids 0..127`;
-export const DATA_HELP =
-  "data id: 0x + 64 hex digits (a salted hash of the asset), or ALL for all of the owner's data";
+export const DATA_HELP = "data id: 0x + 64 hex digits (a salted hash of the asset), or ALL for all of the owner's data";
 
 /** Validates the grant options that need no chain; the expiry needs the chain's clock. */
-export function grantBasics(o: GrantOptions): { grantee: string; dataId: string; purposes: number[]; noticeHash: string } {
+export function grantBasics(o: GrantOptions): {
+  grantee: string;
+  dataId: string;
+  purposes: number[];
+  noticeHash: string;
+} {
   return {
     grantee: parseAddress("--grantee", o.grantee),
     dataId: parseDataId("--data", o.data),

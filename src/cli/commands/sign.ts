@@ -140,20 +140,32 @@ async function finish<K extends SignedKind>(
     try {
       await writeFile(o.typedData, `${JSON.stringify(typedData, null, 2)}\n`, { mode: 0o644 });
     } catch (err) {
-      throw new CliError(`--typed-data: cannot write ${o.typedData} (${(err as { code?: string }).code ?? String(err)})`);
+      throw new CliError(
+        `--typed-data: cannot write ${o.typedData} (${(err as { code?: string }).code ?? String(err)})`,
+      );
     }
   }
   if (setup.signer !== null) {
     const signed = await signPrepared(file, setup.signer);
     await writeMessageFile(o.out, { kind: file.kind, chainId: file.chainId, registry: file.registry, signed });
-    if (ctx.json) printJson({ file: o.out, kind: file.kind, chainId: file.chainId, registry: file.registry, ...signed });
+    if (ctx.json)
+      printJson({ file: o.out, kind: file.kind, chainId: file.chainId, registry: file.registry, ...signed });
     else printLines(`signed ${what} → ${o.out}`);
     return;
   }
   await writeMessageFile(o.out, file);
   const digest = digestOf(file);
   if (ctx.json) {
-    printJson({ file: o.out, kind: file.kind, chainId: file.chainId, registry: file.registry, ...file.message, signature: null, digest, typedData });
+    printJson({
+      file: o.out,
+      kind: file.kind,
+      chainId: file.chainId,
+      registry: file.registry,
+      ...file.message,
+      signature: null,
+      digest,
+      typedData,
+    });
     return;
   }
   printLines(
@@ -252,10 +264,18 @@ export function registerSignCommands(program: Command): void {
         const out = o.out ?? path;
         await writeMessageFile(out, signed);
         if (ctx.json) {
-          printJson({ file: out, kind: signed.kind, chainId, registry: signed.registry, by: verdict.by, ...signed.signed });
+          printJson({
+            file: out,
+            kind: signed.kind,
+            chainId,
+            registry: signed.registry,
+            by: verdict.by,
+            ...signed.signed,
+          });
           return;
         }
-        const how = verdict.by === "ecdsa" ? "an ECDSA signature of the owner's key" : "accepted by the owner's ERC-1271 wallet";
+        const how =
+          verdict.by === "ecdsa" ? "an ECDSA signature of the owner's key" : "accepted by the owner's ERC-1271 wallet";
         printLines(`added the signature of ${prepared.message.owner} (${how}) → ${out}`);
       }),
     );
