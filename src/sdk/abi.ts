@@ -5,6 +5,7 @@
  */
 import {
   ConsentAccessManager__factory,
+  ConsentGated__factory,
   ConsentRegistry__factory,
   ConsentSystemDeployer__factory,
   IntegrationRegistry__factory,
@@ -12,6 +13,7 @@ import {
 
 export {
   ConsentAccessManager__factory,
+  ConsentGated__factory,
   ConsentRegistry__factory,
   ConsentSystemDeployer__factory,
   IntegrationRegistry__factory,
@@ -30,3 +32,5 @@ export const INTEGRATION_REGISTRY_ABI = IntegrationRegistry__factory.abi;
 export const CONSENT_ACCESS_MANAGER_ABI = ConsentAccessManager__factory.abi;
 /** The one-transaction deployer the Ignition module deploys. */
 export const CONSENT_SYSTEM_DEPLOYER_ABI = ConsentSystemDeployer__factory.abi;
+/** The base a dApp's gated contract inherits (`contracts/ConsentGated.sol`): its errors are decoded too. */
+export const CONSENT_GATED_ABI = ConsentGated__factory.abi;

@@ -3,6 +3,7 @@
  * generated index, which also reaches the test-only contracts under `contracts/mocks`): so the
  * compiled package holds the bindings of the deployable contracts and nothing else.
  */
+export { ConsentGated__factory } from "../../types/ethers-contracts/factories/contracts/ConsentGated__factory.js";
 export { ConsentRegistry__factory } from "../../types/ethers-contracts/factories/contracts/ConsentRegistry__factory.js";
 export { ConsentAccessManager__factory } from "../../types/ethers-contracts/factories/contracts/governance/ConsentAccessManager__factory.js";
 export { ConsentSystemDeployer__factory } from "../../types/ethers-contracts/factories/contracts/governance/ConsentSystemDeployer__factory.js";

@@ -3,6 +3,7 @@ import type { ErrorDescription, ParamType } from "ethers";
 
 import {
   CONSENT_ACCESS_MANAGER_ABI,
+  CONSENT_GATED_ABI,
   CONSENT_REGISTRY_ABI,
   CONSENT_SYSTEM_DEPLOYER_ABI,
   INTEGRATION_REGISTRY_ABI,
@@ -83,6 +84,7 @@ export const ERROR_ABIS = {
   IntegrationRegistry: INTEGRATION_REGISTRY_ABI,
   ConsentAccessManager: CONSENT_ACCESS_MANAGER_ABI,
   ConsentSystemDeployer: CONSENT_SYSTEM_DEPLOYER_ABI,
+  ConsentGated: CONSENT_GATED_ABI,
 } as const;
 
 const ERROR_INTERFACES = Object.values(ERROR_ABIS).map((abi) => new Interface(abi));
@@ -195,6 +197,9 @@ export const ERROR_WORDS: Record<string, (a: Args) => string> = {
   ConsentAccessManagerPublicFunction: (a) =>
     `selector ${a.selector} of ${a.target} cannot be opened to every account (PUBLIC_ROLE)`,
   ConsentSystemDeployerZeroAddress: (a) => `the ${a.role} must not be the zero address`,
+  ConsentGatedZeroRegistry: () => "a consent gate needs a registry (the zero address was given)",
+  ConsentGatedConsentRequired: (a) =>
+    `${a.grantee} holds no active consent of ${a.owner} on ${dataIdWords(a.dataId)} for ${purposeWords(a.purpose)}`,
   ConsentSystemDeployerZeroDelay: () => "the execution delay must be at least 1 second (0 would give no notice)",
 };
 

@@ -54,6 +54,12 @@ export interface SignedMessageFile<K extends ConsentMessageKind = ConsentMessage
   signed: Signed<K>;
 }
 
+/** Any message file, discriminated by `kind` (so `file.kind === "Grant"` narrows `file.message`). */
+export type AnyConsentMessageFile = { [K in ConsentMessageKind]: ConsentMessageFile<K> }[ConsentMessageKind];
+
+/** Any signed message file, discriminated by `kind` (so `file.kind === "Grant"` narrows `file.signed`). */
+export type AnySignedMessageFile = { [K in ConsentMessageKind]: SignedMessageFile<K> }[ConsentMessageKind];
+
 const uintString = z
   .string({ error: "expected a decimal integer string" })
   .regex(/^\d+$/, { error: "expected a decimal integer string" })
@@ -122,7 +128,7 @@ function splitSigned<K extends ConsentMessageKind>(signed: Signed<K>): { message
  * integer string`. Checks the format only; whether the signature is the owner's is
  * `checkSignature`'s question (it may need the chain).
  */
-export function decodeConsentMessage(text: string, label: string): ConsentMessageFile {
+export function decodeConsentMessage(text: string, label: string): AnyConsentMessageFile {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -159,18 +165,18 @@ export function decodeConsentMessage(text: string, label: string): ConsentMessag
     if (!sig.success) throw invalid(firstIssue(sig.error, `${label}.signature`));
     signature = sig.data;
   }
-  return { kind, chainId, registry: registry.data, message: parsedMessage, signature };
+  return { kind, chainId, registry: registry.data, message: parsedMessage, signature } as AnyConsentMessageFile;
 }
 
 /** Parses a file that must be signed (what `relay` takes); an unsigned one is refused in words. */
-export function decodeSignedMessage(text: string, label: string): SignedMessageFile {
+export function decodeSignedMessage(text: string, label: string): AnySignedMessageFile {
   const file = decodeConsentMessage(text, label);
   if (file.signature === null) {
     throw invalid(
       `${label}: not signed yet (signature null): the owner signs its digest or typed data, then \`omni-consent add-signature ${label} --signature 0x…\` adds it`,
     );
   }
-  return withSignature(file, file.signature);
+  return withSignature<ConsentMessageKind>(file, file.signature) as AnySignedMessageFile;
 }
 
 /** The signed form of a prepared message (the signature is not checked here). */
