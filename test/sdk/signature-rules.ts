@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { Signature, Wallet, concat, getBytes, hexlify, id, toBeHex } from "ethers";
-import type { Signer } from "ethers";
+import type { BaseWallet, Signer } from "ethers";
 import { network } from "hardhat";
 
 import { ConsentRegistryClient } from "../../src/sdk/client.js";
@@ -36,7 +36,7 @@ const WALLET = {
   reverts: "0x60006000fd",
 };
 
-type Owner = { address: string; key?: Wallet };
+type Owner = { address: string; key?: BaseWallet };
 
 interface Case {
   name: string;
@@ -47,7 +47,7 @@ interface Case {
   accepted: boolean;
 }
 
-const sig65 = (key: Wallet, digest: string): string => key.signingKey.sign(digest).serialized;
+const sig65 = (key: BaseWallet, digest: string): string => key.signingKey.sign(digest).serialized;
 
 function withV(signature: string, v: number): string {
   const bytes = getBytes(signature);
@@ -69,7 +69,7 @@ async function eoa(): Promise<Owner> {
   return { address: key.address, key };
 }
 
-async function withCode(code: string, key?: Wallet): Promise<Owner> {
+async function withCode(code: string, key?: BaseWallet): Promise<Owner> {
   const address = key?.address ?? Wallet.createRandom().address;
   await networkHelpers.setCode(address, code);
   return { address, key };
@@ -90,7 +90,7 @@ async function delegated(code: string): Promise<Owner> {
   return { address: key.address, key };
 }
 
-const keyOf = (o: Owner): Wallet => {
+const keyOf = (o: Owner): BaseWallet => {
   if (!o.key) throw new Error("owner without key");
   return o.key;
 };
