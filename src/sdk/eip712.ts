@@ -145,14 +145,14 @@ export const EIP712_DOMAIN_TYPE = [
 /**
  * What a wallet's `eth_signTypedData_v4` takes (MetaMask, `@metamask/eth-sig-util` V4, a node's
  * unlocked account): JSON only, so integers are decimal strings (a uint256 does not fit a JSON
- * number; `chainId` is a number when it fits one, as wallets expect), and `types` holds
+ * number; `chainId` is a number, as wallets expect: every chain id in use fits one), and `types` holds
  * `EIP712Domain`: without it a wallet hashes an empty domain and the registry refuses the
  * signature. (ethers' `signTypedData` takes {@link CONSENT_TYPES} without it and adds it itself.)
  */
 export interface ConsentTypedData<K extends ConsentMessageKind = ConsentMessageKind> {
   types: { EIP712Domain: { name: string; type: string }[] } & Record<K, { name: string; type: string }[]>;
   primaryType: K;
-  domain: { name: string; version: string; chainId: number | string; verifyingContract: string };
+  domain: { name: string; version: string; chainId: number; verifyingContract: string };
   message: Record<string, string>;
 }
 
@@ -163,6 +163,9 @@ export function consentTypedData<K extends ConsentMessageKind>(
   message: MessageOf[K],
 ): ConsentTypedData<K> {
   const chainId = BigInt(domain.chainId ?? 0n);
+  if (chainId > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new RangeError(`chain id ${chainId} does not fit a JSON number, which eth_signTypedData_v4 wallets expect`);
+  }
   const values: Record<string, string> = {};
   for (const { name } of CONSENT_TYPES[kind]) {
     const value = (message as unknown as Record<string, unknown>)[name];
@@ -177,7 +180,7 @@ export function consentTypedData<K extends ConsentMessageKind>(
     domain: {
       name: String(domain.name),
       version: String(domain.version),
-      chainId: chainId <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(chainId) : chainId.toString(),
+      chainId: Number(chainId),
       verifyingContract: String(domain.verifyingContract),
     },
     message: values,
