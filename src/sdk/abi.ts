@@ -11,20 +11,8 @@ import {
   IntegrationRegistry__factory,
 } from "./contracts.js";
 
-export {
-  ConsentAccessManager__factory,
-  ConsentGated__factory,
-  ConsentRegistry__factory,
-  ConsentSystemDeployer__factory,
-  IntegrationRegistry__factory,
-} from "./contracts.js";
-export type {
-  ConsentAccessManager,
-  ConsentRegistry,
-  ConsentSystemDeployer,
-  IConsentRegistry,
-  IntegrationRegistry,
-} from "./contracts.js";
+/** The TypeChain bindings (factories with ABI and bytecode, contract and event types) of the deployable contracts. */
+export * from "./contracts.js";
 
 export const CONSENT_REGISTRY_ABI = ConsentRegistry__factory.abi;
 export const INTEGRATION_REGISTRY_ABI = IntegrationRegistry__factory.abi;

@@ -1,10 +1,18 @@
 import { ConsentSdkError } from "./errors.js";
 import { KNOWN_DEPLOYMENTS } from "./known-deployments.js";
-import type { KnownChainDeployment } from "./known-deployments.js";
 import { addressSchema, parseInput } from "./validation.js";
 
 export { KNOWN_DEPLOYMENTS } from "./known-deployments.js";
-export type { KnownChainDeployment } from "./known-deployments.js";
+
+/** A deployment of the consent system on one chain, with the parameters it was deployed with. */
+export interface KnownChainDeployment {
+  name: string;
+  parameters: { admin: string; governor: string; guardian: string; executionDelay: string };
+  ConsentSystemDeployer: string;
+  AccessManager: string;
+  IntegrationRegistry: string;
+  ConsentRegistry: string;
+}
 
 /** The addresses of one deployment of the consent system. */
 export interface Deployment {

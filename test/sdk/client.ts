@@ -9,11 +9,12 @@ import { network } from "hardhat";
 import { ALL_DATA, NO_EXPIRY, REGISTRY_VERSION } from "../../src/sdk/constants.js";
 import { ConsentRegistryClient } from "../../src/sdk/client.js";
 import { consentDomain, signConsent } from "../../src/sdk/eip712.js";
-import { ConsentSdkError, decodeConsentError } from "../../src/sdk/errors.js";
+import { decodeConsentError } from "../../src/sdk/errors.js";
 import { PURPOSES, Purpose, initialPurposeMetadata, purposesToMask } from "../../src/sdk/purposes.js";
 import { MemorySigningStore, sharedSigningStore } from "../../src/sdk/signing-store.js";
 import { deploySystem } from "../helpers/fixture.js";
 import { ALWAYS_VALID_WALLET_CODE, REGISTRY_V1_CODE } from "./stand-ins.js";
+import { rejects } from "./rejects.js";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -22,16 +23,6 @@ const DATA2 = id("omnitensor:dataset:alice-images");
 const NOTICE = id("privacy-notice-v3");
 /** The first version a transaction gives a key (generation 1, sequence 0). */
 const GEN1 = 1n << 16n;
-
-async function rejects(p: Promise<unknown>): Promise<ConsentSdkError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConsentSdkError);
-    return err as ConsentSdkError;
-  }
-  expect.fail("expected a ConsentSdkError");
-}
 
 async function setup() {
   const sys = await deploySystem(ethers);

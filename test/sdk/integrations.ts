@@ -11,6 +11,7 @@ import { GovernanceClient } from "../../src/sdk/governance-client.js";
 import type { GovernedAction } from "../../src/sdk/governance-client.js";
 import { IntegrationRegistryClient } from "../../src/sdk/integrations.js";
 import { isoTime } from "../../src/sdk/time-words.js";
+import { rejects } from "./rejects.js";
 
 const { ethers, ignition, networkHelpers } = await network.create();
 
@@ -18,16 +19,6 @@ const DELAY = 3600n;
 const ALICE_LABS = "0x00000000000000000000000000000000000A11cE";
 const BOB_AI = "0x0000000000000000000000000000000000000B0b";
 const META = id("integration:alice-labs:dpa-v1");
-
-async function rejects(p: Promise<unknown>): Promise<ConsentSdkError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConsentSdkError);
-    return err as ConsentSdkError;
-  }
-  expect.fail("expected a ConsentSdkError");
-}
 
 function invalidCall(build: () => unknown): ConsentSdkError {
   try {

@@ -3,22 +3,12 @@ import { JsonRpcProvider, id } from "ethers";
 import type { JsonRpcSigner } from "ethers";
 
 import { ConsentRegistryClient } from "../../src/sdk/client.js";
-import { ConsentSdkError } from "../../src/sdk/errors.js";
 import { deployDirect } from "../helpers/fixture.js";
 import { startNode } from "../cli/harness.js";
 import type { DevNode } from "../cli/harness.js";
+import { rejects } from "./rejects.js";
 
 const DATA = id("omnitensor:dataset:over-json-rpc");
-
-async function rejects(p: Promise<unknown>): Promise<ConsentSdkError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConsentSdkError);
-    return err as ConsentSdkError;
-  }
-  expect.fail("expected a ConsentSdkError");
-}
 
 /**
  * The same client over a real JSON-RPC node (a `hardhat node` on a free port): revert data

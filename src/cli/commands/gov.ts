@@ -62,27 +62,30 @@ function integrationDefinition(kind: "registerIntegration" | "updateIntegration"
   };
 }
 
+/** suspend-integration / reinstate-integration: one address, another function. */
+function statusDefinition(kind: "suspendIntegration" | "reinstateIntegration"): Definition {
+  const suspend = kind === "suspendIntegration";
+  return {
+    name: suspend ? "suspend-integration" : "reinstate-integration",
+    args: "<address>",
+    description: suspend
+      ? "suspend an integration (stops new shares to it; consents are untouched)"
+      : "reinstate a suspended integration",
+    parse: ([address]) => {
+      const integration = parseAddress("<address>", address);
+      return {
+        action: { kind, integration },
+        summary: `${suspend ? "suspend" : "reinstate"} integration ${integration}`,
+      };
+    },
+  };
+}
+
 const DEFINITIONS: Definition[] = [
   integrationDefinition("registerIntegration"),
   integrationDefinition("updateIntegration"),
-  {
-    name: "suspend-integration",
-    args: "<address>",
-    description: "suspend an integration (stops new shares to it; consents are untouched)",
-    parse: ([address]) => {
-      const integration = parseAddress("<address>", address);
-      return { action: { kind: "suspendIntegration", integration }, summary: `suspend integration ${integration}` };
-    },
-  },
-  {
-    name: "reinstate-integration",
-    args: "<address>",
-    description: "reinstate a suspended integration",
-    parse: ([address]) => {
-      const integration = parseAddress("<address>", address);
-      return { action: { kind: "reinstateIntegration", integration }, summary: `reinstate integration ${integration}` };
-    },
-  },
+  statusDefinition("suspendIntegration"),
+  statusDefinition("reinstateIntegration"),
   {
     name: "define-purpose",
     args: "<id>",
