@@ -71,21 +71,27 @@ export const purposeIdSchema = z
  * One purpose: an id 0..127, or a name of the initial catalogue in any spelling
  * (`MODEL_TRAINING`, `model_training`, `model-training`); normalised to the id.
  */
-export const purposeSchema = z.union(
-  [
-    purposeIdSchema,
-    z.string().transform((s, ctx) => {
-      const id = purposeIdByName(s);
-      if (id !== undefined) return id;
+export const purposeSchema = z
+  .union([z.number(), z.string()], {
+    error: `expected a purpose id 0..${MAX_PURPOSE_ID} or one of ${purposeNames}`,
+  })
+  .transform((p, ctx) => {
+    const id = typeof p === "number" ? p : purposeIdByName(p);
+    if (typeof p === "number" && !(Number.isInteger(p) && p >= 0 && p <= MAX_PURPOSE_ID)) {
+      // `continue: true` so that an enclosing union reports this issue, not its own.
+      ctx.addIssue({ code: "custom", message: `purpose ids are 0..${MAX_PURPOSE_ID}`, continue: true });
+      return z.NEVER;
+    }
+    if (id === undefined) {
       ctx.addIssue({
         code: "custom",
-        message: `unknown purpose "${s}"; use one of ${purposeNames} (any case, - or _) or an id 0..${MAX_PURPOSE_ID}`,
+        message: `unknown purpose "${String(p)}"; use one of ${purposeNames} (any case, - or _) or an id 0..${MAX_PURPOSE_ID}`,
+        continue: true,
       });
       return z.NEVER;
-    }),
-  ],
-  { error: `expected a purpose id 0..${MAX_PURPOSE_ID} or one of ${purposeNames}` },
-);
+    }
+    return id;
+  });
 
 /** A non-empty list of purposes, or a non-zero uint128 bitmap; normalised to the bitmap. */
 export const purposesSchema = z
