@@ -83,7 +83,12 @@ export async function safeMessageHash(infra: SafeInfra, safe: string, digest: st
 }
 
 /** The Safe signature of `digest` by `owners` (each signs the Safe message hash; sorted by address). */
-export async function safeSignature(infra: SafeInfra, safe: string, digest: string, owners: BaseWallet[]): Promise<string> {
+export async function safeSignature(
+  infra: SafeInfra,
+  safe: string,
+  digest: string,
+  owners: BaseWallet[],
+): Promise<string> {
   const hash = await safeMessageHash(infra, safe, digest);
   const sorted = [...owners].sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1));
   return concat(sorted.map((o) => o.signingKey.sign(hash).serialized));
