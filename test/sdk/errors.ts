@@ -100,6 +100,7 @@ describe("errors: revert data in words", () => {
     const exported = Object.entries(abi).filter(([name]) => name.endsWith("_ABI"));
     expect(exported.map(([name]) => name).sort()).to.deep.equal([
       "CONSENT_ACCESS_MANAGER_ABI",
+      "CONSENT_GATED_ABI",
       "CONSENT_REGISTRY_ABI",
       "CONSENT_SYSTEM_DEPLOYER_ABI",
       "INTEGRATION_REGISTRY_ABI",
