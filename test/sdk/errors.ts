@@ -135,7 +135,7 @@ describe("errors: revert data in words", () => {
       });
     }
     expect(missing).to.deep.equal([]);
-    expect(checked).to.equal(51); // 23 + 8 + 18 + 2: the AccessManaged errors are in both registries
+    expect(checked).to.equal(53); // 23 + 8 + 18 + 2 + 2 (ConsentGated): the AccessManaged errors are in both registries
   });
 
   it("decodes the inner error of a failed batch item, and says so when it cannot", () => {
