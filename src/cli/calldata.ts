@@ -1,7 +1,7 @@
 import { Interface, getAddress } from "ethers";
 
 import { CONSENT_ACCESS_MANAGER_ABI, CONSENT_REGISTRY_ABI, INTEGRATION_REGISTRY_ABI } from "../sdk/abi.js";
-import { namedArgs } from "../sdk/errors.js";
+import { inWords, namedArgs } from "../sdk/errors.js";
 import { maskToPurposes, purposeName } from "../sdk/purposes.js";
 import { timeLeftWords } from "../sdk/time-words.js";
 
@@ -83,13 +83,7 @@ export function decodeGovernedCall(name: TargetName | null, data: string): Decod
   }
   if (parsed === null) return unknown(`a function ${name} does not have`);
   const args = namedArgs(parsed.fragment.inputs, parsed.args);
-  const words = WORDS[parsed.name];
-  const text = words
-    ? words(args)
-    : `${parsed.name}(${Object.entries(args)
-        .map(([k, v]) => `${k}=${String(v)}`)
-        .join(", ")})`;
-  return { function: parsed.name, args, words: text };
+  return { function: parsed.name, args, words: inWords(parsed.name, args, WORDS) };
 }
 
 /** `ready`, or the time left until `readyAt` by the chain clock `now`: `in 23 h 59 min`, `in 2 d 3 h`, `in 40 s`. */

@@ -218,13 +218,20 @@ function describe(desc: ErrorDescription): DecodedConsentError {
     const innerWords = inner ? inner.message : `undecodable reason ${String(args.reason)}`;
     return { name: desc.name, args, message: `${desc.name}: batch item #${args.index} failed: ${innerWords}` };
   }
-  const words = ERROR_WORDS[desc.name];
-  const text = words
-    ? words(args)
-    : `${desc.name}(${Object.entries(args)
+  return { name: desc.name, args, message: `${desc.name}: ${inWords(desc.name, args, ERROR_WORDS)}` };
+}
+
+/**
+ * `words[name](args)`, or `name(arg=value, …)` when there are no words for it: how a decoded
+ * error (here) or a decoded governed call (the CLI's `gov pending`) is said.
+ */
+export function inWords(name: string, args: Args, words: Record<string, (a: Args) => string>): string {
+  const say = words[name];
+  return say
+    ? say(args)
+    : `${name}(${Object.entries(args)
         .map(([k, v]) => `${k}=${String(v)}`)
         .join(", ")})`;
-  return { name: desc.name, args, message: `${desc.name}: ${text}` };
 }
 
 /** Decodes raw revert data (`0x` + selector + args) of the consent system's contracts, or null. */
