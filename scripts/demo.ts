@@ -107,11 +107,11 @@ const integrationRequests = integrationAccounts.map((acct, i) => ({
   purposes: integrationPurposes[i],
 }));
 for (const req of integrationRequests) {
-  const { result } = await gov.proposeRegisterIntegration(req).wait();
+  const { result } = await gov.propose(gov.calls.registerIntegration(req)).wait();
   say(`  scheduled register ${who(req.integration)} (${req.purposes.join(", ")}), ready at ${result.readyAt}`);
 }
 await networkHelpers.time.increase(EXECUTION_DELAY);
-for (const req of integrationRequests) await gov.executeRegisterIntegration(req).wait();
+for (const req of integrationRequests) await gov.execute(gov.calls.registerIntegration(req)).wait();
 const integrationsClient = await IntegrationRegistryClient.connect(integrationsAddress, relayer);
 say(`  executed after the delay: ${(await integrationsClient.list()).length} integrations active`);
 
@@ -306,7 +306,7 @@ await refused("inference-node uses owner-05's data after the lockdown", () =>
 
 // ---------------------------------------------------------------------------------------------
 section("6. Governance suspends research-lab — announced, effective only after the delay");
-const proposal = await gov.proposeSuspendIntegration(integrationAccounts[0].address).wait();
+const proposal = await gov.propose(gov.calls.suspendIntegration(integrationAccounts[0].address)).wait();
 say(`  scheduled: suspend research-lab, ready at ${proposal.result.readyAt}`);
 await trainerA
   .recordShare({
@@ -319,7 +319,7 @@ await trainerA
   .wait();
 say(`  during the delay shares still flow (owner-06 → research-lab recorded); everyone can see the change coming`);
 await networkHelpers.time.increase(EXECUTION_DELAY);
-await gov.executeSuspendIntegration(integrationAccounts[0].address).wait();
+await gov.execute(gov.calls.suspendIntegration(integrationAccounts[0].address)).wait();
 say(`  executed: research-lab is ${(await integrationsClient.getIntegration(integrationAccounts[0].address)).status}`);
 await refused("trainer-A shares owner-07's photos with the suspended research-lab", () =>
   trainerA

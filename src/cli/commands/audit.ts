@@ -13,9 +13,10 @@ import {
   verifyHistory,
   writeReport,
 } from "../../audit/index.js";
-import { CliContext } from "../context.js";
 import { CliError } from "../failure.js";
+import { printJson, printLines } from "../output.js";
 import { parseAddress, parseUint } from "../parse.js";
+import { withContext } from "./shared.js";
 
 /**
  * The auditor commands, grouped under `omni-consent audit`:
@@ -23,8 +24,9 @@ import { parseAddress, parseUint } from "../parse.js";
  *   state   the consent state rebuilt from events at a block
  *   verify  re-check every recorded use/share and consent change; exit 1 on any violation
  *   report  subject-access (--owner), processor (--processor) or Art. 30 (default) report
- * They use the global --rpc / --registry / --chain-id / --json options; `state`, `verify` and
- * `report` work offline from the database alone.
+ * They use the global --rpc / --registry / --chain-id / --json options and the same context and
+ * output helpers as every other command; `state`, `verify` and `report` work offline from the
+ * database alone.
  */
 export function registerAuditCommands(program: Command): void {
   const audit = program
@@ -52,30 +54,31 @@ export function registerAuditCommands(program: Command): void {
     .option("--max-range <n>", "largest eth_getLogs block range to try", "5000")
     .option("--timeout <ms>", "per-request timeout", "10000")
     .option("--reset", "discard what the database holds for this chain and sync from the start (e.g. another history)")
-    .action(async (o: Record<string, string | boolean | undefined>, cmd: Command) => {
-      const ctx = CliContext.of(cmd);
-      await ctx.chainId(); // reachability and --chain-id check, in words
-      const registry = await ctx.registryAddress();
-      const db = openAuditDb(String(o.db));
-      try {
-        const res = await syncEvents({
-          db,
-          rpc: ctx.opts.rpc,
-          registry,
-          confirmations: blockNumber("--confirmations", String(o.confirmations)),
-          finalized: o.finalized === true,
-          fromBlock: blockNumber("--from-block", String(o.fromBlock)),
-          toBlock: blockNumber("--to-block", o.toBlock as string | undefined),
-          maxRange: Math.max(1, blockNumber("--max-range", String(o.maxRange)) ?? 5000),
-          timeoutMs: blockNumber("--timeout", String(o.timeout)),
-          reset: o.reset === true,
-        });
-        if (ctx.json) process.stdout.write(JSON.stringify(res, null, 2) + "\n");
-        else process.stdout.write(`synced to block ${res.toBlock}: ${res.inserted} new events (${String(o.db)})\n`);
-      } finally {
-        db.close();
-      }
-    });
+    .action(
+      withContext<Record<string, string | boolean | undefined>>(async (ctx, o) => {
+        await ctx.chainId(); // reachability and --chain-id check, in words
+        const registry = await ctx.registryAddress();
+        const db = openAuditDb(String(o.db));
+        try {
+          const res = await syncEvents({
+            db,
+            rpc: ctx.opts.rpc,
+            registry,
+            confirmations: blockNumber("--confirmations", String(o.confirmations)),
+            finalized: o.finalized === true,
+            fromBlock: blockNumber("--from-block", String(o.fromBlock)),
+            toBlock: blockNumber("--to-block", o.toBlock as string | undefined),
+            maxRange: Math.max(1, blockNumber("--max-range", String(o.maxRange)) ?? 5000),
+            timeoutMs: blockNumber("--timeout", String(o.timeout)),
+            reset: o.reset === true,
+          });
+          if (ctx.json) printJson(res);
+          else printLines(`synced to block ${res.toBlock}: ${res.inserted} new events (${String(o.db)})`);
+        } finally {
+          db.close();
+        }
+      }),
+    );
 
   audit
     .command("state")
@@ -83,66 +86,68 @@ export function registerAuditCommands(program: Command): void {
     .addOption(dbOption())
     .option("--block <n>", "block number")
     .option("--owner <address>", "only this owner's consents")
-    .action((o: { db: string; block?: string; owner?: string }, cmd: Command) => {
-      const json = cmd.optsWithGlobals<{ json?: boolean }>().json === true;
-      const owner = o.owner === undefined ? undefined : parseAddress("--owner", o.owner).toLowerCase();
-      const db = existingDb(o.db);
-      try {
-        const state = stateAt(db, blockNumber("--block", o.block)).toJSON();
-        const consents = owner === undefined ? state.consents : state.consents.filter((c) => c.owner === owner);
-        if (json) {
-          process.stdout.write(JSON.stringify({ ...state, consents }, null, 2) + "\n");
-          return;
-        }
-        const lines = [`chain ${state.chainId}, block ${state.block} (time ${state.timestamp})`];
-        for (const c of consents) {
+    .action(
+      withContext<{ db: string; block?: string; owner?: string }>(async (ctx, o) => {
+        const owner = o.owner === undefined ? undefined : parseAddress("--owner", o.owner).toLowerCase();
+        const db = existingDb(o.db);
+        try {
+          const state = stateAt(db, blockNumber("--block", o.block)).toJSON();
+          const consents = owner === undefined ? state.consents : state.consents.filter((c) => c.owner === owner);
+          if (ctx.json) {
+            printJson({ ...state, consents });
+            return;
+          }
+          const lines = [`chain ${state.chainId}, block ${state.block} (time ${state.timestamp})`];
+          for (const c of consents) {
+            lines.push(
+              `${c.active ? "active " : "expired/withdrawn"} ${c.owner} → ${c.grantee} data ${c.dataId} for ${c.purposeNames.join(",")} until ${expiryText(BigInt(c.expiresAt))}`,
+            );
+          }
           lines.push(
-            `${c.active ? "active " : "expired/withdrawn"} ${c.owner} → ${c.grantee} data ${c.dataId} for ${c.purposeNames.join(",")} until ${expiryText(BigInt(c.expiresAt))}`,
+            `${consents.length} consents, ${state.managers.length} managers, ${state.integrations.length} integrations, ${state.purposes.length} purposes`,
           );
+          printLines(...lines);
+        } finally {
+          db.close();
         }
-        lines.push(
-          `${consents.length} consents, ${state.managers.length} managers, ${state.integrations.length} integrations, ${state.purposes.length} purposes`,
-        );
-        process.stdout.write(lines.join("\n") + "\n");
-      } finally {
-        db.close();
-      }
-    });
+      }),
+    );
 
   audit
     .command("verify")
     .description("re-check the whole history with an independent implementation of the rules (exit 1 on any violation)")
     .addOption(dbOption())
     .option("--to-block <n>", "only events up to this block")
-    .action((o: { db: string; toBlock?: string }, cmd: Command) => {
-      const json = cmd.optsWithGlobals<{ json?: boolean }>().json === true;
-      const db = existingDb(o.db);
-      try {
-        const meta = readSyncMeta(db);
-        const res = verifyHistory(db, { toBlock: blockNumber("--to-block", o.toBlock) });
-        if (json) process.stdout.write(JSON.stringify({ registry: meta?.registry, ...res }, null, 2) + "\n");
-        else {
-          const lines = [
-            `checked ${res.eventsChecked} events (${res.usesChecked} uses, ${res.sharesChecked} shares) up to block ${res.lastBlock} in ${res.elapsedMs.toFixed(0)} ms`,
-          ];
-          for (const v of res.violations) {
-            lines.push(`VIOLATION ${v.rule} at block ${v.event.blockNumber} tx ${v.event.txHash}: ${v.message}`);
-            lines.push(`  evidence: ${JSON.stringify(v.evidence)}`);
+    .action(
+      withContext<{ db: string; toBlock?: string }>(async (ctx, o) => {
+        const db = existingDb(o.db);
+        try {
+          const meta = readSyncMeta(db);
+          const res = verifyHistory(db, { toBlock: blockNumber("--to-block", o.toBlock) });
+          if (ctx.json) printJson({ registry: meta?.registry, ...res });
+          else {
+            const lines = [
+              `checked ${res.eventsChecked} events (${res.usesChecked} uses, ${res.sharesChecked} shares) up to block ${res.lastBlock} in ${res.elapsedMs.toFixed(0)} ms`,
+            ];
+            for (const v of res.violations) {
+              lines.push(`VIOLATION ${v.rule} at block ${v.event.blockNumber} tx ${v.event.txHash}: ${v.message}`);
+              lines.push(`  evidence: ${JSON.stringify(v.evidence)}`);
+            }
+            for (const w of res.warnings) {
+              lines.push(`WARNING ${w.rule} at block ${w.event.blockNumber} tx ${w.event.txHash}: ${w.message}`);
+              lines.push(`  evidence: ${JSON.stringify(w.evidence)}`);
+            }
+            if (res.signaturesChecked !== 0 || res.warnings.length !== 0) {
+              lines.push(`${res.signaturesChecked} signed consent changes checked, ${res.warnings.length} warning(s)`);
+            }
+            printLines(...lines);
           }
-          for (const w of res.warnings) {
-            lines.push(`WARNING ${w.rule} at block ${w.event.blockNumber} tx ${w.event.txHash}: ${w.message}`);
-            lines.push(`  evidence: ${JSON.stringify(w.evidence)}`);
-          }
-          if (res.signaturesChecked !== 0 || res.warnings.length !== 0) {
-            lines.push(`${res.signaturesChecked} signed consent changes checked, ${res.warnings.length} warning(s)`);
-          }
-          process.stdout.write(lines.join("\n") + "\n");
+          if (!res.ok) throw new CliError(`${res.violations.length} violation(s) found in the recorded history`);
+        } finally {
+          db.close();
         }
-        if (!res.ok) throw new CliError(`${res.violations.length} violation(s) found in the recorded history`);
-      } finally {
-        db.close();
-      }
-    });
+      }),
+    );
 
   audit
     .command("report")
@@ -152,25 +157,29 @@ export function registerAuditCommands(program: Command): void {
     .option("--processor <address>", "processor or integration: what it may use and what it recorded")
     .addOption(new Option("--format <format>", "output format").choices(["html", "json", "csv"]))
     .option("--out <file>", "write to this file (default: stdout)")
-    .action((o: { db: string; owner?: string; processor?: string; format?: string; out?: string }) => {
-      if (o.owner !== undefined && o.processor !== undefined)
-        throw new CliError("give either --owner or --processor, not both");
-      const kind: ReportKind = o.owner !== undefined ? "owner" : o.processor !== undefined ? "processor" : "ropa";
-      const subject =
-        o.owner !== undefined
-          ? parseAddress("--owner", o.owner)
-          : o.processor !== undefined
-            ? parseAddress("--processor", o.processor)
-            : undefined;
-      const fromExt = o.out?.match(/\.(html|json|csv)$/i)?.[1].toLowerCase();
-      const format = (o.format ?? fromExt ?? "json") as ReportFormat;
-      const db = existingDb(o.db);
-      try {
-        const { text } = writeReport(db, { kind, format, out: o.out, subject });
-        if (o.out === undefined) process.stdout.write(text);
-        else process.stdout.write(`wrote ${kind} report (${format}) to ${o.out}\n`);
-      } finally {
-        db.close();
-      }
-    });
+    .action(
+      withContext<{ db: string; owner?: string; processor?: string; format?: string; out?: string }>(
+        async (_ctx, o) => {
+          if (o.owner !== undefined && o.processor !== undefined)
+            throw new CliError("give either --owner or --processor, not both");
+          const kind: ReportKind = o.owner !== undefined ? "owner" : o.processor !== undefined ? "processor" : "ropa";
+          const subject =
+            o.owner !== undefined
+              ? parseAddress("--owner", o.owner)
+              : o.processor !== undefined
+                ? parseAddress("--processor", o.processor)
+                : undefined;
+          const fromExt = o.out?.match(/\.(html|json|csv)$/i)?.[1].toLowerCase();
+          const format = (o.format ?? fromExt ?? "json") as ReportFormat;
+          const db = existingDb(o.db);
+          try {
+            const { text } = writeReport(db, { kind, format, out: o.out, subject });
+            if (o.out === undefined) process.stdout.write(text);
+            else printLines(`wrote ${kind} report (${format}) to ${o.out}`);
+          } finally {
+            db.close();
+          }
+        },
+      ),
+    );
 }
