@@ -94,12 +94,12 @@ try {
     const s = await syncEvents({ db, rpc: node.url, registry, toBlock, progress: "none", timeoutMs: 60_000 });
     const syncMs = performance.now() - t;
     t = performance.now();
-    const v = verifyHistory(db);
+    const v = await verifyHistory(db);
     const verifyMs = performance.now() - t;
     if (!v.ok) throw new Error(`unexpected violations: ${JSON.stringify(v.violations[0])}`);
     t = performance.now();
-    writeReport(db, { kind: "owner", subject: owners[0], format: "html", out: join(dir, `${label}-owner.html`) });
-    writeReport(db, { kind: "ropa", format: "json", out: join(dir, `${label}-ropa.json`) });
+    await writeReport(db, { kind: "owner", subject: owners[0], format: "html", out: join(dir, `${label}-owner.html`) });
+    await writeReport(db, { kind: "ropa", format: "json", out: join(dir, `${label}-ropa.json`) });
     const reportMs = performance.now() - t;
     rows.push([
       label,
@@ -123,24 +123,26 @@ try {
   const db = openAuditDb(synth);
   const span = head + 1;
   const tsSpan = (
-    db.prepare("SELECT MAX(block_timestamp) - MIN(block_timestamp) + 1 AS s FROM events").get() as { s: number }
+    db.sql.prepare("SELECT MAX(block_timestamp) - MIN(block_timestamp) + 1 AS s FROM events").get() as { s: number }
   ).s;
   let t = performance.now();
   for (let k = 1; k <= 9; k++) {
-    db.prepare(
-      `INSERT INTO events (chain_id, block_number, block_hash, log_index, tx_hash, address, event_name, args_json, block_timestamp, via, version)
+    db.sql
+      .prepare(
+        `INSERT INTO events (chain_id, block_number, block_hash, log_index, tx_hash, address, event_name, args_json, block_timestamp, via, version)
        SELECT chain_id, block_number + ?, block_hash, log_index, tx_hash, address, event_name, args_json, block_timestamp + ?, via, version
        FROM events WHERE event_name IN ('DataUsed', 'DataShared') AND block_number < ?`,
-    ).run(k * span, k * tsSpan, span);
+      )
+      .run(k * span, k * tsSpan, span);
   }
   log(`built synthetic DB in ${secs(performance.now() - t)} s`);
   t = performance.now();
-  const v = verifyHistory(db);
+  const v = await verifyHistory(db);
   const verifyMs = performance.now() - t;
   if (!v.ok) throw new Error(`unexpected violations: ${JSON.stringify(v.violations[0])}`);
   t = performance.now();
-  writeReport(db, { kind: "owner", subject: owners[0], format: "html", out: join(dir, "1m-owner.html") });
-  writeReport(db, { kind: "ropa", format: "json", out: join(dir, "1m-ropa.json") });
+  await writeReport(db, { kind: "owner", subject: owners[0], format: "html", out: join(dir, "1m-owner.html") });
+  await writeReport(db, { kind: "ropa", format: "json", out: join(dir, "1m-ropa.json") });
   const reportMs = performance.now() - t;
   rows.push([
     "1M (synthetic)",

@@ -1,13 +1,15 @@
 import { Contract, type Log, type Provider } from "ethers";
 
 import { CONSENT_REGISTRY_ABI } from "../sdk/abi.js";
-import { type AuditDb, readSyncMeta, type SyncMeta } from "./db.js";
 import { decodeLog, versionOfEvent, viaOfEvent, type Watched } from "./decode.js";
 import { errorMessage, openProvider, withRetry } from "./rpc.js";
-import { fetchSignedRequests, INSERT_SIGNED_REQUEST, needsSignedRequests } from "./signatures.js";
+import { fetchSignedRequests, needsSignedRequests } from "./signatures-sync.js";
+import { makeProgress } from "./progress.js";
+import type { AuditStore, BlockHeader, EventRow, SyncMeta } from "./store.js";
 
 export interface SyncOptions {
-  db: AuditDb;
+  /** The audit store (`openAuditDb`). */
+  db: AuditStore;
   /** An RPC URL, or an ethers Provider (e.g. the in-process Hardhat provider). */
   rpc: string | Provider;
   /** The ConsentRegistry; its IntegrationRegistry and AccessManager are found from it. */
@@ -143,11 +145,7 @@ async function fetchLogs(provider: Provider, addresses: string[], from: number, 
 /** Block headers fetched in parallel per chunk (for timestamps and hash checks). */
 const HEADER_CONCURRENCY = 8;
 
-interface Header {
-  number: number;
-  hash: string;
-  timestamp: number;
-}
+type Header = BlockHeader;
 
 async function header(provider: Provider, tag: number | string, retries: number): Promise<Header> {
   return withRetry(
@@ -196,7 +194,7 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
     const registry = opts.registry.toLowerCase();
     // With `reset`, whatever the database holds for this chain is discarded in the same SQLite
     // transaction that starts the new sync (after the node answered the registry's reads).
-    let meta = opts.reset ? undefined : readSyncMeta(db, chainId);
+    let meta = opts.reset ? undefined : await db.meta(chainId);
     let discarded = 0;
     if (meta && meta.registry !== registry) {
       throw new Error(
@@ -214,7 +212,7 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
             genesis: genesis ?? "absent",
             checkpointHash: meta.blockNumber >= 0 ? await hashAt(provider, meta.blockNumber, retries) : null,
           },
-          countEvents(db, chainId),
+          await db.countEvents(chainId),
         );
       }
     } else {
@@ -229,31 +227,6 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
       [meta.authority, "authority"],
     ]);
     const addresses = [...kinds.keys()];
-
-    const insertEvent = db.prepare(
-      `INSERT INTO events (chain_id, block_number, block_hash, log_index, tx_hash, address, event_name, args_json, block_timestamp, via, version)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-    );
-    const insertHash = db.prepare(
-      `INSERT INTO block_hashes (chain_id, block_number, block_hash, block_timestamp) VALUES (?, ?, ?, ?)
-       ON CONFLICT (chain_id, block_number) DO UPDATE SET block_hash = excluded.block_hash, block_timestamp = excluded.block_timestamp`,
-    );
-    const pruneHashes = db.prepare(
-      `DELETE FROM block_hashes WHERE chain_id = ? AND block_number < (
-         SELECT MIN(block_number) FROM (SELECT block_number FROM block_hashes WHERE chain_id = ? ORDER BY block_number DESC LIMIT ?) AS recent)`,
-    );
-    const setCheckpoint = db.prepare("UPDATE sync_state SET block_number = ?, block_hash = ? WHERE chain_id = ?");
-    const insertSigned = db.prepare(INSERT_SIGNED_REQUEST);
-
-    const commit = db.transaction((rows: unknown[][], signed: unknown[][], hashes: Header[], cp: Header) => {
-      let inserted = 0;
-      for (const r of rows) inserted += insertEvent.run(...r).changes;
-      for (const r of signed) insertSigned.run(...r);
-      for (const h of hashes) insertHash.run(chainId, h.number, h.hash, h.timestamp);
-      pruneHashes.run(chainId, chainId, keep);
-      setCheckpoint.run(cp.number, cp.hash, chainId);
-      return inserted;
-    });
 
     let range = Math.max(1, Math.min(opts.initialRange ?? 200, maxRange));
     const result: SyncResult = {
@@ -286,21 +259,10 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
               chainId,
               { genesis: meta.genesisHash, checkpoint: cursor, checkpointHash: cursorHash },
               { genesis: meta.genesisHash, checkpointHash: await hashAt(provider, cursor, retries) },
-              countEvents(db, chainId),
+              await db.countEvents(chainId),
             );
           }
-          db.transaction(() => {
-            db.prepare("DELETE FROM events WHERE chain_id = ? AND block_number > ?").run(chainId, ancestor.number);
-            db.prepare("DELETE FROM signed_requests WHERE chain_id = ? AND block_number > ?").run(
-              chainId,
-              ancestor.number,
-            );
-            db.prepare("DELETE FROM block_hashes WHERE chain_id = ? AND block_number > ?").run(
-              chainId,
-              ancestor.number,
-            );
-            setCheckpoint.run(ancestor.number, ancestor.hash, chainId);
-          })();
+          await db.rewind(chainId, ancestor);
           progress.line(`reorg detected at block ${cursor}: rewound to common ancestor ${ancestor.number}`);
           result.reorgs++;
           cursor = ancestor.number;
@@ -348,26 +310,26 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
       }
       // Transactions that changed consent by signature: their calldata holds the signed requests.
       const signedTxs = new Map<string, { blockNumber: number; blockHash: string }>();
-      const rows = logs.map((l) => {
+      const rows = logs.map((l): EventRow => {
         const kind = kinds.get(l.address.toLowerCase())!;
         const d = decodeLog(kind, l);
         const registryEvent = kind === "registry";
-        if (registryEvent && needsSignedRequests(d.name, d.args)) {
+        if (registryEvent && needsSignedRequests(d)) {
           signedTxs.set(l.transactionHash, { blockNumber: l.blockNumber, blockHash: l.blockHash });
         }
-        return [
-          chainId,
-          l.blockNumber,
-          l.blockHash,
-          l.index,
-          l.transactionHash,
-          l.address.toLowerCase(),
-          d.name,
-          JSON.stringify(d.args),
-          blocks.get(l.blockNumber)!.timestamp,
-          registryEvent ? viaOfEvent(d.name, d.args) : null,
-          registryEvent ? versionOfEvent(d.name, d.args) : null,
-        ];
+        return {
+          chain_id: chainId,
+          block_number: l.blockNumber,
+          block_hash: l.blockHash,
+          log_index: l.index,
+          tx_hash: l.transactionHash,
+          address: l.address.toLowerCase(),
+          event_name: d.name,
+          args_json: JSON.stringify(d.args),
+          block_timestamp: blocks.get(l.blockNumber)!.timestamp,
+          via: registryEvent ? viaOfEvent(d.name, d.args) : null,
+          version: registryEvent ? versionOfEvent(d.name, d.args) : null,
+        };
       });
       const signed =
         signedTxs.size === 0 ? [] : await fetchSignedRequests(provider, chainId, registry, signedTxs, retries);
@@ -376,7 +338,14 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
         continue;
       }
       blocks.set(end.number, end);
-      result.inserted += commit(rows, signed, [...blocks.values()], end);
+      result.inserted += await db.commitChunk({
+        chainId,
+        events: rows,
+        signed,
+        headers: [...blocks.values()],
+        checkpoint: end,
+        keepHashes: keep,
+      });
       result.chunks++;
       cursor = end.number;
       cursorHash = end.hash;
@@ -407,18 +376,13 @@ async function targetBlock(provider: Provider, opts: SyncOptions, retries: numbe
   return opts.toBlock === undefined ? head : Math.min(head, opts.toBlock);
 }
 
-/** How many events the database holds for `chainId`. */
-function countEvents(db: AuditDb, chainId: number): number {
-  return (db.prepare("SELECT COUNT(*) AS n FROM events WHERE chain_id = ?").get(chainId) as { n: number }).n;
-}
-
 /**
  * The first checkpoint of a sync (before block `fromBlock`), with the watched addresses read
  * from the registry and the genesis hash of the node's history. With `reset`, the chain's old
  * rows go in the same transaction; returns how many events were discarded.
  */
 async function initMeta(
-  db: AuditDb,
+  db: AuditStore,
   provider: Provider,
   chainId: number,
   registry: string,
@@ -443,20 +407,7 @@ async function initMeta(
     blockNumber: fromBlock - 1,
     blockHash: "",
   };
-  const discarded = db.transaction(() => {
-    let n = 0;
-    if (reset) {
-      n = countEvents(db, chainId);
-      for (const table of ["events", "signed_requests", "block_hashes", "sync_state"]) {
-        db.prepare(`DELETE FROM ${table} WHERE chain_id = ?`).run(chainId);
-      }
-    }
-    db.prepare(
-      `INSERT INTO sync_state (chain_id, registry, integrations, authority, genesis_hash, from_block, block_number, block_hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(chainId, registry, integrations, authority, genesisHash, fromBlock, meta.blockNumber, meta.blockHash);
-    return n;
-  })();
+  const discarded = await db.startSync(meta, reset);
   return { meta, discarded };
 }
 
@@ -467,69 +418,23 @@ async function initMeta(
  * is too: a binary search needs O(log n) calls, not one per kept block.
  */
 async function commonAncestor(
-  db: AuditDb,
+  db: AuditStore,
   provider: Provider,
   chainId: number,
   below: number,
   retries: number,
 ): Promise<{ number: number; hash: string } | null> {
-  const kept = db
-    .prepare(
-      `SELECT block_number, block_hash FROM block_hashes WHERE chain_id = ? AND block_number <= ?
-       UNION SELECT DISTINCT block_number, block_hash FROM events WHERE chain_id = ? AND block_number <= ?
-       ORDER BY block_number`,
-    )
-    .all(chainId, below, chainId, below) as { block_number: number; block_hash: string }[];
+  const kept = await db.knownBlocks(chainId, below);
   let lo = 0;
   let hi = kept.length - 1;
   let found: { number: number; hash: string } | null = null;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     const k = kept[mid];
-    if ((await hashAt(provider, k.block_number, retries)) === k.block_hash) {
-      found = { number: k.block_number, hash: k.block_hash };
+    if ((await hashAt(provider, k.number, retries)) === k.hash) {
+      found = { number: k.number, hash: k.hash };
       lo = mid + 1;
     } else hi = mid - 1;
   }
   return found;
-}
-
-interface Progress {
-  tick(done: number, total: number, events: number, elapsedMs: number, block: number): void;
-  line(msg: string): void;
-  debug(msg: string): void;
-  done(msg: string): void;
-}
-
-function makeProgress(mode: "auto" | "bar" | "lines" | "none"): Progress {
-  const resolved = mode === "auto" ? (process.stderr.isTTY ? "bar" : "lines") : mode;
-  let lastLine = 0;
-  const write = (s: string) => process.stderr.write(s);
-  if (resolved === "none") return { tick() {}, line() {}, debug() {}, done() {} };
-  return {
-    tick(done, total, events, elapsedMs, block) {
-      const frac = total > 0 ? Math.min(1, done / total) : 1;
-      const secs = Math.max(elapsedMs / 1000, 1e-3);
-      const rate = events / secs;
-      const eta = frac > 0 ? (secs * (1 - frac)) / frac : 0;
-      const text = `block ${block} ${(frac * 100).toFixed(1)}% ${events} events ${rate.toFixed(0)} ev/s ETA ${eta.toFixed(0)}s`;
-      if (resolved === "bar") {
-        const width = 30;
-        const filled = Math.round(frac * width);
-        write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${text}   `);
-      } else if (Date.now() - lastLine > 2000) {
-        lastLine = Date.now();
-        write(`sync: ${text}\n`);
-      }
-    },
-    line(msg) {
-      write(`${resolved === "bar" ? "\n" : ""}sync: ${msg}\n`);
-    },
-    debug(msg) {
-      if (process.env.OMNI_AUDIT_DEBUG) write(`sync: ${msg}\n`);
-    },
-    done(msg) {
-      write(`${resolved === "bar" ? "\n" : ""}sync: ${msg}\n`);
-    },
-  };
 }

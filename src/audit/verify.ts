@@ -1,7 +1,7 @@
-import { type AuditDb, defaultChainId, readSyncMeta } from "./db.js";
 import { ConsentModel, type Violation } from "./model.js";
 import { replayEvents } from "./replay.js";
 import { SignatureAudit, type Warning } from "./signatures.js";
+import { type AuditStore, chainToRead } from "./store.js";
 
 export interface VerifyResult {
   ok: boolean;
@@ -33,22 +33,22 @@ export interface VerifyResult {
  * future expiries, signed grants store the signed purposes narrowed to those; and every
  * SignedRevokeFailed names an item that could not apply, for the reason given.
  */
-export function verifyHistory(
-  db: AuditDb,
+export async function verifyHistory(
+  store: AuditStore,
   opts: { chainId?: number; toBlock?: number; maxViolations?: number } = {},
-): VerifyResult {
+): Promise<VerifyResult> {
   const started = performance.now();
   const model = new ConsentModel();
   const violations: Violation[] = [];
   const warnings: Warning[] = [];
   const cap = opts.maxViolations ?? 10_000;
-  const chainId = opts.chainId ?? defaultChainId(db);
-  const meta = chainId === undefined ? undefined : readSyncMeta(db, chainId);
-  const sigs = meta ? new SignatureAudit(db, meta.chainId, meta.registry, opts.toBlock) : undefined;
+  const chainId = await chainToRead(store, opts.chainId);
+  const meta = await store.meta(chainId);
+  const sigs = meta ? await SignatureAudit.load(store, meta.chainId, meta.registry, opts.toBlock) : undefined;
   let uses = 0;
   let shares = 0;
-  const r = replayEvents(
-    db,
+  const r = await replayEvents(
+    store,
     (e) => {
       if (e.name === "DataUsed") uses++;
       else if (e.name === "DataShared") shares++;
@@ -58,7 +58,7 @@ export function verifyHistory(
       found.push(...model.apply(e));
       if (found.length !== 0 && violations.length < cap) violations.push(...found);
     },
-    opts,
+    { chainId, toBlock: opts.toBlock },
   );
   return {
     ok: violations.length === 0,

@@ -23,8 +23,8 @@ describe("audit: the store's schema version", () => {
     const path = join(dir, "new.db");
     const db = openAuditDb(path);
     expect(AUDIT_SCHEMA_VERSION).to.equal(2);
-    expect(db.pragma("user_version", { simple: true })).to.equal(2);
-    const columns = (table: string) => (db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name);
+    expect(db.sql.pragma("user_version", { simple: true })).to.equal(2);
+    const columns = (table: string) => (db.sql.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name);
     expect(columns("events").slice(-2)).to.deep.equal(["via", "version"]);
     expect(columns("sync_state")).to.include("genesis_hash");
     expect(columns("signed_requests")).to.include.members(["epoch", "version", "deadline"]);

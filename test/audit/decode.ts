@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { AbiCoder, getAddress, Interface, id as keccakId } from "ethers";
 
 import { decodeLog, versionOfEvent, viaOfEvent } from "../../src/audit/decode.js";
+import type { EventArgsByName, EventName } from "../../src/audit/events.js";
 import { describeReason } from "../../src/audit/signatures.js";
 import { CONSENT_REGISTRY_ABI, INTEGRATION_REGISTRY_ABI } from "../../src/sdk/abi.js";
 import { ALL_DATA, Via } from "../../src/sdk/constants.js";
@@ -84,7 +85,7 @@ describe("audit: log decoding", () => {
       name: "SignedRevokeFailed",
       args: { owner, grantee: grantee.toLowerCase(), dataId: keccakId("d"), index: "3", reason },
     });
-    expect(describeReason(String(d.args.reason))).to.equal(
+    expect(describeReason(d.name === "SignedRevokeFailed" ? d.args.reason : "")).to.equal(
       `ConsentRegistryStaleSignature(${grantee.toLowerCase()}, 1, 65538, 2, 65539)`,
     );
     expect(describeReason("0x12345678")).to.equal("unknown error 0x12345678");
@@ -117,5 +118,40 @@ describe("audit: log decoding", () => {
       name: "Unknown",
       args: { topics: keccakId("Nope()"), data: unknown.data },
     });
+  });
+});
+
+describe("audit: the typed event union matches the ABIs", () => {
+  // The compiler checks this table against EventArgsByName (each list is exactly its keys, in
+  // ABI order); the test checks it against the ABIs' event inputs.
+  const FIELDS: { [N in Exclude<EventName, "Unknown">]: readonly (keyof EventArgsByName[N])[] } = {
+    ConsentGranted: ["owner", "grantee", "dataId", "purposes", "expiresAt", "noticeHash", "actor", "version"],
+    ConsentRevoked: ["owner", "grantee", "dataId", "actor", "version"],
+    AllConsentsRevoked: ["owner", "newEpoch", "actor", "via"],
+    SignedRevokeFailed: ["owner", "grantee", "dataId", "index", "reason"],
+    ManagerSet: ["owner", "manager", "approved"],
+    DataUsed: ["owner", "processor", "dataId", "purpose", "evidence"],
+    DataShared: ["owner", "from", "to", "dataId", "purpose", "evidence"],
+    PurposeDefined: ["id", "metadataHash"],
+    PurposeDeprecated: ["id"],
+    EIP712DomainChanged: [],
+    AuthorityUpdated: ["authority"],
+    IntegrationRegistered: ["integration", "metadataHash", "purposes"],
+    IntegrationUpdated: ["integration", "metadataHash", "purposes"],
+    IntegrationSuspended: ["integration"],
+    IntegrationReinstated: ["integration"],
+    OperationScheduled: ["operationId", "nonce", "schedule", "caller", "target", "data"],
+    OperationExecuted: ["operationId", "nonce"],
+    OperationCanceled: ["operationId", "nonce"],
+  };
+
+  it("every event of the registry, the integration registry and the AccessManager events has exactly its fields", () => {
+    const seen: Record<string, string[]> = {};
+    for (const abi of [CONSENT_REGISTRY_ABI, INTEGRATION_REGISTRY_ABI]) {
+      new Interface(abi).forEachEvent((f) => (seen[f.name] = f.inputs.map((i) => i.name)));
+    }
+    for (const name of ["OperationScheduled", "OperationExecuted", "OperationCanceled"] as const)
+      seen[name] = [...FIELDS[name]];
+    expect(seen).to.deep.equal(Object.fromEntries(Object.entries(FIELDS).map(([k, v]) => [k, [...v]])));
   });
 });

@@ -62,7 +62,7 @@ async function deployOn(provider: JsonRpcProvider) {
 type Row = [number, number, string, string];
 const rowsOf = (db: AuditDb | Database.Database, upTo = Number.MAX_SAFE_INTEGER) =>
   (
-    db
+    ("sql" in db ? db.sql : db)
       .prepare(
         "SELECT block_number, log_index, block_hash, tx_hash FROM events WHERE block_number <= ? ORDER BY block_number, log_index",
       )
@@ -141,7 +141,7 @@ describe("audit: sync against a faulty RPC (hardhat node behind a fault-injectin
       expect(res.failures).to.be.greaterThan(0);
       expect(res.inserted).to.equal(logs.length);
       expect(rowsOf(db)).to.deep.equal(rowsOfLogs(logs));
-      expect(verifyHistory(db).violations).to.deep.equal([]);
+      expect((await verifyHistory(db)).violations).to.deep.equal([]);
       // A second run is a no-op: nothing duplicated.
       const again = await syncEvents({
         db,
@@ -192,7 +192,7 @@ describe("audit: sync against a faulty RPC (hardhat node behind a fault-injectin
       expect(await exited, stderr).to.equal("SIGKILL");
 
       const db = openAuditDb(dbPath);
-      const cp = db.prepare("SELECT block_number, block_hash FROM sync_state").get() as {
+      const cp = db.sql.prepare("SELECT block_number, block_hash FROM sync_state").get() as {
         block_number: number;
         block_hash: string;
       };

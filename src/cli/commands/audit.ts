@@ -83,12 +83,12 @@ export function registerAuditCommands(program: Command): void {
     .addOption(dbOption())
     .option("--block <n>", "block number")
     .option("--owner <address>", "only this owner's consents")
-    .action((o: { db: string; block?: string; owner?: string }, cmd: Command) => {
+    .action(async (o: { db: string; block?: string; owner?: string }, cmd: Command) => {
       const json = cmd.optsWithGlobals<{ json?: boolean }>().json === true;
       const owner = o.owner === undefined ? undefined : parseAddress("--owner", o.owner).toLowerCase();
       const db = existingDb(o.db);
       try {
-        const state = stateAt(db, blockNumber("--block", o.block)).toJSON();
+        const state = (await stateAt(db, blockNumber("--block", o.block))).toJSON();
         const consents = owner === undefined ? state.consents : state.consents.filter((c) => c.owner === owner);
         if (json) {
           process.stdout.write(JSON.stringify({ ...state, consents }, null, 2) + "\n");
@@ -114,12 +114,12 @@ export function registerAuditCommands(program: Command): void {
     .description("re-check the whole history with an independent implementation of the rules (exit 1 on any violation)")
     .addOption(dbOption())
     .option("--to-block <n>", "only events up to this block")
-    .action((o: { db: string; toBlock?: string }, cmd: Command) => {
+    .action(async (o: { db: string; toBlock?: string }, cmd: Command) => {
       const json = cmd.optsWithGlobals<{ json?: boolean }>().json === true;
       const db = existingDb(o.db);
       try {
-        const meta = readSyncMeta(db);
-        const res = verifyHistory(db, { toBlock: blockNumber("--to-block", o.toBlock) });
+        const meta = await readSyncMeta(db);
+        const res = await verifyHistory(db, { toBlock: blockNumber("--to-block", o.toBlock) });
         if (json) process.stdout.write(JSON.stringify({ registry: meta?.registry, ...res }, null, 2) + "\n");
         else {
           const lines = [
@@ -152,7 +152,7 @@ export function registerAuditCommands(program: Command): void {
     .option("--processor <address>", "processor or integration: what it may use and what it recorded")
     .addOption(new Option("--format <format>", "output format").choices(["html", "json", "csv"]))
     .option("--out <file>", "write to this file (default: stdout)")
-    .action((o: { db: string; owner?: string; processor?: string; format?: string; out?: string }) => {
+    .action(async (o: { db: string; owner?: string; processor?: string; format?: string; out?: string }) => {
       if (o.owner !== undefined && o.processor !== undefined)
         throw new CliError("give either --owner or --processor, not both");
       const kind: ReportKind = o.owner !== undefined ? "owner" : o.processor !== undefined ? "processor" : "ropa";
@@ -166,7 +166,7 @@ export function registerAuditCommands(program: Command): void {
       const format = (o.format ?? fromExt ?? "json") as ReportFormat;
       const db = existingDb(o.db);
       try {
-        const { text } = writeReport(db, { kind, format, out: o.out, subject });
+        const { text } = await writeReport(db, { kind, format, out: o.out, subject });
         if (o.out === undefined) process.stdout.write(text);
         else process.stdout.write(`wrote ${kind} report (${format}) to ${o.out}\n`);
       } finally {

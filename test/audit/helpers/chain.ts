@@ -169,3 +169,13 @@ export async function startFaultProxy(target: string, plan: FaultPlan, seed = 7)
       }),
   };
 }
+
+/** The error a promise rejects with (fails the test when it resolves). */
+export async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error("expected a rejection, but the promise resolved");
+}

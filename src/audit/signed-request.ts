@@ -1,0 +1,145 @@
+import { Interface, type TypedDataDomain } from "ethers";
+
+import { CONSENT_REGISTRY_ABI } from "../sdk/abi.js";
+import { type ConsentMessageKind, consentDigest, type MessageOf } from "../sdk/eip712.js";
+
+/**
+ * A signed consent request as the auditor keeps it: read from a relaying transaction's calldata
+ * at sync time (signatures-sync.ts), matched against its event and re-checked at verify time
+ * (signatures.ts). ONE function, `requestFields`, says what a request's fields are, for the
+ * calldata side and the event side alike; `matchedFields` says which of them an event carries.
+ */
+
+export const REGISTRY = new Interface(CONSENT_REGISTRY_ABI);
+
+/** The registry functions that carry signed requests, and what they carry. */
+const SIG_FUNCTIONS: Record<string, { kind: ConsentMessageKind; batch: boolean }> = {
+  grantBySig: { kind: "Grant", batch: false },
+  revokeBySig: { kind: "Revoke", batch: false },
+  revokeAllBySig: { kind: "RevokeAll", batch: false },
+  grantBySigBatch: { kind: "Grant", batch: true },
+  revokeBySigBatch: { kind: "Revoke", batch: true },
+};
+
+/** The message fields of a request other than owner/epoch/version/deadline: plain strings. */
+export type RequestFields = Record<string, string>;
+
+/**
+ * The fields of a request of `kind`, normalised (addresses and hashes lowercase, integers in
+ * decimal), from anything that has them: a decoded calldata struct or an event's args.
+ */
+export function requestFields(kind: ConsentMessageKind, r: Readonly<Record<string, unknown>>): RequestFields {
+  if (kind === "RevokeAll") return {};
+  const base = { grantee: String(r.grantee).toLowerCase(), dataId: String(r.dataId).toLowerCase() };
+  if (kind === "Revoke") return base;
+  const out: RequestFields = { ...base };
+  // An event carries the STORED purposes (narrowed), not the signed ones: they are compared apart.
+  if (r.purposes !== undefined) out.purposes = BigInt(r.purposes as bigint | string).toString();
+  out.expiresAt = BigInt(r.expiresAt as bigint | string).toString();
+  out.noticeHash = String(r.noticeHash).toLowerCase();
+  return out;
+}
+
+/** The fields an event of the change must repeat exactly (a grant's purposes may be narrowed). */
+const MATCHED: Record<ConsentMessageKind, readonly string[]> = {
+  Grant: ["grantee", "dataId", "expiresAt", "noticeHash"],
+  Revoke: ["grantee", "dataId"],
+  RevokeAll: [],
+};
+
+/** The fields of `fields` that an event must repeat, in a fixed order (evidence shows them). */
+export function matchedFields(kind: ConsentMessageKind, fields: RequestFields): RequestFields {
+  return Object.fromEntries(MATCHED[kind].map((k) => [k, fields[k]]));
+}
+
+/** Whether a stored request's fields are the ones its event shows. */
+export function sameRequest(kind: ConsentMessageKind, stored: RequestFields, event: RequestFields): boolean {
+  return MATCHED[kind].every((k) => stored[k] === event[k]);
+}
+
+export interface DecodedRequest {
+  kind: ConsentMessageKind;
+  owner: string;
+  fields: RequestFields;
+  epoch: string;
+  version: string | null;
+  deadline: string;
+  signature: string;
+}
+
+/** The signed requests of a registry call, or its selector when the function takes no signature. */
+export function decodeSignedCall(data: string): { requests: DecodedRequest[] } | { selector: string } {
+  let parsed: ReturnType<Interface["parseTransaction"]> = null;
+  try {
+    parsed = REGISTRY.parseTransaction({ data });
+  } catch {
+    parsed = null;
+  }
+  const fn = parsed ? SIG_FUNCTIONS[parsed.name] : undefined;
+  if (!parsed || !fn) return { selector: data.slice(0, 10).toLowerCase() };
+  const items = (fn.batch ? [...(parsed.args[0] as unknown[])] : [parsed.args[0]]) as Record<string, unknown>[];
+  return {
+    requests: items.map((r) => ({
+      kind: fn.kind,
+      owner: String(r.owner).toLowerCase(),
+      fields: requestFields(fn.kind, r),
+      epoch: BigInt(r.epoch as bigint).toString(),
+      version: fn.kind === "RevokeAll" ? null : BigInt(r.version as bigint).toString(),
+      deadline: BigInt(r.deadline as bigint).toString(),
+      signature: String(r.signature).toLowerCase(),
+    })),
+  };
+}
+
+/** The EIP-712 message of a stored request (`version` is ignored for RevokeAll). */
+export function messageOf(
+  kind: ConsentMessageKind,
+  owner: string,
+  fields: RequestFields,
+  epoch: string,
+  version: string | null,
+  deadline: string,
+): MessageOf[ConsentMessageKind] {
+  const common = { owner, epoch: BigInt(epoch), deadline: BigInt(deadline) };
+  if (kind === "RevokeAll") return common;
+  const v = BigInt(version ?? "0");
+  if (kind === "Revoke") return { ...common, grantee: fields.grantee, dataId: fields.dataId, version: v };
+  return {
+    ...common,
+    grantee: fields.grantee,
+    dataId: fields.dataId,
+    purposes: BigInt(fields.purposes),
+    expiresAt: BigInt(fields.expiresAt),
+    noticeHash: fields.noticeHash,
+    version: v,
+  };
+}
+
+/** The digest the owner signed for a request, in the registry's EIP-712 `domain`. */
+export function requestDigest(
+  domain: TypedDataDomain,
+  q: {
+    kind: ConsentMessageKind;
+    owner: string;
+    fields: RequestFields;
+    epoch: string;
+    version: string | null;
+    deadline: string;
+  },
+): string {
+  return consentDigest(q.kind, domain, messageOf(q.kind, q.owner, q.fields, q.epoch, q.version, q.deadline));
+}
+
+/** A registry error in words: `Name(arg, …)`, addresses lowercase, integers in decimal. */
+export function describeReason(reason: string): string {
+  try {
+    const d = REGISTRY.parseError(reason);
+    if (!d) return `unknown error ${reason}`;
+    const args = d.fragment.inputs.map((input, i) =>
+      input.type === "address" ? String(d.args[i]).toLowerCase() : String(d.args[i]),
+    );
+    return `${d.name}(${args.join(", ")})`;
+  } catch {
+    return `undecodable error ${reason}`;
+  }
+}
