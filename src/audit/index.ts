@@ -30,7 +30,7 @@ export {
   type ReportOptions,
   writeReport,
 } from "./report.js";
-export { openProvider } from "./rpc.js";
+export { openRpc, RpcClient, RpcError, type RpcPolicy, type RpcSender, type RpcStats } from "./rpc.js";
 export { describeReason, recoverStrict, SignatureAudit, type SignedRequestRow, type Warning } from "./signatures.js";
 export { openAuditDb, type SqliteConnection, SqliteAuditStore, type SqliteStatement } from "./sqlite-store.js";
 export { AuditState, type ConsentAtBlock, type ConsentRecord, expiryText, stateAt } from "./state.js";

@@ -1,12 +1,11 @@
-import { isError, type Provider } from "ethers";
-
 import { Via } from "../sdk/constants.js";
 import { consentDomain } from "../sdk/eip712.js";
+import type { RawLog } from "./chunks.js";
 import { viaOfEvent } from "./decode.js";
 import { recoverStrict } from "./ecdsa.js";
 import type { AuditEvent } from "./events.js";
-import { withRetry } from "./rpc.js";
-import { decodeSignedCall, REGISTRY, requestDigest } from "./signed-request.js";
+import { type RpcClient, RpcError, quantity } from "./rpc.js";
+import { decodeSignedCall, REGISTRY, RequestDigester } from "./signed-request.js";
 import type { SignedRequestRow, SignedRowKind } from "./store.js";
 
 /**
@@ -31,7 +30,7 @@ import type { SignedRequestRow, SignedRowKind } from "./store.js";
  * may answer by caller, so a call from anywhere else can differ from what the chain saw. The
  * answer is the wallet's state at the END of that block: a wallet whose rules changed later in
  * the same block is judged by its newer rules. `erc1271_valid` is NULL when the signature
- * recovered to the owner at sync time (the wallet was never asked).
+ * recovered to the owner at sync time (the wallet was never asked). `verify --rpc` asks again.
  */
 
 const ERC1271_MAGIC = "0x1626ba7e";
@@ -44,123 +43,136 @@ export function needsSignedRequests(e: AuditEvent): boolean {
   return e.name === "SignedRevokeFailed" || viaOfEvent(e.name, e.args) === Via.Signature;
 }
 
-/** Transactions fetched in parallel per chunk. */
-const TX_CONCURRENCY = 8;
-
 /** The calldata of isValidSignature(digest, signature). */
 export function erc1271Call(digest: string, signature: string): string {
   return ERC1271_MAGIC + REGISTRY.getAbiCoder().encode(["bytes32", "bytes"], [digest, signature]).slice(2);
 }
 
 /** Whether an isValidSignature return value is the magic value (OpenZeppelin SignatureChecker). */
-export function isErc1271Magic(ret: string): boolean {
-  return ret.length >= 66 && ret.slice(0, 66).toLowerCase() === ERC1271_MAGIC + "0".repeat(56);
+export function isErc1271Magic(ret: unknown): boolean {
+  return (
+    typeof ret === "string" && ret.length >= 66 && ret.slice(0, 66).toLowerCase() === ERC1271_MAGIC + "0".repeat(56)
+  );
 }
 
 /**
- * The ERC-1271 answer of `owner` at `block`, asked as the registry asked it: an eth_call from
- * the registry's address (OpenZeppelin SignatureChecker's rule for the answer).
+ * The ERC-1271 answer of `owner` at `block` (1 valid, 0 not), asked as the registry asked it: an
+ * eth_call from the registry's address. A revert is the wallet's "no".
  */
-async function erc1271Valid(
-  provider: Provider,
+export async function erc1271Valid(
+  rpc: RpcClient,
   registry: string,
   owner: string,
   digest: string,
   signature: string,
   block: number,
-  retries: number,
 ): Promise<number> {
-  return withRetry(
-    `isValidSignature on ${owner} at block ${block}`,
-    async () => {
-      try {
-        const ret = await provider.call({
-          to: owner,
-          from: registry,
-          data: erc1271Call(digest, signature),
-          blockTag: block,
-        });
-        return isErc1271Magic(ret) ? 1 : 0;
-      } catch (err) {
-        if (isError(err, "CALL_EXCEPTION")) return 0; // the wallet reverted: SignatureChecker says invalid
-        throw err;
-      }
-    },
-    retries,
-  );
+  try {
+    const ret = await rpc.call("eth_call", [
+      { to: owner, from: registry, data: erc1271Call(digest, signature) },
+      quantity(block),
+    ]);
+    return isErc1271Magic(ret) ? 1 : 0;
+  } catch (err) {
+    // The node's answer "execution reverted" (code 3, or -32000 on some nodes) is SignatureChecker's "invalid".
+    if (err instanceof RpcError && (err.code === 3 || /revert/i.test(err.rpcMessage))) return 0;
+    throw err;
+  }
+}
+
+interface JsonTx {
+  hash: string;
+  blockHash: string | null;
+  to: string | null;
+  input: string;
 }
 
 /**
- * Fetches the transactions that emitted signed consent changes and decodes their signed requests
- * into `signed_requests` rows. `txs` maps tx hash → the block the logs put it in; returns null
- * when a transaction is no longer in that block (the chain moved: the caller drops the chunk and
- * retries, as for headers).
+ * The signed-request rows of a chunk: the transactions of its signed changes, fetched in one
+ * batch, their calldata decoded, ERC-1271 owners asked. Returns null when a transaction is no
+ * longer in the block its logs named (the chain moved: the caller reads the chunk again).
  */
-export async function fetchSignedRequests(
-  provider: Provider,
+export async function signedRequestsOf(
+  rpc: RpcClient,
   chainId: number,
   registry: string,
-  txs: Map<string, { blockNumber: number; blockHash: string }>,
-  retries: number,
+  logs: readonly RawLog[],
+  events: readonly AuditEvent[],
 ): Promise<SignedRequestRow[] | null> {
-  const domain = consentDomain(chainId, registry);
-  const rows: SignedRequestRow[] = [];
-  const hashes = [...txs.keys()];
-  let moved = false;
-  for (let i = 0; i < hashes.length && !moved; i += TX_CONCURRENCY) {
-    await Promise.all(
-      hashes.slice(i, i + TX_CONCURRENCY).map(async (hash) => {
-        const where = txs.get(hash)!;
-        const tx = await withRetry(`eth_getTransactionByHash(${hash})`, () => provider.getTransaction(hash), retries);
-        if (!tx || tx.blockHash !== where.blockHash) {
-          moved = true;
-          return;
-        }
-        const row = (
-          item_index: number,
-          kind: SignedRowKind,
-          owner: string,
-          args: object,
-          rest: Pick<SignedRequestRow, "epoch" | "version" | "deadline" | "signature" | "erc1271_valid">,
-        ) =>
-          rows.push({
-            chain_id: chainId,
-            block_number: where.blockNumber,
-            tx_hash: hash,
-            item_index,
-            kind,
-            owner,
-            args_json: JSON.stringify(args),
-            ...rest,
-          });
-        const none = { epoch: null, version: null, deadline: null, signature: null, erc1271_valid: null };
-        const to = tx.to?.toLowerCase() ?? "";
-        if (to !== registry) {
-          row(0, "internal", "", { to, selector: tx.data.slice(0, 10).toLowerCase() }, none);
-          return;
-        }
-        const decoded = decodeSignedCall(tx.data);
-        if ("selector" in decoded) {
-          row(0, "unsigned", "", { to, selector: decoded.selector }, none);
-          return;
-        }
-        for (let k = 0; k < decoded.requests.length; k++) {
-          const q = decoded.requests[k];
-          const digest = requestDigest(domain, q);
-          const valid =
-            recoverStrict(digest, q.signature).signer === q.owner
-              ? null
-              : await erc1271Valid(provider, registry, q.owner, digest, q.signature, where.blockNumber, retries);
-          row(k, q.kind, q.owner, q.fields, {
-            epoch: q.epoch,
-            version: q.version,
-            deadline: q.deadline,
-            signature: q.signature,
-            erc1271_valid: valid,
-          });
-        }
-      }),
-    );
+  const txs = new Map<string, { blockNumber: number; blockHash: string }>();
+  for (let i = 0; i < logs.length; i++) {
+    if (logs[i].address.toLowerCase() === registry && needsSignedRequests(events[i])) {
+      txs.set(logs[i].transactionHash, { blockNumber: logs[i].blockNumber, blockHash: logs[i].blockHash });
+    }
   }
-  return moved ? null : rows;
+  if (txs.size === 0) return [];
+  const hashes = [...txs.keys()];
+  const fetched: (JsonTx | null)[] = [];
+  for (let i = 0; i < hashes.length; i += 200) {
+    const answers = await rpc.batch(
+      hashes.slice(i, i + 200).map((h) => ({ method: "eth_getTransactionByHash", params: [h] })),
+    );
+    for (const a of answers) {
+      if (a instanceof RpcError) throw a;
+      fetched.push(a as JsonTx | null);
+    }
+  }
+  const digester = new RequestDigester(consentDomain(chainId, registry));
+  const rows: SignedRequestRow[] = [];
+  const asks: Promise<void>[] = [];
+  for (let t = 0; t < hashes.length; t++) {
+    const hash = hashes[t];
+    const where = txs.get(hash)!;
+    const tx = fetched[t];
+    if (!tx || tx.blockHash !== where.blockHash) return null;
+    const base = { chain_id: chainId, block_number: where.blockNumber, tx_hash: hash };
+    const marker = (kind: SignedRowKind, args: object) =>
+      rows.push({
+        ...base,
+        item_index: 0,
+        kind,
+        owner: "",
+        args_json: JSON.stringify(args),
+        epoch: null,
+        version: null,
+        deadline: null,
+        signature: null,
+        erc1271_valid: null,
+      });
+    const to = tx.to?.toLowerCase() ?? "";
+    if (to !== registry) {
+      marker("internal", { to, selector: tx.input.slice(0, 10).toLowerCase() });
+      continue;
+    }
+    const decoded = decodeSignedCall(tx.input);
+    if ("selector" in decoded) {
+      marker("unsigned", { to, selector: decoded.selector });
+      continue;
+    }
+    decoded.requests.forEach((q, k) => {
+      const row: SignedRequestRow = {
+        ...base,
+        item_index: k,
+        kind: q.kind,
+        owner: q.owner,
+        args_json: JSON.stringify(q.fields),
+        epoch: q.epoch,
+        version: q.version,
+        deadline: q.deadline,
+        signature: q.signature,
+        erc1271_valid: null,
+      };
+      rows.push(row);
+      const digest = digester.digest(q);
+      if (recoverStrict(digest, q.signature).signer !== q.owner) {
+        asks.push(
+          erc1271Valid(rpc, registry, q.owner, digest, q.signature, where.blockNumber).then((v) => {
+            row.erc1271_valid = v;
+          }),
+        );
+      }
+    });
+  }
+  await Promise.all(asks);
+  return rows;
 }

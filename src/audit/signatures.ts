@@ -8,8 +8,8 @@ import { signedVersionApplies, uintArg, type Violation, ZERO_ADDRESS, ZERO_ID } 
 import {
   describeReason,
   matchedFields,
+  RequestDigester,
   type RequestFields,
-  requestDigest,
   requestFields,
   sameRequest,
 } from "./signed-request.js";
@@ -61,20 +61,32 @@ type SignedFailure = Extract<ReplayEvent, { name: "SignedRevokeFailed" }>;
  */
 export class SignatureAudit {
   private readonly byTx = new Map<string, Pending>();
-  private readonly domain;
+  private readonly digester: RequestDigester;
   /** Consent changes made by signature that were checked (or warned about). */
   checked = 0;
   /** SignedRevokeFailed items that were checked (or warned about). */
   failuresChecked = 0;
 
-  private constructor(chainId: number, registry: string, rows: SignedRequestRow[]) {
-    this.domain = consentDomain(chainId, registry);
+  /** Stored rows no event used (checked by `orphans()` at the end). */
+  private readonly unused = new Set<Request>();
+
+  constructor(chainId: number, registry: string, rows: SignedRequestRow[]) {
+    this.digester = new RequestDigester(consentDomain(chainId, registry));
     for (const r of rows) {
       const q: Request = { ...r, fields: JSON.parse(r.args_json) as RequestFields };
+      this.unused.add(q);
       const p = this.byTx.get(r.tx_hash);
       if (p) p.rows.push(q);
       else this.byTx.set(r.tx_hash, { rows: [q], cursor: 0 });
     }
+  }
+
+  /**
+   * Stored signed requests that no event used: sync stores a transaction's requests only for
+   * the signed changes and failures it emitted, so a row left over was added or kept after sync.
+   */
+  orphans(): SignedRequestRow[] {
+    return [...this.unused].map(({ fields: _fields, ...row }) => row);
   }
 
   /** The checker for a chain, with the stored requests up to `toBlock`. */
@@ -97,6 +109,8 @@ export class SignatureAudit {
     const owner = e.args.owner;
     const where = { tx: e.txHash, block: e.blockNumber, owner };
     const pending = this.byTx.get(e.txHash);
+    // Marker rows (internal / unsigned) are used by any signed event of their transaction.
+    for (const r of pending?.rows ?? []) if (r.kind === "internal" || r.kind === "unsigned") this.unused.delete(r);
     if (pending && pending.rows[0].kind === "internal") {
       const relayer = pending.rows[0].fields.to;
       warnings.push({
@@ -114,7 +128,7 @@ export class SignatureAudit {
   }
 
   private digestOf(q: Request): string {
-    return requestDigest(this.domain, {
+    return this.digester.digest({
       kind: q.kind as ConsentMessageKind,
       owner: q.owner,
       fields: q.fields,
@@ -149,6 +163,7 @@ export class SignatureAudit {
         const r = pending.rows[i];
         if (r.kind === kind && r.owner === owner && r.version === version && sameRequest(kind, r.fields, shown)) {
           found = r;
+          this.unused.delete(r);
           pending.cursor = i + 1;
           break;
         }
@@ -277,6 +292,7 @@ export class SignatureAudit {
     const index = Number(e.args.index);
     const reason = describeReason(e.args.reason);
     const q = pending?.rows.find((r) => r.item_index === index && r.kind === "Revoke");
+    if (q) this.unused.delete(q);
     const evidence = { ...where, index, reason };
     const shown = requestFields("Revoke", e.args);
     if (!q || q.owner !== where.owner || !sameRequest("Revoke", q.fields, shown)) {

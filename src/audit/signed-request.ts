@@ -1,7 +1,7 @@
-import { Interface, type TypedDataDomain } from "ethers";
+import { concat, Interface, keccak256, TypedDataEncoder, type TypedDataDomain } from "ethers";
 
 import { CONSENT_REGISTRY_ABI } from "../sdk/abi.js";
-import { type ConsentMessageKind, consentDigest, type MessageOf } from "../sdk/eip712.js";
+import { CONSENT_TYPES, type ConsentMessageKind, consentTypeHash, type MessageOf } from "../sdk/eip712.js";
 
 /**
  * A signed consent request as the auditor keeps it: read from a relaying transaction's calldata
@@ -115,19 +115,47 @@ export function messageOf(
   };
 }
 
-/** The digest the owner signed for a request, in the registry's EIP-712 `domain`. */
-export function requestDigest(
-  domain: TypedDataDomain,
-  q: {
+/**
+ * The digest the owner signed for a request, in the registry's EIP-712 domain: the same value
+ * as the SDK's `consentDigest` (test/audit/ecdsa.ts checks it), computed from the SDK's
+ * CONSENT_TYPES with one keccak over fixed 32-byte words instead of ethers' generic encoder
+ * (verify computes one per signed change).
+ */
+export class RequestDigester {
+  private readonly prefix: string;
+  private readonly typeHashes = new Map<ConsentMessageKind, string>();
+
+  constructor(domain: TypedDataDomain) {
+    this.prefix = `0x1901${TypedDataEncoder.hashDomain(domain).slice(2)}`;
+    for (const kind of Object.keys(CONSENT_TYPES) as ConsentMessageKind[]) {
+      this.typeHashes.set(kind, consentTypeHash(kind));
+    }
+  }
+
+  digest(q: {
     kind: ConsentMessageKind;
     owner: string;
     fields: RequestFields;
     epoch: string;
     version: string | null;
     deadline: string;
-  },
-): string {
-  return consentDigest(q.kind, domain, messageOf(q.kind, q.owner, q.fields, q.epoch, q.version, q.deadline));
+  }): string {
+    const m = messageOf(q.kind, q.owner, q.fields, q.epoch, q.version, q.deadline) as unknown as Record<
+      string,
+      string | bigint
+    >;
+    let words = this.typeHashes.get(q.kind)!.slice(2);
+    for (const f of CONSENT_TYPES[q.kind]) words += word(f.type, m[f.name]);
+    return keccak256(concat([this.prefix, keccak256(`0x${words}`)]));
+  }
+}
+
+/** One EIP-712 encoded field (every consent field is a static type). */
+function word(type: string, value: string | bigint): string {
+  if (type === "address") return String(value).slice(2).toLowerCase().padStart(64, "0");
+  if (type === "bytes32") return String(value).slice(2).toLowerCase().padStart(64, "0");
+  if (type.startsWith("uint")) return BigInt(value).toString(16).padStart(64, "0");
+  throw new Error(`unexpected EIP-712 field type ${type}`);
 }
 
 /** A registry error in words: `Name(arg, …)`, addresses lowercase, integers in decimal. */

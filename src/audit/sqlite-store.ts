@@ -4,8 +4,10 @@ import type { ReplayEvent } from "./events.js";
 import {
   AUDIT_SCHEMA_VERSION,
   type AuditStore,
+  type BlockHeader,
   type BlockRef,
   type ChunkWrite,
+  type EventRow,
   type ReplaySummary,
   type SignedRequestRow,
   type SyncMeta,
@@ -88,7 +90,14 @@ CREATE TABLE IF NOT EXISTS sync_state (
   genesis_hash TEXT    NOT NULL,
   from_block   INTEGER NOT NULL,
   block_number INTEGER NOT NULL,
-  block_hash   TEXT    NOT NULL
+  block_hash   TEXT    NOT NULL,
+  digest       TEXT    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS log_blocks (
+  chain_id     INTEGER NOT NULL,
+  block_number INTEGER NOT NULL,
+  digest       TEXT    NOT NULL,
+  PRIMARY KEY (chain_id, block_number)
 );
 CREATE TABLE IF NOT EXISTS block_hashes (
   chain_id        INTEGER NOT NULL,
@@ -115,7 +124,7 @@ CREATE TABLE IF NOT EXISTS signed_requests (
 CREATE INDEX IF NOT EXISTS signed_requests_by_block ON signed_requests (chain_id, block_number);
 `;
 
-const TABLES = ["events", "signed_requests", "block_hashes", "sync_state"] as const;
+const TABLES = ["events", "signed_requests", "block_hashes", "log_blocks", "sync_state"] as const;
 
 interface SyncStateRow {
   chain_id: number;
@@ -126,7 +135,11 @@ interface SyncStateRow {
   from_block: number;
   block_number: number;
   block_hash: string;
+  digest: string;
 }
+
+const EVENT_COLUMNS =
+  "chain_id, block_number, block_hash, log_index, tx_hash, address, event_name, args_json, block_timestamp, via, version";
 
 /** The SQLite implementation of the audit store. `sql` is the connection (tests forge rows through it). */
 export class SqliteAuditStore implements AuditStore {
@@ -153,13 +166,35 @@ export class SqliteAuditStore implements AuditStore {
         `DELETE FROM block_hashes WHERE chain_id = ? AND block_number < (
            SELECT MIN(block_number) FROM (SELECT block_number FROM block_hashes WHERE chain_id = ? ORDER BY block_number DESC LIMIT ?) AS recent)`,
       ),
-      setCheckpoint: db.prepare("UPDATE sync_state SET block_number = ?, block_hash = ? WHERE chain_id = ?"),
+      setCheckpoint: db.prepare(
+        "UPDATE sync_state SET block_number = ?, block_hash = ?, digest = ? WHERE chain_id = ?",
+      ),
+      insertDigest: db.prepare(
+        `INSERT INTO log_blocks (chain_id, block_number, digest) VALUES (?, ?, ?)
+         ON CONFLICT (chain_id, block_number) DO UPDATE SET digest = excluded.digest`,
+      ),
+      digestAt: db.prepare(
+        `SELECT digest FROM log_blocks WHERE chain_id = ? AND block_number <= ? ORDER BY block_number DESC LIMIT 1`,
+      ),
+      digests: db
+        .prepare(
+          "SELECT block_number, digest FROM log_blocks WHERE chain_id = ? AND block_number <= ? ORDER BY block_number",
+        )
+        .raw(true),
+      range: db.prepare(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE chain_id = ? AND block_number >= ? AND block_number <= ? ORDER BY block_number, log_index`,
+      ),
+      kept: db
+        .prepare(
+          "SELECT block_number, block_hash, block_timestamp FROM block_hashes WHERE chain_id = ? AND block_number <= ? ORDER BY block_number",
+        )
+        .raw(true),
       metaOf: db.prepare("SELECT * FROM sync_state WHERE chain_id = ?"),
       firstMeta: db.prepare("SELECT * FROM sync_state ORDER BY chain_id LIMIT 1"),
       count: db.prepare("SELECT COUNT(*) AS n FROM events WHERE chain_id = ?"),
       replay: db
         .prepare(
-          `SELECT block_number, log_index, tx_hash, event_name, args_json, block_timestamp, via FROM events
+          `SELECT block_number, log_index, tx_hash, event_name, args_json, block_timestamp, via, block_hash, address, version FROM events
            WHERE chain_id = ? AND block_number <= ? ORDER BY block_number, log_index`,
         )
         .raw(true),
@@ -173,8 +208,8 @@ export class SqliteAuditStore implements AuditStore {
          ORDER BY block_number`,
       ),
       insertMeta: db.prepare(
-        `INSERT INTO sync_state (chain_id, registry, integrations, authority, genesis_hash, from_block, block_number, block_hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO sync_state (chain_id, registry, integrations, authority, genesis_hash, from_block, block_number, block_hash, digest)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       deleteAbove: Object.fromEntries(
         TABLES.filter((t) => t !== "sync_state").map((t) => [
@@ -199,6 +234,7 @@ export class SqliteAuditStore implements AuditStore {
       fromBlock: row.from_block,
       blockNumber: row.block_number,
       blockHash: row.block_hash,
+      digest: row.digest,
     };
   }
 
@@ -222,6 +258,7 @@ export class SqliteAuditStore implements AuditStore {
         meta.fromBlock,
         meta.blockNumber,
         meta.blockHash,
+        meta.digest,
       );
       return n;
     })();
@@ -263,17 +300,38 @@ export class SqliteAuditStore implements AuditStore {
         );
       }
       for (const h of c.headers) s.insertHash.run(c.chainId, h.number, h.hash, h.timestamp);
+      for (const d of c.blockDigests) s.insertDigest.run(c.chainId, d.block, d.digest);
       s.pruneHashes.run(c.chainId, c.chainId, c.keepHashes);
-      s.setCheckpoint.run(c.checkpoint.number, c.checkpoint.hash, c.chainId);
+      s.setCheckpoint.run(c.checkpoint.number, c.checkpoint.hash, c.digest, c.chainId);
       return inserted;
     })();
   }
 
-  async rewind(chainId: number, ancestor: BlockRef): Promise<void> {
+  async rewind(chainId: number, ancestor: BlockRef, digest: string): Promise<void> {
     this.sql.transaction(() => {
       for (const stmt of Object.values(this.stmts.deleteAbove)) stmt.run(chainId, ancestor.number);
-      this.stmts.setCheckpoint.run(ancestor.number, ancestor.hash, chainId);
+      this.stmts.setCheckpoint.run(ancestor.number, ancestor.hash, digest, chainId);
     })();
+  }
+
+  async digestAt(chainId: number, block: number): Promise<string | undefined> {
+    return (this.stmts.digestAt.get(chainId, block) as { digest: string } | undefined)?.digest;
+  }
+
+  async eventsInRange(chainId: number, from: number, to: number): Promise<EventRow[]> {
+    return this.stmts.range.all(chainId, from, to) as EventRow[];
+  }
+
+  async blockDigests(chainId: number, toBlock?: number): Promise<{ block: number; digest: string }[]> {
+    return (this.stmts.digests.all(chainId, toBlock ?? Number.MAX_SAFE_INTEGER) as [number, string][]).map(
+      ([block, digest]) => ({ block, digest }),
+    );
+  }
+
+  async keptHeaders(chainId: number, toBlock?: number): Promise<BlockHeader[]> {
+    return (this.stmts.kept.all(chainId, toBlock ?? Number.MAX_SAFE_INTEGER) as [number, string, number][]).map(
+      ([number, hash, timestamp]) => ({ number, hash, timestamp }),
+    );
   }
 
   async knownBlocks(chainId: number, below: number): Promise<BlockRef[]> {
@@ -286,19 +344,22 @@ export class SqliteAuditStore implements AuditStore {
     return (this.stmts.timestamp.get(chainId, block) as { block_timestamp: number } | undefined)?.block_timestamp;
   }
 
-  async replay(q: { chainId: number; toBlock?: number }, visit: (e: ReplayEvent) => void): Promise<ReplaySummary> {
+  async replay(
+    q: { chainId: number; toBlock?: number; rows?: boolean },
+    visit: (e: ReplayEvent, row?: EventRow) => void,
+  ): Promise<ReplaySummary> {
     let events = 0;
     let lastBlock = -1;
     let lastTimestamp = 0;
     for (const row of this.stmts.replay.iterate(q.chainId, q.toBlock ?? Number.MAX_SAFE_INTEGER) as IterableIterator<
-      [number, number, string, string, string, number, number | null]
+      [number, number, string, string, string, number, number | null, string, string, string | null]
     >) {
       events++;
       lastBlock = row[0];
       lastTimestamp = row[5];
       // The row's name and args are what sync decoded (events.ts); a forged row is judged by the
       // model, which reads every integer through uintArg.
-      visit({
+      const e = {
         blockNumber: row[0],
         logIndex: row[1],
         txHash: row[2],
@@ -306,7 +367,23 @@ export class SqliteAuditStore implements AuditStore {
         args: JSON.parse(row[4]),
         blockTimestamp: row[5],
         via: row[6],
-      } as ReplayEvent);
+      } as ReplayEvent;
+      if (!q.rows) visit(e);
+      else {
+        visit(e, {
+          chain_id: q.chainId,
+          block_number: row[0],
+          block_hash: row[7],
+          log_index: row[1],
+          tx_hash: row[2],
+          address: row[8],
+          event_name: row[3],
+          args_json: row[4],
+          block_timestamp: row[5],
+          via: row[6],
+          version: row[9],
+        });
+      }
     }
     return { chainId: q.chainId, events, lastBlock, lastTimestamp };
   }
@@ -337,7 +414,9 @@ export function openAuditDb(source: string | Uint8Array): SqliteAuditStore {
       const what =
         found === 0
           ? "an auditor for registry 1.x (audit schema 1: events with nonces and a via field)"
-          : `audit schema ${found}`;
+          : found === 2
+            ? "audit schema 2 (no log digest)"
+            : `audit schema ${found}`;
       throw new Error(
         `${name} was written by ${what}; this auditor reads audit schema ${AUDIT_SCHEMA_VERSION} (registry 2.0.0) only and does not convert databases of other schemas: sync into a new --db`,
       );

@@ -34,17 +34,31 @@ export interface AuditStore {
    * the same transaction; returns how many events were discarded.
    */
   startSync(meta: SyncMeta, reset: boolean): Promise<number>;
-  /** Writes one chunk (events, signed requests, block hashes, checkpoint) atomically; returns the new events. */
+  /** Writes one chunk (events, signed requests, block hashes, digests, checkpoint) atomically; returns the new events. */
   commitChunk(chunk: ChunkWrite): Promise<number>;
-  /** Deletes everything above `ancestor` and moves the checkpoint there (one transaction). */
-  rewind(chainId: number, ancestor: BlockRef): Promise<void>;
+  /** Deletes everything above `ancestor` and moves the checkpoint (and its digest) there (one transaction). */
+  rewind(chainId: number, ancestor: BlockRef, digest: string): Promise<void>;
+  /** The log digest after the last block with rows at or below `block` (undefined: none stored). */
+  digestAt(chainId: number, block: number): Promise<string | undefined>;
   /** Blocks at or below `below` whose hash the store knows (kept hashes and event blocks), oldest first. */
   knownBlocks(chainId: number, below: number): Promise<BlockRef[]>;
   /** The timestamp of a block whose header was kept, if any. */
   blockTimestamp(chainId: number, block: number): Promise<number | undefined>;
 
-  /** Streams the events of a chain in chain order (block, log index) up to `toBlock`. */
-  replay(query: { chainId: number; toBlock?: number }, visit: (e: ReplayEvent) => void): Promise<ReplaySummary>;
+  /**
+   * Streams the events of a chain in chain order (block, log index) up to `toBlock`; with
+   * `rows`, the visitor also gets the stored row (for the log digest).
+   */
+  replay(
+    query: { chainId: number; toBlock?: number; rows?: boolean },
+    visit: (e: ReplayEvent, row?: EventRow) => void,
+  ): Promise<ReplaySummary>;
+  /** The stored rows of blocks from..to (verify --rpc compares them with the chain's logs). */
+  eventsInRange(chainId: number, from: number, to: number): Promise<EventRow[]>;
+  /** The stored log digest of each block with rows, up to `toBlock`, ascending. */
+  blockDigests(chainId: number, toBlock?: number): Promise<{ block: number; digest: string }[]>;
+  /** The kept block headers (hash and timestamp) up to `toBlock`, ascending. */
+  keptHeaders(chainId: number, toBlock?: number): Promise<BlockHeader[]>;
   /** The stored signed requests of a chain up to `toBlock`, in (block, tx, item) order. */
   signedRequests(chainId: number, toBlock?: number): Promise<SignedRequestRow[]>;
 
@@ -53,10 +67,11 @@ export interface AuditStore {
 
 /**
  * The schema this auditor writes and reads. 2 = registry 2.0.0 events (versions instead of
- * nonces). Stores of schema 1 (registry 1.x) are refused, not converted: their events carry
- * nonces and a `via` field that the 2.0 rules do not have.
+ * nonces); 3 = schema 2 plus the log digest (digest.ts) of each block and of the checkpoint.
+ * Stores of other schemas are refused, not converted: schema 1 (registry 1.x) events carry
+ * nonces and a `via` field that the 2.0 rules do not have, schema 2 has no digest to check.
  */
-export const AUDIT_SCHEMA_VERSION = 2;
+export const AUDIT_SCHEMA_VERSION = 3;
 
 export interface BlockRef {
   number: number;
@@ -83,6 +98,8 @@ export interface SyncMeta {
   fromBlock: number;
   blockNumber: number;
   blockHash: string;
+  /** The log digest at the checkpoint (digest.ts). */
+  digest: string;
 }
 
 /** One stored log (a row of the events table). */
@@ -129,6 +146,9 @@ export interface ChunkWrite {
   headers: BlockHeader[];
   /** The new checkpoint: the chunk's last block. */
   checkpoint: BlockRef;
+  /** The log digest of each block of the chunk with rows, and the digest at the new checkpoint. */
+  blockDigests: { block: number; digest: string }[];
+  digest: string;
   /** How many recent block hashes to keep. */
   keepHashes: number;
 }

@@ -1,17 +1,21 @@
-import { Contract, type Log, type Provider } from "ethers";
+import { Interface } from "ethers";
 
 import { CONSENT_REGISTRY_ABI } from "../sdk/abi.js";
+import { fetchChunk, headerAt, type RawLog } from "./chunks.js";
 import { decodeLog, versionOfEvent, viaOfEvent, type Watched } from "./decode.js";
-import { errorMessage, openProvider, withRetry } from "./rpc.js";
-import { fetchSignedRequests, needsSignedRequests } from "./signatures-sync.js";
+import { chunkDigests, initialDigest } from "./digest.js";
+import type { AuditEvent } from "./events.js";
 import { makeProgress } from "./progress.js";
+import { LogRange } from "./range.js";
+import { errorMessage, openRpc, type RpcClient, type RpcSender, type RpcStats } from "./rpc.js";
+import { signedRequestsOf } from "./signatures-sync.js";
 import type { AuditStore, BlockHeader, EventRow, SyncMeta } from "./store.js";
 
 export interface SyncOptions {
   /** The audit store (`openAuditDb`). */
   db: AuditStore;
-  /** An RPC URL, or an ethers Provider (e.g. the in-process Hardhat provider). */
-  rpc: string | Provider;
+  /** An RPC URL, or anything with `send(method, params)` (an ethers provider, Hardhat's in-process one). */
+  rpc: string | RpcSender;
   /** The ConsentRegistry; its IntegrationRegistry and AccessManager are found from it. */
   registry: string;
   /** First block to scan on the first sync (the deployment block is ideal). Default 0. */
@@ -22,21 +26,25 @@ export interface SyncOptions {
   confirmations?: number;
   /** Follow the node's `finalized` block instead of head − confirmations. */
   finalized?: boolean;
-  /** Blocks per eth_getLogs at the start; halved on errors, doubled on success up to maxRange. */
+  /** Blocks per eth_getLogs at the start; then learned (range.ts). */
   initialRange?: number;
   maxRange?: number;
-  /** Aim for about this many logs per eth_getLogs (the range shrinks after heavier chunks). Default 5000. */
+  /** Aim for about this many logs per eth_getLogs. Default 5000. */
   targetLogs?: number;
-  /** Consecutive failures (after halving down to one block) before giving up. Default 12. */
+  /** Consecutive failed chunks before giving up; also the RPC client's attempts per call. Default 12. */
   maxRetries?: number;
   /** Per-request timeout when `rpc` is a URL. Default 10 s. */
   timeoutMs?: number;
+  /** Fixed hedge delay for stalled requests (default adaptive, see rpc.ts). */
+  hedgeAfterMs?: number;
   /** How many recent checkpoint hashes to keep for finding the common ancestor. Default 256. */
   keepHashes?: number;
   /** Progress output: "auto" (bar on a TTY, plain lines otherwise), "bar", "lines", or "none". */
   progress?: "auto" | "bar" | "lines" | "none";
   /** Called after each committed chunk (tests use it to kill a sync mid-way). */
   onChunk?: (info: { from: number; to: number; events: number; range: number }) => void;
+  /** Called with each accepted chunk right before it is written (tests force a reorg here: "mid-write"). */
+  beforeCommit?: (info: { from: number; to: number; events: number }) => Promise<void> | void;
   /**
    * Discard everything the database holds for this chain and sync from `fromBlock` again. The
    * only way past a HistoryMismatchError (the node has another history than the database).
@@ -80,119 +88,46 @@ export interface SyncResult {
   toBlock: number;
   inserted: number;
   chunks: number;
+  /** Chunks read again (the chain moved under them, the provider refused them, or the transport failed). */
   failures: number;
   reorgs: number;
+  /** The log digest at the new checkpoint (digest.ts). */
+  digest: string;
+  /** The RPC client's counters: requests, retries, hedged stalls. */
+  rpc: RpcStats;
 }
 
-/** A log as the JSON-RPC returns it (numbers as numbers), without ethers' per-log formatting. */
-interface RawLog {
-  address: string;
-  topics: readonly string[];
-  data: string;
-  blockNumber: number;
-  blockHash: string;
-  index: number;
-  transactionHash: string;
-}
-
-type Sender = { send(method: string, params: unknown[]): Promise<unknown> };
-
-/**
- * eth_getLogs. Through `send` when the provider has it (JsonRpcProvider, Hardhat's provider):
- * ethers' getLogs checksums every address (a keccak per log) and builds a Log object per entry,
- * which dominated the sync of a 100k-event history.
- */
-async function fetchLogs(provider: Provider, addresses: string[], from: number, to: number): Promise<RawLog[]> {
-  const sender = provider as unknown as Partial<Sender>;
-  if (typeof sender.send === "function") {
-    const raw = (await sender.send("eth_getLogs", [
-      { address: addresses, fromBlock: `0x${from.toString(16)}`, toBlock: `0x${to.toString(16)}` },
-    ])) as {
-      address: string;
-      topics: string[];
-      data: string;
-      blockNumber: string;
-      blockHash: string;
-      logIndex: string;
-      transactionHash: string;
-      removed?: boolean;
-    }[];
-    if (!Array.isArray(raw)) throw new Error("eth_getLogs returned no array");
-    return raw
-      .filter((l) => l.removed !== true)
-      .map((l) => ({
-        address: l.address,
-        topics: l.topics,
-        data: l.data,
-        blockNumber: Number(l.blockNumber),
-        blockHash: l.blockHash,
-        index: Number(l.logIndex),
-        transactionHash: l.transactionHash,
-      }));
-  }
-  const logs: Log[] = await provider.getLogs({ address: addresses, fromBlock: from, toBlock: to });
-  return logs.map((l) => ({
-    address: l.address,
-    topics: l.topics,
-    data: l.data,
-    blockNumber: l.blockNumber,
-    blockHash: l.blockHash,
-    index: l.index,
-    transactionHash: l.transactionHash,
-  }));
-}
-
-/** Block headers fetched in parallel per chunk (for timestamps and hash checks). */
-const HEADER_CONCURRENCY = 8;
-
-type Header = BlockHeader;
-
-async function header(provider: Provider, tag: number | string, retries: number): Promise<Header> {
-  return withRetry(
-    `eth_getBlockByNumber(${tag})`,
-    async () => {
-      const b = await provider.getBlock(tag);
-      if (!b || !b.hash) throw new Error(`block ${tag} not found`);
-      return { number: b.number, hash: b.hash, timestamp: b.timestamp };
-    },
-    retries,
-  );
-}
-
-/** The hash of block `n` on the chain now, or null if the chain has no such block. */
-async function hashAt(provider: Provider, n: number, retries: number): Promise<string | null> {
-  return withRetry(`eth_getBlockByNumber(${n})`, async () => (await provider.getBlock(n))?.hash ?? null, retries);
-}
+const REGISTRY_IFACE = new Interface(CONSENT_REGISTRY_ABI);
 
 /**
  * Incrementally copies every event of the registry, its IntegrationRegistry and its AccessManager
- * into the audit database.
+ * into the audit store.
  *
- * - eth_getLogs over an adaptive block range: halved on any provider error (range limits, result
- *   caps, timeouts, 5xx), doubled again after each success up to `maxRange`.
- * - Each chunk's events and the checkpoint (number AND hash of its last block) are written in ONE
- *   SQLite transaction, so a kill -9 at any moment leaves a consistent database; rows are unique
- *   by (chain_id, block_number, log_index), so replays are harmless.
- * - Reorg safety: before every chunk the checkpoint hash is compared with the chain; on a
- *   mismatch the kept block hashes are searched for the newest one still on the chain, events
- *   above it are deleted, and the sync continues from there.
- * - Another history is not a reorg: a node with the same chain id but another genesis block,
- *   or on whose chain none of the database's blocks is, is refused with a HistoryMismatchError
- *   naming both histories, before anything is written; `reset` starts over instead.
+ * - Chunks are read race-free (chunks.ts): every log is tied to the block hash it came with, the
+ *   chunk's end header is read before and after its logs, and its start is tied to the stored
+ *   checkpoint; a chunk the chain moved under is read again.
+ * - Each chunk's events, signed requests, kept headers, log digests and the checkpoint (number
+ *   AND hash) are written in ONE transaction, so a kill -9 at any moment leaves a consistent
+ *   store; rows are unique by (chain_id, block_number, log_index), so replays are harmless.
+ * - A stored checkpoint no longer on the chain is a reorg: the kept block hashes are searched for
+ *   the newest one still on the chain, everything above it is deleted, the digest rewound.
+ * - Another history is not a reorg: a node with the same chain id but another genesis block, or
+ *   on whose chain none of the store's blocks is, is refused with a HistoryMismatchError naming
+ *   both histories, before anything is written; `reset` starts over instead.
+ * - The RPC policy (fresh retries, hedged stalls) is the RPC client's (rpc.ts), the block range
+ *   is learned from the provider (range.ts), signed requests are read per chunk
+ *   (signatures-sync.ts).
  */
 export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
   const { db } = opts;
   const retries = opts.maxRetries ?? 12;
-  const maxRange = opts.maxRange ?? 5000;
-  const targetLogs = opts.targetLogs ?? 5000;
   const keep = opts.keepHashes ?? 256;
-  const handle = await openProvider(opts.rpc, { timeoutMs: opts.timeoutMs, retries });
-  const { provider } = handle;
-  const chainId = Number(handle.chainId);
+  const rpc = await openRpc(opts.rpc, { timeoutMs: opts.timeoutMs, retries, hedgeAfterMs: opts.hedgeAfterMs });
+  const chainId = Number(rpc.chainId);
   const progress = makeProgress(opts.progress ?? "auto");
   try {
     const registry = opts.registry.toLowerCase();
-    // With `reset`, whatever the database holds for this chain is discarded in the same SQLite
+    // With `reset`, whatever the store holds for this chain is discarded in the same
     // transaction that starts the new sync (after the node answered the registry's reads).
     let meta = opts.reset ? undefined : await db.meta(chainId);
     let discarded = 0;
@@ -203,22 +138,21 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
     }
     if (meta) {
       // Same chain id is not the same chain: a node with another genesis is another history.
-      const genesis = await hashAt(provider, 0, retries);
+      const genesis = (await headerAt(rpc, 0))?.hash ?? null;
       if (genesis !== meta.genesisHash) {
         throw new HistoryMismatchError(
           chainId,
           { genesis: meta.genesisHash, checkpoint: meta.blockNumber, checkpointHash: meta.blockHash },
           {
             genesis: genesis ?? "absent",
-            checkpointHash: meta.blockNumber >= 0 ? await hashAt(provider, meta.blockNumber, retries) : null,
+            checkpointHash: meta.blockNumber >= 0 ? ((await headerAt(rpc, meta.blockNumber))?.hash ?? null) : null,
           },
           await db.countEvents(chainId),
         );
       }
     } else {
-      const init = await initMeta(db, provider, chainId, registry, opts.fromBlock ?? 0, retries, opts.reset === true);
-      meta = init.meta;
-      discarded = init.discarded;
+      meta = await initMeta(rpc, chainId, registry, opts.fromBlock ?? 0);
+      discarded = await db.startSync(meta, opts.reset === true);
       if (opts.reset) progress.line(`reset: discarded ${discarded} events of chain ${chainId}; syncing from the start`);
     }
     const kinds = new Map<string, Watched>([
@@ -227,8 +161,7 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
       [meta.authority, "authority"],
     ]);
     const addresses = [...kinds.keys()];
-
-    let range = Math.max(1, Math.min(opts.initialRange ?? 200, maxRange));
+    const range = new LogRange(opts.initialRange ?? 200, opts.maxRange ?? 5000, opts.targetLogs ?? 5000);
     const result: SyncResult = {
       chainId,
       registry,
@@ -239,176 +172,193 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
       chunks: 0,
       failures: 0,
       reorgs: 0,
+      digest: meta.digest,
+      rpc: rpc.stats,
     };
     let cursor = meta.blockNumber;
     let cursorHash = meta.blockHash;
-    let target = await targetBlock(provider, opts, retries);
+    let digest = meta.digest;
+    let target = await targetBlock(rpc, opts);
     const startCursor = cursor;
     const startedAt = Date.now();
     let failuresInRow = 0;
+    const failed = (what: string) => {
+      result.failures++;
+      failuresInRow++;
+      if (failuresInRow > retries) throw new Error(`${what}: ${failuresInRow} attempts in a row failed`);
+      progress.debug(what);
+    };
 
     while (true) {
-      // Reorg check: is our checkpoint still on the chain?
-      if (cursorHash !== "" && cursor >= 0) {
-        // null = the chain is now shorter than our checkpoint: that is a reorg too.
-        if ((await hashAt(provider, cursor, retries)) !== cursorHash) {
-          const ancestor = await commonAncestor(db, provider, chainId, cursor, retries);
-          if (ancestor === null) {
-            // Nothing of ours is on this chain: not a reorg but another history. Refuse.
-            throw new HistoryMismatchError(
-              chainId,
-              { genesis: meta.genesisHash, checkpoint: cursor, checkpointHash: cursorHash },
-              { genesis: meta.genesisHash, checkpointHash: await hashAt(provider, cursor, retries) },
-              await db.countEvents(chainId),
-            );
-          }
-          await db.rewind(chainId, ancestor);
-          progress.line(`reorg detected at block ${cursor}: rewound to common ancestor ${ancestor.number}`);
-          result.reorgs++;
-          cursor = ancestor.number;
-          cursorHash = ancestor.hash;
-          target = await targetBlock(provider, opts, retries);
+      if (cursor >= target) {
+        const latest = await targetBlock(rpc, opts);
+        if (opts.toBlock !== undefined || latest <= cursor) {
+          // Nothing left to read: still make sure the checkpoint is on the chain (a reorg
+          // below the target is not left standing because the chunk that would see it is empty).
+          const onChain = cursor < 0 || cursorHash === "" || (await headerAt(rpc, cursor))?.hash === cursorHash;
+          if (onChain) break;
+        } else {
+          target = latest;
           continue;
         }
       }
-      if (cursor >= target) {
-        const latest = await targetBlock(provider, opts, retries);
-        if (opts.toBlock !== undefined || latest <= cursor) break;
-        target = latest;
-      }
       const from = cursor + 1;
-      const to = Math.min(target, from + range - 1);
-      let logs: RawLog[];
+      const to = Math.max(from, Math.min(target, from + range.size - 1));
+      let chunk;
       try {
-        logs = await fetchLogs(provider, addresses, from, to);
+        chunk =
+          from > target
+            ? ({ kind: "reorg", chainHash: null } as const)
+            : await fetchChunk(rpc, { addresses, from, to, cursor, cursorHash });
       } catch (err) {
-        result.failures++;
-        failuresInRow++;
-        if (failuresInRow > retries) {
-          throw new Error(`eth_getLogs ${from}..${to} failed ${failuresInRow} times: ${errorMessage(err)}`, {
-            cause: err,
-          });
-        }
-        const halved = Math.max(1, Math.floor(range / 2));
-        progress.debug(`eth_getLogs ${from}..${to} failed (${errorMessage(err)}); range ${range} -> ${halved}`);
-        range = halved;
-        await new Promise((r) => setTimeout(r, Math.min(1000, 20 * failuresInRow)));
+        failed(`chunk ${from}..${to}: ${errorMessage(err)}`);
         continue;
       }
-      // Timestamps of blocks holding events, and a consistency check against their hashes.
-      const blocks = new Map<number, Header>();
-      const wanted = [...new Set(logs.map((l) => l.blockNumber))];
-      for (let i = 0; i < wanted.length; i += HEADER_CONCURRENCY) {
-        const got = await Promise.all(wanted.slice(i, i + HEADER_CONCURRENCY).map((n) => header(provider, n, retries)));
-        for (const h of got) blocks.set(h.number, h);
-      }
-      const end = blocks.get(to) ?? (await header(provider, to, retries));
-      if (logs.some((l) => blocks.get(l.blockNumber)!.hash !== l.blockHash)) {
-        // The chain moved under us between calls: drop the chunk and try again.
-        result.failures++;
+      if (chunk.kind === "refused") {
+        range.refused(to - from + 1, chunk.message);
+        failed(`eth_getLogs ${from}..${to} refused (${chunk.message}); range now ${range.size}`);
         continue;
       }
-      // Transactions that changed consent by signature: their calldata holds the signed requests.
-      const signedTxs = new Map<string, { blockNumber: number; blockHash: string }>();
-      const rows = logs.map((l): EventRow => {
-        const kind = kinds.get(l.address.toLowerCase())!;
-        const d = decodeLog(kind, l);
-        const registryEvent = kind === "registry";
-        if (registryEvent && needsSignedRequests(d)) {
-          signedTxs.set(l.transactionHash, { blockNumber: l.blockNumber, blockHash: l.blockHash });
+      if (chunk.kind === "moved") {
+        failed(`chunk ${from}..${to}: the chain moved (${chunk.why}); reading it again`);
+        continue;
+      }
+      if (chunk.kind === "beyond-head") {
+        target = await targetBlock(rpc, opts);
+        failed(`block ${to} is past the node's head; target now ${target}`);
+        continue;
+      }
+      if (chunk.kind === "reorg") {
+        const ancestor = await commonAncestor(db, rpc, chainId, cursor);
+        if (ancestor === null) {
+          // Nothing of ours is on this chain: not a reorg but another history. Refuse.
+          throw new HistoryMismatchError(
+            chainId,
+            { genesis: meta.genesisHash, checkpoint: cursor, checkpointHash: cursorHash },
+            { genesis: meta.genesisHash, checkpointHash: (await headerAt(rpc, cursor))?.hash ?? null },
+            await db.countEvents(chainId),
+          );
         }
-        return {
-          chain_id: chainId,
-          block_number: l.blockNumber,
-          block_hash: l.blockHash,
-          log_index: l.index,
-          tx_hash: l.transactionHash,
-          address: l.address.toLowerCase(),
-          event_name: d.name,
-          args_json: JSON.stringify(d.args),
-          block_timestamp: blocks.get(l.blockNumber)!.timestamp,
-          via: registryEvent ? viaOfEvent(d.name, d.args) : null,
-          version: registryEvent ? versionOfEvent(d.name, d.args) : null,
-        };
-      });
-      const signed =
-        signedTxs.size === 0 ? [] : await fetchSignedRequests(provider, chainId, registry, signedTxs, retries);
+        const rewound = (await db.digestAt(chainId, ancestor.number)) ?? initialDigest(chainId, registry);
+        await db.rewind(chainId, ancestor, rewound);
+        progress.line(`reorg detected at block ${cursor}: rewound to common ancestor ${ancestor.number}`);
+        result.reorgs++;
+        cursor = ancestor.number;
+        cursorHash = ancestor.hash;
+        digest = rewound;
+        target = await targetBlock(rpc, opts);
+        continue;
+      }
+      const events = chunk.logs.map((l) => decodeLog(kinds.get(l.address.toLowerCase())!, l));
+      let signed;
+      try {
+        signed = await signedRequestsOf(rpc, chainId, registry, chunk.logs, events);
+      } catch (err) {
+        failed(`signed requests of ${from}..${to}: ${errorMessage(err)}`);
+        continue;
+      }
       if (signed === null) {
-        result.failures++;
+        failed(`chunk ${from}..${to}: a signed transaction left its block; reading it again`);
         continue;
       }
-      blocks.set(end.number, end);
+      const rows = chunk.logs.map((l, i) => eventRow(chainId, l, events[i], kinds, chunk.headers));
+      const digests = chunkDigests(digest, rows, signed);
+      await opts.beforeCommit?.({ from, to, events: rows.length });
       result.inserted += await db.commitChunk({
         chainId,
         events: rows,
         signed,
-        headers: [...blocks.values()],
-        checkpoint: end,
+        headers: [...chunk.headers.values()],
+        checkpoint: chunk.end,
+        blockDigests: digests.blocks,
+        digest: digests.last,
         keepHashes: keep,
       });
+      range.succeeded(to - from + 1, rows.length);
       result.chunks++;
-      cursor = end.number;
-      cursorHash = end.hash;
+      cursor = chunk.end.number;
+      cursorHash = chunk.end.hash;
+      digest = digests.last;
       result.toBlock = cursor;
       failuresInRow = 0;
-      opts.onChunk?.({ from, to, events: rows.length, range });
-      // Grow while chunks are light; shrink towards `targetLogs` when they are heavy (a huge
-      // eth_getLogs answer costs memory and risks the provider's result cap).
-      if (rows.length > targetLogs) range = Math.max(1, Math.floor(((to - from + 1) * targetLogs) / rows.length));
-      else if (rows.length < targetLogs / 2) range = Math.min(maxRange, range * 2);
+      opts.onChunk?.({ from, to, events: rows.length, range: range.size });
       progress.tick(cursor - startCursor, target - startCursor, result.inserted, Date.now() - startedAt, cursor);
     }
+    result.toBlock = cursor;
+    result.digest = digest;
     progress.done(
       `synced chain ${chainId} to block ${cursor}: +${result.inserted} events in ${result.chunks} chunks, ` +
-        `${result.failures} retried requests, ${result.reorgs} reorgs`,
+        `${result.failures} chunks read again, ${result.reorgs} reorgs; ` +
+        `${rpc.stats.requests} requests, ${rpc.stats.retries} retried, ${rpc.stats.hedges} hedged`,
     );
     return result;
   } finally {
-    handle.close();
+    rpc.close();
   }
 }
 
-async function targetBlock(provider: Provider, opts: SyncOptions, retries: number): Promise<number> {
+function eventRow(
+  chainId: number,
+  l: RawLog,
+  d: AuditEvent,
+  kinds: Map<string, Watched>,
+  headers: Map<number, BlockHeader>,
+): EventRow {
+  const registryEvent = kinds.get(l.address.toLowerCase()) === "registry";
+  return {
+    chain_id: chainId,
+    block_number: l.blockNumber,
+    block_hash: l.blockHash,
+    log_index: l.index,
+    tx_hash: l.transactionHash,
+    address: l.address.toLowerCase(),
+    event_name: d.name,
+    args_json: JSON.stringify(d.args),
+    block_timestamp: headers.get(l.blockNumber)!.timestamp,
+    via: registryEvent ? viaOfEvent(d.name, d.args) : null,
+    version: registryEvent ? versionOfEvent(d.name, d.args) : null,
+  };
+}
+
+async function targetBlock(rpc: RpcClient, opts: SyncOptions): Promise<number> {
   let head: number;
-  if (opts.finalized) head = (await header(provider, "finalized", retries)).number;
-  else
-    head = (await withRetry("eth_blockNumber", () => provider.getBlockNumber(), retries)) - (opts.confirmations ?? 0);
+  if (opts.finalized) {
+    const f = await headerAt(rpc, "finalized");
+    if (!f) throw new Error("the node has no finalized block");
+    head = f.number;
+  } else head = Number(await rpc.call<string>("eth_blockNumber", [])) - (opts.confirmations ?? 0);
   return opts.toBlock === undefined ? head : Math.min(head, opts.toBlock);
 }
 
 /**
  * The first checkpoint of a sync (before block `fromBlock`), with the watched addresses read
- * from the registry and the genesis hash of the node's history. With `reset`, the chain's old
- * rows go in the same transaction; returns how many events were discarded.
+ * from the registry and the genesis hash of the node's history.
  */
-async function initMeta(
-  db: AuditStore,
-  provider: Provider,
-  chainId: number,
-  registry: string,
-  fromBlock: number,
-  retries: number,
-  reset: boolean,
-): Promise<{ meta: SyncMeta; discarded: number }> {
-  const code = await withRetry("eth_getCode", () => provider.getCode(registry), retries);
+async function initMeta(rpc: RpcClient, chainId: number, registry: string, fromBlock: number): Promise<SyncMeta> {
+  const code = await rpc.call<string>("eth_getCode", [registry, "latest"]);
   if (code === "0x") throw new Error(`no contract at ${registry} on chain ${chainId}; check --registry and --rpc`);
-  const c = new Contract(registry, CONSENT_REGISTRY_ABI, provider);
-  const integrations = String(await withRetry("integrations()", () => c.integrations(), retries)).toLowerCase();
-  const authority = String(await withRetry("authority()", () => c.authority(), retries)).toLowerCase();
-  const genesisHash = await hashAt(provider, 0, retries);
-  if (genesisHash === null) throw new Error(`the node at chain ${chainId} has no block 0`);
-  const meta: SyncMeta = {
+  const read = async (fn: "integrations" | "authority") => {
+    const ret = await rpc.call<string>("eth_call", [
+      { to: registry, data: REGISTRY_IFACE.encodeFunctionData(fn) },
+      "latest",
+    ]);
+    return String(REGISTRY_IFACE.decodeFunctionResult(fn, ret)[0]).toLowerCase();
+  };
+  const integrations = await read("integrations");
+  const authority = await read("authority");
+  const genesis = await headerAt(rpc, 0);
+  if (genesis === null) throw new Error(`the node at chain ${chainId} has no block 0`);
+  return {
     chainId,
     registry,
     integrations,
     authority,
-    genesisHash,
+    genesisHash: genesis.hash,
     fromBlock,
     blockNumber: fromBlock - 1,
     blockHash: "",
+    digest: initialDigest(chainId, registry),
   };
-  const discarded = await db.startSync(meta, reset);
-  return { meta, discarded };
 }
 
 /**
@@ -419,10 +369,9 @@ async function initMeta(
  */
 async function commonAncestor(
   db: AuditStore,
-  provider: Provider,
+  rpc: RpcClient,
   chainId: number,
   below: number,
-  retries: number,
 ): Promise<{ number: number; hash: string } | null> {
   const kept = await db.knownBlocks(chainId, below);
   let lo = 0;
@@ -431,7 +380,7 @@ async function commonAncestor(
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     const k = kept[mid];
-    if ((await hashAt(provider, k.number, retries)) === k.hash) {
+    if ((await headerAt(rpc, k.number))?.hash === k.hash) {
       found = { number: k.number, hash: k.hash };
       lo = mid + 1;
     } else hi = mid - 1;

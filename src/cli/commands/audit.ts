@@ -5,6 +5,7 @@ import { type Command, Option } from "commander";
 import {
   expiryText,
   openAuditDb,
+  openRpc,
   readSyncMeta,
   type ReportFormat,
   type ReportKind,
@@ -54,7 +55,7 @@ export function registerAuditCommands(program: Command): void {
     .option("--reset", "discard what the database holds for this chain and sync from the start (e.g. another history)")
     .action(async (o: Record<string, string | boolean | undefined>, cmd: Command) => {
       const ctx = CliContext.of(cmd);
-      await ctx.chainId(); // reachability and --chain-id check, in words
+      await checkChain(ctx, blockNumber("--timeout", String(o.timeout)));
       const registry = await ctx.registryAddress();
       const db = openAuditDb(String(o.db));
       try {
@@ -114,17 +115,30 @@ export function registerAuditCommands(program: Command): void {
     .description("re-check the whole history with an independent implementation of the rules (exit 1 on any violation)")
     .addOption(dbOption())
     .option("--to-block <n>", "only events up to this block")
+    .addHelpText(
+      "after",
+      '\nWith --rpc <url> on the command line, verify first proves the database equals that chain (every log by\nblock hash, the block hashes, each ERC-1271 answer asked again); without it, the database is only\nchecked against the log digest sync stored ("self-consistent only").',
+    )
     .action(async (o: { db: string; toBlock?: string }, cmd: Command) => {
       const json = cmd.optsWithGlobals<{ json?: boolean }>().json === true;
+      // --rpc is the global option (it has a default URL): only one given on the command line anchors.
+      let root: Command = cmd;
+      while (root.parent) root = root.parent;
+      const rpc = root.getOptionValueSource("rpc") === "cli" ? cmd.optsWithGlobals<{ rpc: string }>().rpc : undefined;
       const db = existingDb(o.db);
       try {
         const meta = await readSyncMeta(db);
-        const res = await verifyHistory(db, { toBlock: blockNumber("--to-block", o.toBlock) });
+        const res = await verifyHistory(db, { toBlock: blockNumber("--to-block", o.toBlock), rpc });
         if (json) process.stdout.write(JSON.stringify({ registry: meta?.registry, ...res }, null, 2) + "\n");
         else {
           const lines = [
-            `checked ${res.eventsChecked} events (${res.usesChecked} uses, ${res.sharesChecked} shares) up to block ${res.lastBlock} in ${res.elapsedMs.toFixed(0)} ms`,
+            `checked ${res.eventsChecked} events (${res.usesChecked} uses, ${res.sharesChecked} shares) up to block ${res.lastBlock} in ${res.elapsedMs.toFixed(0)} ms; ` +
+              `${res.integrity.statement}; digest ${res.integrity.digest} at block ${res.integrity.digestBlock}`,
           ];
+          for (const f of res.integrity.findings) {
+            lines.push(`VIOLATION ${f.rule} at block ${f.block}: ${f.message}`);
+            lines.push(`  evidence: ${JSON.stringify(f.evidence)}`);
+          }
           for (const v of res.violations) {
             lines.push(`VIOLATION ${v.rule} at block ${v.event.blockNumber} tx ${v.event.txHash}: ${v.message}`);
             lines.push(`  evidence: ${JSON.stringify(v.evidence)}`);
@@ -138,7 +152,15 @@ export function registerAuditCommands(program: Command): void {
           }
           process.stdout.write(lines.join("\n") + "\n");
         }
-        if (!res.ok) throw new CliError(`${res.violations.length} violation(s) found in the recorded history`);
+        if (!res.ok) {
+          const n = res.integrity.findings.length;
+          throw new CliError(
+            `${res.violations.length} violation(s) found in the recorded history` +
+              (n === 0
+                ? ""
+                : `; ${n} integrity finding(s): the database is not ${res.integrity.mode === "chain" ? "the chain's record" : "what sync stored"}`),
+          );
+        }
       } finally {
         db.close();
       }
@@ -173,4 +195,28 @@ export function registerAuditCommands(program: Command): void {
         db.close();
       }
     });
+}
+
+/**
+ * The node's reachability and --chain-id, checked through the audit RPC client (retried with
+ * fresh requests: one dropped request at start-up must not fail a sync with a misleading
+ * "is it an Ethereum JSON-RPC node?").
+ */
+async function checkChain(ctx: CliContext, timeoutMs: number | undefined): Promise<void> {
+  let chainId: bigint;
+  try {
+    const rpc = await openRpc(ctx.opts.rpc, { timeoutMs: timeoutMs ?? 10_000, retries: 8 });
+    chainId = rpc.chainId;
+    rpc.close();
+  } catch (err) {
+    throw new CliError(
+      `cannot reach the RPC endpoint ${ctx.opts.rpc} (${(err as Error).message}); start a node or point --rpc / OMNI_RPC_URL at one`,
+    );
+  }
+  const expected = ctx.expectedChainId;
+  if (expected !== undefined && expected !== chainId) {
+    throw new CliError(
+      `wrong chain: the node at ${ctx.opts.rpc} is chain ${chainId} but --chain-id says ${expected}; fix --rpc or --chain-id`,
+    );
+  }
 }
