@@ -46,8 +46,15 @@ export function ecdsaBackend(): "native" | "ethers" {
 
 const hex32 = (x: bigint) => x.toString(16).padStart(64, "0");
 
-/** Returns `{ signer: null, reason }` when the contract's ECDSA path would fail. */
-export function recoverStrict(digest: string, signature: string): { signer: string | null; reason?: string } {
+/**
+ * Returns `{ signer: null, reason }` when the contract's ECDSA path would fail. `backend`
+ * chooses the implementation (default: native when available); both give the same answers.
+ */
+export function recoverStrict(
+  digest: string,
+  signature: string,
+  backend: "native" | "ethers" = ecdsaBackend(),
+): { signer: string | null; reason?: string } {
   const hex = signature.startsWith("0x") ? signature.slice(2) : signature;
   const len = hex.length / 2;
   let r: bigint;
@@ -68,7 +75,8 @@ export function recoverStrict(digest: string, signature: string): { signer: stri
   }
   if (s > HALF_N) return { signer: null, reason: "high s (malleable signature)" };
   if (r === 0n || s === 0n || r >= SECP256K1_N) return { signer: null, reason: "r or s out of range" };
-  const lib = nativeBinding();
+  const lib = backend === "native" ? nativeBinding() : null;
+  if (backend === "native" && !lib) throw new Error("the native secp256k1 binding is not available here");
   try {
     if (lib) {
       const pub = lib.ecdsaRecover(getBytes(`0x${hex32(r)}${hex32(s)}`), v - 27, getBytes(digest), false);
