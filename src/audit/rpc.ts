@@ -200,7 +200,8 @@ export class RpcClient {
   private hedged(key: string, calls: { method: string; params: unknown[] }[]): Promise<JsonRpcReply[]> {
     const hedgeAfter =
       this.policy.hedgeAfterMs ??
-      Math.min(this.timeoutMs / 2, Math.max(100, 4 * (this.latency.get(key) ?? this.timeoutMs / 8)));
+      // A method not seen yet is judged by the others' latency (the node's), else 125 ms.
+      Math.min(this.timeoutMs / 2, Math.max(100, 4 * (this.latency.get(key) ?? this.latency.get("*") ?? 125)));
     return new Promise((resolve, reject) => {
       const mine = new Set<AbortController>();
       let inFlight = 0;
@@ -216,11 +217,12 @@ export class RpcClient {
           this.controllers.delete(c);
         }
       };
-      const launch = () => {
+      const launch = (why: "first" | "hedge" | "retry") => {
         if (settled) return;
         launched++;
         inFlight++;
-        if (launched > 1) this.stats.hedges++;
+        if (why === "hedge") this.stats.hedges++;
+        else if (why === "retry") this.stats.retries++;
         const ctl = new AbortController();
         mine.add(ctl);
         this.controllers.add(ctl);
@@ -231,6 +233,8 @@ export class RpcClient {
             const ms = performance.now() - started;
             const prev = this.latency.get(key);
             this.latency.set(key, prev === undefined ? ms : prev * 0.8 + ms * 0.2);
+            const all = this.latency.get("*");
+            this.latency.set("*", all === undefined ? ms : all * 0.8 + ms * 0.2);
             finish();
             resolve(replies);
           },
@@ -241,23 +245,23 @@ export class RpcClient {
             if (settled) return;
             this.stats.transportErrors++;
             failed++;
-            // A copy that failed fast (HTTP 500, reset) is replaced at once while hedges remain.
+            // A copy that failed fast (HTTP 500, reset) is replaced at once while hedges remain;
+            // when the last one fails, copies still hanging are dropped and the call retries
+            // afresh (waiting for them could cost the whole timeout).
             if (launched < this.maxHedges) {
               if (timer) clearTimeout(timer);
-              launch();
+              launch("retry");
               return;
             }
-            if (inFlight === 0) {
-              finish();
-              const t = new Transient(errorMessage(err), { cause: err });
-              (t as Transient & { attempts?: number }).attempts = failed;
-              reject(t);
-            }
+            finish();
+            const t = new Transient(errorMessage(err), { cause: err });
+            (t as Transient & { attempts?: number }).attempts = failed;
+            reject(t);
           },
         );
-        if (launched < this.maxHedges) timer = setTimeout(launch, hedgeAfter);
+        if (launched < this.maxHedges) timer = setTimeout(() => launch("hedge"), hedgeAfter);
       };
-      launch();
+      launch("first");
     });
   }
 

@@ -114,6 +114,77 @@ describe("audit: sync against a faulty RPC (hardhat node behind a fault-injectin
     }
   });
 
+  it("syncs blocks with more logs than the provider's result cap (40 logs per block, cap 30) and learns the cap", async () => {
+    const proxy = await startFaultProxy(node.url, {
+      error500: 0,
+      hang: 0,
+      maxLogRange: Number.MAX_SAFE_INTEGER,
+      maxResults: 30,
+    });
+    try {
+      const db = openAuditDb(":memory:");
+      const res = await syncEvents({
+        db,
+        rpc: proxy.url,
+        registry,
+        toBlock: head,
+        progress: "none",
+        initialRange: 1000,
+      });
+      const counts = await proxy.counts();
+      expect(counts.resultCapErrors, "the cap was hit").to.be.greaterThan(0);
+      expect(rowsOf(db)).to.deep.equal(rowsOfLogs(logs));
+      expect(res.inserted).to.equal(logs.length);
+      // 12 blocks hold 40 logs each. A range holding one is refused and halved down to that
+      // block, which is then read narrower (per address, then per transaction receipt: hardhat
+      // has no eth_getBlockReceipts): at most log2(range) + 2 refusals per dense block, never
+      // "failed N times".
+      expect(counts.resultCapErrors).to.be.at.most(12 * (Math.ceil(Math.log2(1000)) + 2));
+      expect((await verifyHistory(db)).ok).to.equal(true);
+      db.close();
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("fault profile: 15% HTTP 500s and 5% stalls that never answer cost retries and hedges, not timeouts", async () => {
+    // Fault-free first, through the same proxy and the same range cap, for the comparison.
+    const plan = { error500: 0, hang: 0, maxLogRange: 40 };
+    const proxy = await startFaultProxy(node.url, plan, 11);
+    try {
+      const opts = {
+        rpc: proxy.url,
+        registry,
+        toBlock: head,
+        progress: "none" as const,
+        initialRange: 40,
+        maxRange: 40,
+      };
+      const clean = openAuditDb(":memory:");
+      let t = performance.now();
+      await syncEvents({ ...opts, db: clean });
+      const cleanMs = performance.now() - t;
+      await proxy.setPlan({ error500: 0.15, hang: 0.05, maxLogRange: 40 });
+      const faulty = openAuditDb(":memory:");
+      t = performance.now();
+      const res = await syncEvents({ ...opts, db: faulty, timeoutMs: 10_000, maxRetries: 40 });
+      const faultyMs = performance.now() - t;
+      const counts = await proxy.counts();
+      expect(counts.error500, "500s injected").to.be.greaterThan(5);
+      expect(counts.hang, "stalls injected").to.be.greaterThan(1);
+      expect(res.rpc.hedges, "stalled requests were hedged").to.be.at.least(counts.hang);
+      expect(rowsOf(faulty)).to.deep.equal(rowsOfLogs(logs));
+      expect(rowsOf(clean)).to.deep.equal(rowsOfLogs(logs));
+      // Each stall waited out would cost the 10 s timeout; hedged, it costs about one hedge delay.
+      expect(faultyMs, `fault-free ${cleanMs.toFixed(0)} ms, faulty ${faultyMs.toFixed(0)} ms`).to.be.lessThan(
+        cleanMs * 2 + 1000 * counts.hang,
+      );
+      expect(faultyMs).to.be.lessThan(10_000);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it("survives SIGKILL mid-sync: the checkpoint covers exactly the stored events, and resuming completes the set", async () => {
     const proxy = await startFaultProxy(node.url, { error500: 0.03, hang: 0, maxLogRange: 1000, delayMs: 1 }, 9);
     const dbPath = join(dir, "killed.db");
