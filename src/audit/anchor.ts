@@ -1,5 +1,5 @@
 import { consentDomain } from "../sdk/eip712.js";
-import { fetchChunk, headerAt } from "./chunks.js";
+import { fetchChunk, headerAt, headersAt } from "./chunks.js";
 import { decodeLog, type Watched } from "./decode.js";
 import type { IntegrityFinding } from "./integrity.js";
 import { LogRange } from "./range.js";
@@ -119,12 +119,21 @@ async function compareLogs(
   const range = new LogRange(policy.initialRange ?? 2000, policy.maxRange ?? 5000, 5000);
   let from = Math.max(0, meta.fromBlock);
   let failures = 0;
-  while (from <= meta.blockNumber) {
-    const to = Math.min(meta.blockNumber, from + range.size - 1);
-    const chunk = await fetchChunk(rpc, { addresses, from, to, cursor: -1, cursorHash: "" }).catch((err: unknown) => ({
+  const read = (a: number, b: number) =>
+    fetchChunk(rpc, { addresses, from: a, to: b, cursor: -1, cursorHash: "" }).catch((err: unknown) => ({
       kind: "error" as const,
       message: errorMessage(err),
     }));
+  // The next range is read while this one is compared (the node works while this process does).
+  let ahead: { from: number; to: number; result: ReturnType<typeof read> } | undefined;
+  while (from <= meta.blockNumber) {
+    let to = Math.min(meta.blockNumber, from + range.size - 1);
+    let chunk;
+    if (ahead && ahead.from === from) {
+      to = ahead.to;
+      chunk = await ahead.result;
+    } else chunk = await read(from, to);
+    ahead = undefined;
     if (chunk.kind !== "ok") {
       if (chunk.kind === "refused") range.refused(to - from + 1, chunk.message);
       if (++failures > 12)
@@ -133,6 +142,10 @@ async function compareLogs(
     }
     failures = 0;
     range.succeeded(to - from + 1, chunk.logs.length);
+    if (to < meta.blockNumber) {
+      const nextTo = Math.min(meta.blockNumber, to + range.size);
+      ahead = { from: to + 1, to: nextTo, result: read(to + 1, nextTo) };
+    }
     const stored = new Map<string, EventRow>();
     for (const r of await store.eventsInRange(meta.chainId, from, to))
       stored.set(`${r.block_number}:${r.log_index}`, r);
@@ -199,7 +212,10 @@ async function compareHeaders(
   const kept = await store.keptHeaders(meta.chainId, meta.blockNumber);
   for (let i = 0; i < kept.length; i += 200) {
     const part = kept.slice(i, i + 200);
-    const chain = await Promise.all(part.map((h) => headerAt(rpc, h.number)));
+    const chain = await headersAt(
+      rpc,
+      part.map((h) => h.number),
+    );
     part.forEach((h, j) => {
       anchor.headersCompared++;
       const c = chain[j];

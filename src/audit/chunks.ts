@@ -82,6 +82,17 @@ export async function headerAt(rpc: RpcClient, n: number | string): Promise<Bloc
   return b ? toHeader(b) : null;
 }
 
+/** Several headers in one batch request (null where the chain has no such block). */
+export async function headersAt(rpc: RpcClient, numbers: number[]): Promise<(BlockHeader | null)[]> {
+  const answers = await rpc.batch(
+    numbers.map((n) => ({ method: "eth_getBlockByNumber", params: [quantity(n), false] })),
+  );
+  return answers.map((a) => {
+    if (a instanceof RpcError) throw a;
+    return a ? toHeader(a as JsonBlock) : null;
+  });
+}
+
 export async function fetchChunk(
   rpc: RpcClient,
   q: { addresses: string[]; from: number; to: number; cursor: number; cursorHash: string },

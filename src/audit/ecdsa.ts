@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 
-import { getBytes, keccak256, recoverAddress, Signature } from "ethers";
+import { keccak256, recoverAddress, Signature } from "ethers";
 
 /**
  * ECDSA recovery with the registry's rules (OpenZeppelin ECDSA): 65-byte `r‖s‖v` with
@@ -46,6 +46,9 @@ export function ecdsaBackend(): "native" | "ethers" {
 
 const hex32 = (x: bigint) => x.toString(16).padStart(64, "0");
 
+/** Recovered public key (uncompressed, as a binary string) → its address. */
+const addressOfKey = new Map<string, string>();
+
 /**
  * Returns `{ signer: null, reason }` when the contract's ECDSA path would fail. `backend`
  * chooses the implementation (default: native when available); both give the same answers.
@@ -79,8 +82,22 @@ export function recoverStrict(
   if (backend === "native" && !lib) throw new Error("the native secp256k1 binding is not available here");
   try {
     if (lib) {
-      const pub = lib.ecdsaRecover(getBytes(`0x${hex32(r)}${hex32(s)}`), v - 27, getBytes(digest), false);
-      return { signer: `0x${keccak256(pub.subarray(1)).slice(26)}` };
+      const pub = lib.ecdsaRecover(
+        Buffer.from(`${hex32(r)}${hex32(s)}`, "hex"),
+        v - 27,
+        Buffer.from(digest.slice(2), "hex"),
+        false,
+      );
+      // An owner signs many messages: its public key is remembered, so its next signatures
+      // are compared key to key without hashing the key into an address again.
+      const key = Buffer.from(pub).toString("latin1");
+      let signer = addressOfKey.get(key);
+      if (signer === undefined) {
+        signer = `0x${keccak256(pub.subarray(1)).slice(26)}`;
+        if (addressOfKey.size > 100_000) addressOfKey.clear();
+        addressOfKey.set(key, signer);
+      }
+      return { signer };
     }
     const signer = recoverAddress(digest, Signature.from({ r: `0x${hex32(r)}`, s: `0x${hex32(s)}`, v })).toLowerCase();
     return { signer };

@@ -1,7 +1,7 @@
 import { Via } from "../sdk/constants.js";
 import { type ConsentMessageKind, consentDomain } from "../sdk/eip712.js";
 import { viaOfEvent } from "./decode.js";
-import { recoverStrict } from "./ecdsa.js";
+import { SignaturePool } from "./signature-pool.js";
 import type { ConsentChange, ReplayEvent } from "./events.js";
 import type { ConsentModel } from "./model.js";
 import { signedVersionApplies, uintArg, type Violation, ZERO_ADDRESS, ZERO_ID } from "./model-types.js";
@@ -36,9 +36,10 @@ export interface Warning {
   evidence: Record<string, unknown>;
 }
 
-/** A stored request with its fields parsed once. */
+/** A stored request with its fields parsed once; `slot` is its place in the signature pool. */
 interface Request extends SignedRequestRow {
   fields: RequestFields;
+  slot: number;
 }
 
 interface Pending {
@@ -70,15 +71,37 @@ export class SignatureAudit {
   /** Stored rows no event used (checked by `orphans()` at the end). */
   private readonly unused = new Set<Request>();
 
+  private readonly pool: SignaturePool;
+
   constructor(chainId: number, registry: string, rows: SignedRequestRow[]) {
     this.digester = new RequestDigester(consentDomain(chainId, registry));
+    const inputs: ConstructorParameters<typeof SignaturePool>[2] = [];
     for (const r of rows) {
-      const q: Request = { ...r, fields: JSON.parse(r.args_json) as RequestFields };
+      const fields = JSON.parse(r.args_json) as RequestFields;
+      const signable = r.kind !== "internal" && r.kind !== "unsigned" && r.signature !== null;
+      const q: Request = { ...r, fields, slot: signable ? inputs.length : -1 };
+      if (signable) {
+        inputs.push({
+          kind: r.kind as ConsentMessageKind,
+          owner: r.owner,
+          fields,
+          epoch: r.epoch ?? "0",
+          version: r.version,
+          deadline: r.deadline ?? "0",
+          signature: r.signature!,
+        });
+      }
       this.unused.add(q);
       const p = this.byTx.get(r.tx_hash);
       if (p) p.rows.push(q);
       else this.byTx.set(r.tx_hash, { rows: [q], cursor: 0 });
     }
+    this.pool = new SignaturePool({ chainId, registry }, this.digester, inputs);
+  }
+
+  /** Stops the signature worker, if one was started. */
+  close(): void {
+    this.pool.close();
   }
 
   /**
@@ -86,7 +109,7 @@ export class SignatureAudit {
    * the signed changes and failures it emitted, so a row left over was added or kept after sync.
    */
   orphans(): SignedRequestRow[] {
-    return [...this.unused].map(({ fields: _fields, ...row }) => row);
+    return [...this.unused].map(({ fields: _fields, slot: _slot, ...row }) => row);
   }
 
   /** The checker for a chain, with the stored requests up to `toBlock`. */
@@ -139,8 +162,8 @@ export class SignatureAudit {
   }
 
   /** Whether the signature is the owner's: its ECDSA key, or its ERC-1271 wallet said yes at that block. */
-  private signer(q: Request, digest: string) {
-    const rec = recoverStrict(digest, q.signature!);
+  private signer(q: Request) {
+    const rec = this.pool.recovered(q.slot);
     return { rec, valid: rec.signer === q.owner || q.erc1271_valid === 1 };
   }
 
@@ -184,22 +207,23 @@ export class SignatureAudit {
       });
       return;
     }
-    const digest = this.digestOf(found);
-    const evidence = {
+    const q = found;
+    // The digest is evidence only: computed when a violation is reported.
+    const evidence = () => ({
       ...where,
-      index: found.item_index,
+      index: q.item_index,
       kind,
-      epoch: found.epoch,
+      epoch: q.epoch,
       ...(version === null ? {} : { version }),
-      deadline: found.deadline,
-      digest,
-    };
+      deadline: q.deadline,
+      digest: this.digestOf(q),
+    });
     if (BigInt(found.deadline!) < BigInt(e.blockTimestamp)) {
       violations.push({
         rule: "signature-expired",
         message: `${e.name} for ${owner} used a signature whose deadline ${found.deadline} was before its block time ${e.blockTimestamp}`,
         event: e,
-        evidence: { ...evidence, timestamp: e.blockTimestamp },
+        evidence: { ...evidence(), timestamp: e.blockTimestamp },
       });
     }
     const currentEpoch = model.epochOf(owner);
@@ -208,11 +232,11 @@ export class SignatureAudit {
         rule: "signature-epoch-stale",
         message: `${e.name} for ${owner} applied a message signed for epoch ${found.epoch} while the owner was in epoch ${currentEpoch}`,
         event: e,
-        evidence: { ...evidence, currentEpoch: currentEpoch.toString() },
+        evidence: { ...evidence(), currentEpoch: currentEpoch.toString() },
       });
     }
     if (e.name === "ConsentGranted") this.checkGrantPurposes(e, model, found, evidence, violations);
-    const { rec, valid } = this.signer(found, digest);
+    const { rec, valid } = this.signer(found);
     if (!valid) {
       violations.push({
         rule: "signature-invalid",
@@ -223,7 +247,7 @@ export class SignatureAudit {
             : ", not the owner"),
         event: e,
         evidence: {
-          ...evidence,
+          ...evidence(),
           recoveredSigner: rec.signer,
           reason: rec.reason ?? null,
           signature: found.signature,
@@ -238,7 +262,7 @@ export class SignatureAudit {
     e: Extract<ReplayEvent, { name: "ConsentGranted" }>,
     model: ConsentModel,
     q: Request,
-    evidence: Record<string, unknown>,
+    evidence: () => Record<string, unknown>,
     violations: Violation[],
   ): void {
     const signed = BigInt(q.fields.purposes);
@@ -248,7 +272,7 @@ export class SignatureAudit {
         rule: "empty-purposes",
         message: `signed grant for ${q.owner} → ${q.fields.grantee} names no purpose, which the registry refuses`,
         event: e,
-        evidence: { ...evidence, signedPurposes: "0" },
+        evidence: { ...evidence(), signedPurposes: "0" },
       });
     }
     const keepable = model.keepable(
@@ -265,7 +289,7 @@ export class SignatureAudit {
         message: `signed grant for ${q.owner} → ${q.fields.grantee} stored purposes ${stored}; signed ${signed} narrowed to the grantable or kept ones is ${expected}`,
         event: e,
         evidence: {
-          ...evidence,
+          ...evidence(),
           signedPurposes: signed.toString(),
           storedPurposes: stored.toString(),
           grantable: model.grantable.toString(),
@@ -339,7 +363,7 @@ export class SignatureAudit {
     if (epoch !== currentEpoch || !signedVersionApplies(version, current)) {
       return `ConsentRegistryStaleSignature(${q.owner}, ${epoch}, ${version}, ${currentEpoch}, ${current})`;
     }
-    if (!this.signer(q, this.digestOf(q)).valid) return `ConsentRegistryInvalidSignature(${q.owner})`;
+    if (!this.signer(q).valid) return `ConsentRegistryInvalidSignature(${q.owner})`;
     return null;
   }
 }

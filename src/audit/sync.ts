@@ -1,7 +1,7 @@
 import { Interface } from "ethers";
 
 import { CONSENT_REGISTRY_ABI } from "../sdk/abi.js";
-import { fetchChunk, headerAt, type RawLog } from "./chunks.js";
+import { type ChunkResult, fetchChunk, headerAt, type RawLog } from "./chunks.js";
 import { decodeLog, versionOfEvent, viaOfEvent, type Watched } from "./decode.js";
 import { chunkDigests, initialDigest } from "./digest.js";
 import type { AuditEvent } from "./events.js";
@@ -26,10 +26,10 @@ export interface SyncOptions {
   confirmations?: number;
   /** Follow the node's `finalized` block instead of head − confirmations. */
   finalized?: boolean;
-  /** Blocks per eth_getLogs at the start; then learned (range.ts). */
+  /** Blocks per eth_getLogs at the start (small: a dense first chunk sets the peak memory); then learned (range.ts). Default 25. */
   initialRange?: number;
   maxRange?: number;
-  /** Aim for about this many logs per eth_getLogs. Default 5000. */
+  /** Aim for about this many logs per eth_getLogs (bounds the memory of a chunk). Default 2000. */
   targetLogs?: number;
   /** Consecutive failed chunks before giving up; also the RPC client's attempts per call. Default 12. */
   maxRetries?: number;
@@ -161,7 +161,7 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
       [meta.authority, "authority"],
     ]);
     const addresses = [...kinds.keys()];
-    const range = new LogRange(opts.initialRange ?? 200, opts.maxRange ?? 5000, opts.targetLogs ?? 5000);
+    const range = new LogRange(opts.initialRange ?? 25, opts.maxRange ?? 5000, opts.targetLogs ?? 2000);
     const result: SyncResult = {
       chainId,
       registry,
@@ -182,6 +182,7 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
     const startCursor = cursor;
     const startedAt = Date.now();
     let failuresInRow = 0;
+    let ahead: { from: number; to: number; cursorHash: string; result: Promise<ChunkResult> } | undefined;
     const failed = (what: string) => {
       result.failures++;
       failuresInRow++;
@@ -203,17 +204,21 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
         }
       }
       const from = cursor + 1;
-      const to = Math.max(from, Math.min(target, from + range.size - 1));
-      let chunk;
+      let to = Math.max(from, Math.min(target, from + range.size - 1));
+      let chunk: ChunkResult;
       try {
-        chunk =
-          from > target
-            ? ({ kind: "reorg", chainHash: null } as const)
-            : await fetchChunk(rpc, { addresses, from, to, cursor, cursorHash });
+        if (from > target) chunk = { kind: "reorg", chainHash: null };
+        else if (ahead && ahead.from === from && ahead.cursorHash === cursorHash) {
+          // Read while the previous chunk was being written (same start, same checkpoint).
+          to = ahead.to;
+          chunk = await ahead.result;
+        } else chunk = await fetchChunk(rpc, { addresses, from, to, cursor, cursorHash });
       } catch (err) {
+        ahead = undefined;
         failed(`chunk ${from}..${to}: ${errorMessage(err)}`);
         continue;
       }
+      ahead = undefined;
       if (chunk.kind === "refused") {
         range.refused(to - from + 1, chunk.message);
         failed(`eth_getLogs ${from}..${to} refused (${chunk.message}); range now ${range.size}`);
@@ -249,6 +254,18 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
         target = await targetBlock(rpc, opts);
         continue;
       }
+      // The next chunk is read while this one is decoded and written: the node serialises logs
+      // while this process works (two cores busy instead of one). It starts from this chunk's
+      // end, so it is used only if this chunk is committed as read.
+      range.succeeded(to - from + 1, chunk.logs.length);
+      const nextFrom = chunk.end.number + 1;
+      if (nextFrom <= target) {
+        const nextTo = Math.min(target, nextFrom + range.size - 1);
+        const q = { addresses, from: nextFrom, to: nextTo, cursor: chunk.end.number, cursorHash: chunk.end.hash };
+        const result = fetchChunk(rpc, q);
+        result.catch(() => undefined); // judged when it is used (or dropped)
+        ahead = { from: nextFrom, to: nextTo, cursorHash: chunk.end.hash, result };
+      }
       const events = chunk.logs.map((l) => decodeLog(kinds.get(l.address.toLowerCase())!, l));
       let signed;
       try {
@@ -274,7 +291,6 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
         digest: digests.last,
         keepHashes: keep,
       });
-      range.succeeded(to - from + 1, rows.length);
       result.chunks++;
       cursor = chunk.end.number;
       cursorHash = chunk.end.hash;

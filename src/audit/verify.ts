@@ -96,6 +96,7 @@ export async function verifyHistory(store: AuditStore, opts: VerifyOptions = {})
     found.push(...model.apply(e));
     if (found.length !== 0 && violations.length < cap) violations.push(...found);
   });
+  sigs?.close();
   const digest = digests?.finish();
   if (digests) findings.push(...digests.findings);
   for (const o of sigs?.orphans() ?? []) {
