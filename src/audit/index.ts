@@ -9,7 +9,10 @@
 import type { SqliteAuditStore } from "./sqlite-store.js";
 import type { AuditStore, SyncMeta } from "./store.js";
 
+export { anchorToChain, type ChainAnchor } from "./anchor.js";
 export { decodeLog, versionOfEvent, viaOfEvent } from "./decode.js";
+export { DIGEST_VERSION } from "./digest.js";
+export { ecdsaBackend } from "./ecdsa.js";
 export type { AuditEvent, EventArgsByName, EventName, EventPosition } from "./events.js";
 export {
   ConsentModel,
@@ -19,6 +22,7 @@ export {
   signedVersionApplies,
   type Violation,
 } from "./model.js";
+export type { IntegrityFinding } from "./integrity.js";
 export { replayEvents } from "./replay.js";
 export {
   buildReport,
@@ -45,7 +49,7 @@ export {
   type SyncMeta,
 } from "./store.js";
 export { HistoryMismatchError, type SyncOptions, type SyncResult, syncEvents } from "./sync.js";
-export { verifyHistory, type VerifyResult } from "./verify.js";
+export { type VerifyOptions, verifyHistory, type VerifyResult } from "./verify.js";
 
 /** The SQLite store `openAuditDb` returns (its connection is `.sql`). */
 export type AuditDb = SqliteAuditStore;

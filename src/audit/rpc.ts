@@ -6,8 +6,8 @@
  *   a failed request's answer for 250 ms, so quick retries through it got the same cached error);
  * - transport failures (connection refused or reset, HTTP 5xx/429, a body that is not JSON, an
  *   attempt past `timeoutMs`) are retried at once with a short jittered backoff, up to `retries`;
- * - a request with no answer after `hedgeAfterMs` (adaptive: 1.5 × the method's recent latency,
- *   at most 1 s) is HEDGED — the same request is sent again and the first answer wins, the others
+ * - a request with no answer after `hedgeAfterMs` (adaptive: 2 × the method's recent latency,
+ *   at most 1.5 s; earlier hedges duplicated slow but healthy eth_getLogs) is HEDGED — the same request is sent again and the first answer wins, the others
  *   are aborted — so a stalled connection costs about one hedge delay, not the whole timeout;
  * - a JSON-RPC error answer is the node's word, never retried: it is thrown as an `RpcError`
  *   (with its code and message) for the caller to act on (a result cap narrows the range, a
@@ -23,7 +23,7 @@ export interface RpcPolicy {
   timeoutMs?: number;
   /** Failed attempts before a call gives up. Default 12. */
   retries?: number;
-  /** Fixed hedge delay, ms; default adaptive (1.5 × the method's smoothed latency, 100 ms .. min(1 s, timeout/2)). */
+  /** Fixed hedge delay, ms; default adaptive (2 × the method's smoothed latency, 150 ms .. min(1.5 s, timeout/2)). */
   hedgeAfterMs?: number;
   /** At most this many copies of one request in flight. Default 3. */
   maxHedges?: number;
@@ -201,7 +201,7 @@ export class RpcClient {
     const hedgeAfter =
       this.policy.hedgeAfterMs ??
       // A method not seen yet is judged by the others' latency (the node's), else 125 ms.
-      Math.min(this.timeoutMs / 2, 1000, Math.max(100, 1.5 * (this.latency.get(key) ?? this.latency.get("*") ?? 125)));
+      Math.min(this.timeoutMs / 2, 1500, Math.max(150, 2 * (this.latency.get(key) ?? this.latency.get("*") ?? 125)));
     return new Promise((resolve, reject) => {
       const mine = new Set<AbortController>();
       let inFlight = 0;
