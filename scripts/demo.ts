@@ -360,15 +360,15 @@ const dbPath = path.join(OUT_DIR, "demo-audit.db");
 for (const suffix of ["", "-wal", "-shm"]) rmSync(dbPath + suffix, { force: true });
 const db = openAuditDb(dbPath);
 const synced = await syncEvents({ db, rpc: ethers.provider, registry: registryAddress, progress: "none" });
-const verdict = verifyHistory(db);
+const verdict = await verifyHistory(db);
 say(`  synced ${synced.inserted} events into ${dbPath}`);
 say(
   `  verify: ${verdict.usesChecked} uses and ${verdict.sharesChecked} shares re-checked by the independent rule engine → ${verdict.violations.length} violations`,
 );
 const html = path.join(OUT_DIR, "demo-report.html");
-writeReport(db, { kind: "ropa", format: "html", out: html });
+await writeReport(db, { kind: "ropa", format: "html", out: html });
 const ownerHtml = path.join(OUT_DIR, "demo-owner-01.html");
-writeReport(db, { kind: "owner", format: "html", out: ownerHtml, subject: owners[0].address });
+await writeReport(db, { kind: "owner", format: "html", out: ownerHtml, subject: owners[0].address });
 db.close();
 say(`  wrote ${html} (record of processing) and ${ownerHtml} (owner-01's subject access report)`);
 if (!verdict.ok) throw new Error(`audit found ${verdict.violations.length} violations`);

@@ -11,15 +11,18 @@ import { purposeListLabel } from "../../sdk/purposes.js";
  * printing of a sent transaction.
  */
 
-/** Wraps a commander action: `fn(ctx, options, args)`; errors propagate to `main`, which prints one line. */
+/**
+ * Wraps a commander action: `fn(ctx, options, args, command)`; errors propagate to `main`, which
+ * prints one line.
+ */
 export function withContext<O>(
-  fn: (ctx: CliContext, options: O, args: string[]) => Promise<void>,
+  fn: (ctx: CliContext, options: O, args: string[], command: Command) => Promise<void>,
 ): (...received: unknown[]) => Promise<void> {
   return async (...received: unknown[]) => {
     const command = received[received.length - 1] as Command;
     const options = received[received.length - 2] as O;
     const args = received.slice(0, -2).flat() as string[];
-    await fn(CliContext.of(command), options, args);
+    await fn(CliContext.of(command), options, args, command);
   };
 }
 
