@@ -58,28 +58,28 @@ export function registerAuditCommands(program: Command): void {
     .option("--reset", "discard what the database holds for this chain and sync from the start (e.g. another history)")
     .action(
       withContext<Record<string, string | boolean | undefined>>(async (ctx, o) => {
-      await checkChain(ctx, blockNumber("--timeout", String(o.timeout)));
-      const registry = await ctx.registryAddress();
-      const db = openAuditDb(String(o.db));
-      try {
-        const res = await syncEvents({
-          db,
-          rpc: ctx.opts.rpc,
-          registry,
-          confirmations: blockNumber("--confirmations", String(o.confirmations)),
-          finalized: o.finalized === true,
-          fromBlock: blockNumber("--from-block", String(o.fromBlock)),
-          toBlock: blockNumber("--to-block", o.toBlock as string | undefined),
-          maxRange: Math.max(1, blockNumber("--max-range", String(o.maxRange)) ?? 5000),
-          timeoutMs: blockNumber("--timeout", String(o.timeout)),
-          reset: o.reset === true,
-        });
-        if (ctx.json) printJson(res);
-        else printLines(`synced to block ${res.toBlock}: ${res.inserted} new events (${String(o.db)})`);
-      } finally {
-        db.close();
-      }
-    }),
+        await checkChain(ctx, blockNumber("--timeout", String(o.timeout)));
+        const registry = await ctx.registryAddress();
+        const db = openAuditDb(String(o.db));
+        try {
+          const res = await syncEvents({
+            db,
+            rpc: ctx.opts.rpc,
+            registry,
+            confirmations: blockNumber("--confirmations", String(o.confirmations)),
+            finalized: o.finalized === true,
+            fromBlock: blockNumber("--from-block", String(o.fromBlock)),
+            toBlock: blockNumber("--to-block", o.toBlock as string | undefined),
+            maxRange: Math.max(1, blockNumber("--max-range", String(o.maxRange)) ?? 5000),
+            timeoutMs: blockNumber("--timeout", String(o.timeout)),
+            reset: o.reset === true,
+          });
+          if (ctx.json) printJson(res);
+          else printLines(`synced to block ${res.toBlock}: ${res.inserted} new events (${String(o.db)})`);
+        } finally {
+          db.close();
+        }
+      }),
     );
 
   audit
@@ -90,29 +90,29 @@ export function registerAuditCommands(program: Command): void {
     .option("--owner <address>", "only this owner's consents")
     .action(
       withContext<{ db: string; block?: string; owner?: string }>(async (ctx, o) => {
-      const owner = o.owner === undefined ? undefined : parseAddress("--owner", o.owner).toLowerCase();
-      const db = existingDb(o.db);
-      try {
-        const state = (await stateAt(db, blockNumber("--block", o.block))).toJSON();
-        const consents = owner === undefined ? state.consents : state.consents.filter((c) => c.owner === owner);
-        if (ctx.json) {
-          printJson({ ...state, consents });
-          return;
-        }
-        const lines = [`chain ${state.chainId}, block ${state.block} (time ${state.timestamp})`];
-        for (const c of consents) {
+        const owner = o.owner === undefined ? undefined : parseAddress("--owner", o.owner).toLowerCase();
+        const db = existingDb(o.db);
+        try {
+          const state = (await stateAt(db, blockNumber("--block", o.block))).toJSON();
+          const consents = owner === undefined ? state.consents : state.consents.filter((c) => c.owner === owner);
+          if (ctx.json) {
+            printJson({ ...state, consents });
+            return;
+          }
+          const lines = [`chain ${state.chainId}, block ${state.block} (time ${state.timestamp})`];
+          for (const c of consents) {
+            lines.push(
+              `${c.active ? "active " : "expired/withdrawn"} ${c.owner} → ${c.grantee} data ${c.dataId} for ${c.purposeNames.join(",")} until ${expiryText(BigInt(c.expiresAt))}`,
+            );
+          }
           lines.push(
-            `${c.active ? "active " : "expired/withdrawn"} ${c.owner} → ${c.grantee} data ${c.dataId} for ${c.purposeNames.join(",")} until ${expiryText(BigInt(c.expiresAt))}`,
+            `${consents.length} consents, ${state.managers.length} managers, ${state.integrations.length} integrations, ${state.purposes.length} purposes`,
           );
+          printLines(...lines);
+        } finally {
+          db.close();
         }
-        lines.push(
-          `${consents.length} consents, ${state.managers.length} managers, ${state.integrations.length} integrations, ${state.purposes.length} purposes`,
-        );
-        printLines(...lines);
-      } finally {
-        db.close();
-      }
-    }),
+      }),
     );
 
   audit
@@ -126,50 +126,50 @@ export function registerAuditCommands(program: Command): void {
     )
     .action(
       withContext<{ db: string; toBlock?: string }>(async (ctx, o, _args, cmd) => {
-      // --rpc is the global option (it has a default URL): only one given on the command line anchors.
-      let root: Command = cmd;
-      while (root.parent) root = root.parent;
-      const rpc = root.getOptionValueSource("rpc") === "cli" ? cmd.optsWithGlobals<{ rpc: string }>().rpc : undefined;
-      const db = existingDb(o.db);
-      try {
-        const meta = await readSyncMeta(db);
-        const res = await verifyHistory(db, { toBlock: blockNumber("--to-block", o.toBlock), rpc });
-        if (ctx.json) printJson({ registry: meta?.registry, ...res });
-        else {
-          const lines = [
-            `checked ${res.eventsChecked} events (${res.usesChecked} uses, ${res.sharesChecked} shares) up to block ${res.lastBlock} in ${res.elapsedMs.toFixed(0)} ms; ` +
-              `${res.integrity.statement}; digest ${res.integrity.digest} at block ${res.integrity.digestBlock}`,
-          ];
-          for (const f of res.integrity.findings) {
-            lines.push(`VIOLATION ${f.rule} at block ${f.block}: ${f.message}`);
-            lines.push(`  evidence: ${JSON.stringify(f.evidence)}`);
+        // --rpc is the global option (it has a default URL): only one given on the command line anchors.
+        let root: Command = cmd;
+        while (root.parent) root = root.parent;
+        const rpc = root.getOptionValueSource("rpc") === "cli" ? cmd.optsWithGlobals<{ rpc: string }>().rpc : undefined;
+        const db = existingDb(o.db);
+        try {
+          const meta = await readSyncMeta(db);
+          const res = await verifyHistory(db, { toBlock: blockNumber("--to-block", o.toBlock), rpc });
+          if (ctx.json) printJson({ registry: meta?.registry, ...res });
+          else {
+            const lines = [
+              `checked ${res.eventsChecked} events (${res.usesChecked} uses, ${res.sharesChecked} shares) up to block ${res.lastBlock} in ${res.elapsedMs.toFixed(0)} ms; ` +
+                `${res.integrity.statement}; digest ${res.integrity.digest} at block ${res.integrity.digestBlock}`,
+            ];
+            for (const f of res.integrity.findings) {
+              lines.push(`VIOLATION ${f.rule} at block ${f.block}: ${f.message}`);
+              lines.push(`  evidence: ${JSON.stringify(f.evidence)}`);
+            }
+            for (const v of res.violations) {
+              lines.push(`VIOLATION ${v.rule} at block ${v.event.blockNumber} tx ${v.event.txHash}: ${v.message}`);
+              lines.push(`  evidence: ${JSON.stringify(v.evidence)}`);
+            }
+            for (const w of res.warnings) {
+              lines.push(`WARNING ${w.rule} at block ${w.event.blockNumber} tx ${w.event.txHash}: ${w.message}`);
+              lines.push(`  evidence: ${JSON.stringify(w.evidence)}`);
+            }
+            if (res.signaturesChecked !== 0 || res.warnings.length !== 0) {
+              lines.push(`${res.signaturesChecked} signed consent changes checked, ${res.warnings.length} warning(s)`);
+            }
+            printLines(...lines);
           }
-          for (const v of res.violations) {
-            lines.push(`VIOLATION ${v.rule} at block ${v.event.blockNumber} tx ${v.event.txHash}: ${v.message}`);
-            lines.push(`  evidence: ${JSON.stringify(v.evidence)}`);
+          if (!res.ok) {
+            const n = res.integrity.findings.length;
+            throw new CliError(
+              `${res.violations.length} violation(s) found in the recorded history` +
+                (n === 0
+                  ? ""
+                  : `; ${n} integrity finding(s): the database is not ${res.integrity.mode === "chain" ? "the chain's record" : "what sync stored"}`),
+            );
           }
-          for (const w of res.warnings) {
-            lines.push(`WARNING ${w.rule} at block ${w.event.blockNumber} tx ${w.event.txHash}: ${w.message}`);
-            lines.push(`  evidence: ${JSON.stringify(w.evidence)}`);
-          }
-          if (res.signaturesChecked !== 0 || res.warnings.length !== 0) {
-            lines.push(`${res.signaturesChecked} signed consent changes checked, ${res.warnings.length} warning(s)`);
-          }
-          printLines(...lines);
+        } finally {
+          db.close();
         }
-        if (!res.ok) {
-          const n = res.integrity.findings.length;
-          throw new CliError(
-            `${res.violations.length} violation(s) found in the recorded history` +
-              (n === 0
-                ? ""
-                : `; ${n} integrity finding(s): the database is not ${res.integrity.mode === "chain" ? "the chain's record" : "what sync stored"}`),
-          );
-        }
-      } finally {
-        db.close();
-      }
-    }),
+      }),
     );
 
   audit
@@ -181,27 +181,29 @@ export function registerAuditCommands(program: Command): void {
     .addOption(new Option("--format <format>", "output format").choices(["html", "json", "csv"]))
     .option("--out <file>", "write to this file (default: stdout)")
     .action(
-      withContext<{ db: string; owner?: string; processor?: string; format?: string; out?: string }>(async (_ctx, o) => {
-      if (o.owner !== undefined && o.processor !== undefined)
-        throw new CliError("give either --owner or --processor, not both");
-      const kind: ReportKind = o.owner !== undefined ? "owner" : o.processor !== undefined ? "processor" : "ropa";
-      const subject =
-        o.owner !== undefined
-          ? parseAddress("--owner", o.owner)
-          : o.processor !== undefined
-            ? parseAddress("--processor", o.processor)
-            : undefined;
-      const fromExt = o.out?.match(/\.(html|json|csv)$/i)?.[1].toLowerCase();
-      const format = (o.format ?? fromExt ?? "json") as ReportFormat;
-      const db = existingDb(o.db);
-      try {
-        const { text } = await writeReport(db, { kind, format, out: o.out, subject });
-        if (o.out === undefined) process.stdout.write(text);
-        else printLines(`wrote ${kind} report (${format}) to ${o.out}`);
-      } finally {
-        db.close();
-      }
-    }),
+      withContext<{ db: string; owner?: string; processor?: string; format?: string; out?: string }>(
+        async (_ctx, o) => {
+          if (o.owner !== undefined && o.processor !== undefined)
+            throw new CliError("give either --owner or --processor, not both");
+          const kind: ReportKind = o.owner !== undefined ? "owner" : o.processor !== undefined ? "processor" : "ropa";
+          const subject =
+            o.owner !== undefined
+              ? parseAddress("--owner", o.owner)
+              : o.processor !== undefined
+                ? parseAddress("--processor", o.processor)
+                : undefined;
+          const fromExt = o.out?.match(/\.(html|json|csv)$/i)?.[1].toLowerCase();
+          const format = (o.format ?? fromExt ?? "json") as ReportFormat;
+          const db = existingDb(o.db);
+          try {
+            const { text } = await writeReport(db, { kind, format, out: o.out, subject });
+            if (o.out === undefined) process.stdout.write(text);
+            else printLines(`wrote ${kind} report (${format}) to ${o.out}`);
+          } finally {
+            db.close();
+          }
+        },
+      ),
     );
 }
 
