@@ -6,27 +6,15 @@ import { expect } from "chai";
 import { initialPurposeDocuments } from "../../src/documents/initial-purposes.js";
 import {
   DOCUMENT_KINDS,
-  INTEGRATION_DOCUMENT_FORMAT,
   integrationDocumentSchema,
   publishedJsonSchema,
   purposeDocumentSchema,
 } from "../../src/documents/schemas.js";
 import type { DocumentKind } from "../../src/documents/schemas.js";
 import { compileSchema, errorsOf } from "../helpers/ajv.js";
+import { SAMPLE_INTEGRATION } from "./helpers/samples.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
-
-export const SAMPLE_INTEGRATION = {
-  format: INTEGRATION_DOCUMENT_FORMAT,
-  integration: "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
-  displayName: "Acme Analytics",
-  legalEntity: "Acme Analytics GmbH",
-  country: "DE",
-  privacyPolicy: "https://acme.example/privacy",
-  contact: { email: "privacy@acme.example", dataProtectionOfficer: "dpo@acme.example" },
-  purposes: [{ id: 6, name: "THIRD_PARTY_SHARING", dpv: "https://w3id.org/dpv#Share" }],
-  retention: { period: "P30D", description: "deleted 30 days after receipt" },
-};
 
 type Sample = [label: string, value: unknown, valid: boolean];
 
