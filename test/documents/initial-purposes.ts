@@ -58,6 +58,40 @@ describe("documents: the initial purposes' documents", () => {
     expect(touchingSearch).to.deep.equal([]);
   });
 
+  it("are the table docs/AI-OPT-OUT.md shows", () => {
+    const cell = (r: string | undefined) => (r === "covers" ? "C" : r === "part" ? "p" : "");
+    const text = readFileSync(join(DOCS, "..", "docs", "AI-OPT-OUT.md"), "utf8");
+    for (const [name, v] of Object.entries(INITIAL_AI_VOCABULARIES)) {
+      const row = text.split("\n").find((l) => l.startsWith(`| ${name} `));
+      expect(row, name).to.not.equal(undefined);
+      const cells = row!
+        .split("|")
+        .slice(2, -1)
+        .map((c) => c.trim());
+      const training = [
+        v.erc7517.aiTraining,
+        v.erc7517.aiGenerativeTraining,
+        v.erc7517.aiTrainingWithAuthorship,
+        v.erc7517.aiGenerativeTrainingWithAuthorship,
+      ];
+      expect(new Set(training).size, `${name}: the four ERC-7517 training members share one column`).to.equal(1);
+      expect(cells, name).to.deep.equal(
+        [
+          v.aipref["train-ai"],
+          v.aipref.search,
+          v.cawg["cawg.ai_training"],
+          v.cawg["cawg.ai_generative_training"],
+          v.cawg["cawg.ai_inference"],
+          v.cawg["cawg.data_mining"],
+          training[0],
+          v.erc7517.aiInference,
+          v.erc7517.dataMining,
+          v.tdmrep["tdm:mine"],
+        ].map(cell),
+      );
+    }
+  });
+
   it("give names the SDK's spelling rule reads back, and refuse one name for two purposes", () => {
     const names = purposeNamesFromDocuments(initialPurposeDocuments());
     for (const [id, name] of names) {
