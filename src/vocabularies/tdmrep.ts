@@ -64,9 +64,9 @@ export function exportTdmrep(
   };
   if (opts.policy) {
     const p = opts.policy;
-    const assigner: Record<string, string> = {
-      uid: `did:pkh:eip155:${choices.registry?.chainId ?? 1}:${choices.owner}`,
-    };
+    // The owner's account as a CAIP-10 did:pkh, when the chain is known.
+    const assigner: Record<string, string> = {};
+    if (choices.registry) assigner.uid = `did:pkh:eip155:${choices.registry.chainId}:${choices.owner}`;
     if (p.name) assigner["vcard:fn"] = p.name;
     if (p.email) assigner["vcard:hasEmail"] = `mailto:${p.email}`;
     if (p.url) assigner["vcard:hasURL"] = p.url;

@@ -267,6 +267,9 @@ describe("vocabularies: an owner's choices in the AI opt-out formats", () => {
       expect(out).to.deep.include({ reservation: 1, consentsForMining: 0, headers: { "tdm-reservation": "1" } });
       expect(out.wellKnown).to.deep.equal([{ location: "/", "tdm-reservation": 1 }]);
       expect(out).to.not.have.property("policy");
+      const noChain = exportTdmrep({ ...NONE, registry: undefined }, { policy: { uid: "urn:example:policy:1" } });
+      expect(noChain.policy?.assigner).to.deep.equal({});
+      expect(schema("tdmrep-policy.schema.json")(noChain.policy)).to.equal(true);
       expect(() => exportTdmrep(NONE, { location: "assets" })).to.throw("starts with /");
       expect(() => exportTdmrep(NONE, { policyUrl: "policy.json" })).to.throw("a tdm-policy is an http(s) URL");
     });
