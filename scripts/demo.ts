@@ -107,11 +107,11 @@ const integrationRequests = integrationAccounts.map((acct, i) => ({
   purposes: integrationPurposes[i],
 }));
 for (const req of integrationRequests) {
-  const { result } = await gov.proposeRegisterIntegration(req).wait();
+  const { result } = await gov.propose(gov.calls.registerIntegration(req)).wait();
   say(`  scheduled register ${who(req.integration)} (${req.purposes.join(", ")}), ready at ${result.readyAt}`);
 }
 await networkHelpers.time.increase(EXECUTION_DELAY);
-for (const req of integrationRequests) await gov.executeRegisterIntegration(req).wait();
+for (const req of integrationRequests) await gov.execute(gov.calls.registerIntegration(req)).wait();
 const integrationsClient = await IntegrationRegistryClient.connect(integrationsAddress, relayer);
 say(`  executed after the delay: ${(await integrationsClient.list()).length} integrations active`);
 
@@ -306,7 +306,7 @@ await refused("inference-node uses owner-05's data after the lockdown", () =>
 
 // ---------------------------------------------------------------------------------------------
 section("6. Governance suspends research-lab — announced, effective only after the delay");
-const proposal = await gov.proposeSuspendIntegration(integrationAccounts[0].address).wait();
+const proposal = await gov.propose(gov.calls.suspendIntegration(integrationAccounts[0].address)).wait();
 say(`  scheduled: suspend research-lab, ready at ${proposal.result.readyAt}`);
 await trainerA
   .recordShare({
@@ -319,7 +319,7 @@ await trainerA
   .wait();
 say(`  during the delay shares still flow (owner-06 → research-lab recorded); everyone can see the change coming`);
 await networkHelpers.time.increase(EXECUTION_DELAY);
-await gov.executeSuspendIntegration(integrationAccounts[0].address).wait();
+await gov.execute(gov.calls.suspendIntegration(integrationAccounts[0].address)).wait();
 say(`  executed: research-lab is ${(await integrationsClient.getIntegration(integrationAccounts[0].address)).status}`);
 await refused("trainer-A shares owner-07's photos with the suspended research-lab", () =>
   trainerA
@@ -360,15 +360,15 @@ const dbPath = path.join(OUT_DIR, "demo-audit.db");
 for (const suffix of ["", "-wal", "-shm"]) rmSync(dbPath + suffix, { force: true });
 const db = openAuditDb(dbPath);
 const synced = await syncEvents({ db, rpc: ethers.provider, registry: registryAddress, progress: "none" });
-const verdict = verifyHistory(db);
+const verdict = await verifyHistory(db);
 say(`  synced ${synced.inserted} events into ${dbPath}`);
 say(
   `  verify: ${verdict.usesChecked} uses and ${verdict.sharesChecked} shares re-checked by the independent rule engine → ${verdict.violations.length} violations`,
 );
 const html = path.join(OUT_DIR, "demo-report.html");
-writeReport(db, { kind: "ropa", format: "html", out: html });
+await writeReport(db, { kind: "ropa", format: "html", out: html });
 const ownerHtml = path.join(OUT_DIR, "demo-owner-01.html");
-writeReport(db, { kind: "owner", format: "html", out: ownerHtml, subject: owners[0].address });
+await writeReport(db, { kind: "owner", format: "html", out: ownerHtml, subject: owners[0].address });
 db.close();
 say(`  wrote ${html} (record of processing) and ${ownerHtml} (owner-01's subject access report)`);
 if (!verdict.ok) throw new Error(`audit found ${verdict.violations.length} violations`);
