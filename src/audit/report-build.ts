@@ -11,6 +11,7 @@ import type { AuditStore } from "./store.js";
 import { bucket, ViewBuilder } from "../views/build.js";
 import type { KeyRelease, OwnerView, RopaView } from "../views/data.js";
 import type { ViewNames } from "../views/names.js";
+import type { LabelBook } from "../labels/label-book.js";
 
 /**
  * Building a report: one replay of the events through the rule model, collecting the tables and
@@ -30,10 +31,14 @@ export interface ReportOptions {
   chainId?: number;
   /** Rows per table in the HTML file (JSON and CSV always hold everything). Default 2000. */
   htmlRowLimit?: number;
-  /** Names and labels for the HTML report (integration documents, the owner's label book, known accounts). */
+  /** A ready name book for the HTML report (wins over documents, labels and accounts). */
   names?: ViewNames;
-  /** Where integration documents are looked up (checked against their hash) when `names` has none for one. */
+  /** Where each integration's document is looked up for the HTML report (checked against its on-chain hash). */
   documents?: DocumentSource | readonly DocumentSource[];
+  /** The owner's label book: labels instead of data ids in the HTML report. */
+  labels?: LabelBook;
+  /** Other names the reader knows, by address (any letter case). */
+  accounts?: ReadonlyMap<string, string> | Record<string, string>;
   /** Key releases of the owner's assets (`releasesByOwner` of custodians' logs, src/custodian/verify-releases.ts). */
   releases?: readonly KeyRelease[];
 }
@@ -215,7 +220,7 @@ function eventRow(section: string, e: ReplayEvent): ReportRow {
 /** Builds a report from the events table (one pass), without touching any RPC. */
 export async function buildReport(
   store: AuditStore,
-  opts: Omit<ReportOptions, "format" | "out" | "names" | "documents">,
+  opts: Omit<ReportOptions, "format" | "out" | "names" | "documents" | "labels" | "accounts">,
 ): Promise<Report> {
   const subject = opts.subject?.toLowerCase() ?? null;
   if (opts.kind !== "ropa" && (!subject || !/^0x[0-9a-f]{40}$/.test(subject))) {

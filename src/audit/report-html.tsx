@@ -3,7 +3,8 @@ import { renderToString } from "preact-render-to-string";
 import type { DocumentSource } from "../documents/resolve.js";
 import { ViewSettings } from "../views/context.js";
 import type { IntegrationItem } from "../views/data.js";
-import { resolveIntegrationNames, type ViewNames, viewNames } from "../views/names.js";
+import type { LabelBook } from "../labels/label-book.js";
+import { type NameSources, resolveIntegrationNames, type ViewNames, viewNames } from "../views/names.js";
 import { ReportPage } from "../views/page.js";
 import { Table } from "../views/primitives.js";
 import { renderOwnerHtml, renderRopaHtml } from "../views/render.js";
@@ -18,9 +19,14 @@ import { COLUMNS, type Report, type ReportRow } from "./report-build.js";
 
 export interface HtmlOptions {
   rowLimit?: number;
+  /** A ready name book (wins over the three below). */
   names?: ViewNames;
-  /** Integration documents are looked up here when `names` is not given. */
+  /** Where each integration's document is looked up (checked against its on-chain hash). */
   documents?: DocumentSource | readonly DocumentSource[];
+  /** The owner's label book (owner reports: labels instead of data ids). */
+  labels?: LabelBook;
+  /** Other names the reader knows, by address. */
+  accounts?: NameSources["accounts"];
 }
 
 /** `liveConsents` → `live consents`, `dataId` → `data id`. */
@@ -30,8 +36,8 @@ function humanize(key: string): string {
 
 async function namesFor(integrations: readonly IntegrationItem[], opts: HtmlOptions): Promise<ViewNames> {
   if (opts.names) return opts.names;
-  if (!opts.documents) return viewNames();
-  return viewNames(await resolveIntegrationNames(integrations, opts.documents));
+  const docs = opts.documents ? await resolveIntegrationNames(integrations, opts.documents) : {};
+  return viewNames({ ...docs, labels: opts.labels, accounts: opts.accounts });
 }
 
 export async function renderHtml(report: Report, opts: HtmlOptions = {}): Promise<string> {

@@ -29,7 +29,13 @@ export async function writeReport(store: AuditStore, opts: ReportOptions): Promi
       ? JSON.stringify(report, null, 2) + "\n"
       : opts.format === "csv"
         ? renderCsv(report)
-        : await renderHtml(report, { rowLimit: opts.htmlRowLimit, names: opts.names, documents: opts.documents });
+        : await renderHtml(report, {
+            rowLimit: opts.htmlRowLimit,
+            names: opts.names,
+            documents: opts.documents,
+            labels: opts.labels,
+            accounts: opts.accounts,
+          });
   if (opts.out) writeFileSync(opts.out, text);
   return { report, text };
 }

@@ -33,34 +33,76 @@ const CONFIG = {
 } as const;
 const COLORS = { grants: "#1b7f4b", withdrawals: "#b3261e", uses: "#2456a6", shares: "#b25e00" };
 
-/** Consent changes over time: grants and withdrawals per UTC day, on a date axis. */
+type TimeUnit = "hour" | "day" | "month";
+
+/** The unit the timeline counts by: hours within two days, days within four months, else months. */
+export function timelineUnit(data: ChartData["timeline"]): TimeUnit {
+  const span = data.length ? data[data.length - 1].start - data[0].start : 0;
+  return span <= 2 * 86_400 ? "hour" : span <= 120 * 86_400 ? "day" : "month";
+}
+
+const UNIT_TITLE: Record<TimeUnit, string> = { hour: "hour (UTC)", day: "day (UTC)", month: "month (UTC)" };
+
+/** `2026-12-01 13:00`, `2026-12-01`, `2026-12`: the UTC hour, day or month a time falls in. */
+function unitLabel(t: number, unit: TimeUnit): string {
+  const iso = isoTime(t);
+  return unit === "hour" ? `${iso.slice(0, 10)} ${iso.slice(11, 13)}:00` : iso.slice(0, unit === "day" ? 10 : 7);
+}
+
+/** Every hour, day or month from the first bucket's to the last's (empty ones too: gaps stay visible). */
+export function timelineRows(data: ChartData["timeline"]): {
+  unit: TimeUnit;
+  rows: { at: string; grants: number; withdrawals: number }[];
+} {
+  const unit = timelineUnit(data);
+  const rows = new Map<string, { at: string; grants: number; withdrawals: number }>();
+  if (data.length === 0) return { unit, rows: [] };
+  const last = unitLabel(data[data.length - 1].start, unit);
+  const d = new Date(data[0].start * 1000);
+  d.setUTCMinutes(0, 0, 0);
+  if (unit !== "hour") d.setUTCHours(0);
+  if (unit === "month") d.setUTCDate(1);
+  for (let i = 0; i < 400; i++) {
+    const label = unitLabel(d.getTime() / 1000, unit);
+    rows.set(label, { at: label, grants: 0, withdrawals: 0 });
+    if (label === last) break;
+    if (unit === "hour") d.setUTCHours(d.getUTCHours() + 1);
+    else if (unit === "day") d.setUTCDate(d.getUTCDate() + 1);
+    else d.setUTCMonth(d.getUTCMonth() + 1);
+  }
+  for (const b of data) {
+    const r = rows.get(unitLabel(b.start, unit));
+    if (r) {
+      r.grants += b.grants;
+      r.withdrawals += b.withdrawals;
+    }
+  }
+  return { unit, rows: [...rows.values()] };
+}
+
+/** Consent changes over time: grants and withdrawals per UTC hour, day or month. */
 export function timelineSpec(data: ChartData["timeline"]): TopLevelSpec {
-  const values = data.flatMap((d) => [
-    { start: isoTime(d.start), kind: "consents given", n: d.grants },
-    { start: isoTime(d.start), kind: "withdrawals", n: d.withdrawals },
+  const { unit, rows } = timelineRows(data);
+  const values = rows.flatMap((r) => [
+    { at: r.at, kind: "consents given", n: r.grants },
+    { at: r.at, kind: "withdrawals", n: r.withdrawals },
   ]);
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    width: 620,
+    width: Math.min(640, Math.max(240, rows.length * 40)),
     height: 160,
     data: { values },
     mark: { type: "bar" },
     encoding: {
       x: {
-        field: "start",
-        type: "temporal",
-        timeUnit: "utcyearmonthdate",
-        title: "day (UTC)",
-        axis: { format: "%Y-%m-%d", labelAngle: 0, tickCount: 6, labelOverlap: true, grid: false },
-      },
-      y: {
-        aggregate: "sum",
-        field: "n",
-        type: "quantitative",
-        title: "changes",
-        axis: { tickMinStep: 1, format: "d" },
+        field: "at",
+        type: "ordinal",
+        sort: null,
+        title: UNIT_TITLE[unit],
+        axis: { labelAngle: 0, labelOverlap: "greedy", labelSeparation: 8 },
       },
       xOffset: { field: "kind", sort: ["consents given", "withdrawals"] },
+      y: { field: "n", type: "quantitative", title: "changes", axis: { tickMinStep: 1, format: "d" } },
       color: {
         field: "kind",
         type: "nominal",

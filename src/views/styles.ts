@@ -56,7 +56,7 @@ details.record dl{margin:.2rem 0;font-size:.78rem}
 details.record dt{color:var(--muted)}
 details.record dd{margin:0 0 .2rem}
 ol.timeline{list-style:none;margin:0;padding:0 0 0 1rem;border-left:2px solid var(--line)}
-ol.timeline li{position:relative;display:grid;grid-template-columns:12.5rem 1fr auto;gap:.8rem;padding:.35rem 0;border-bottom:1px dotted var(--line);break-inside:avoid}
+ol.timeline li{position:relative;display:grid;grid-template-columns:12.5rem minmax(0,1fr) auto;gap:.8rem;padding:.35rem 0;border-bottom:1px dotted var(--line);break-inside:avoid}
 ol.timeline li::before{content:"";position:absolute;left:-1.4rem;top:.7rem;width:.6rem;height:.6rem;border-radius:50%;background:var(--accent)}
 ol.timeline li.withdrawn::before,ol.timeline li.withdrew-all::before{background:#b3261e}
 ol.timeline li.granted::before{background:var(--ok)}
@@ -66,6 +66,11 @@ figure.chart svg{max-width:100%;height:auto}
 figcaption{font-size:.85rem;color:var(--muted);max-width:60rem}
 a{color:var(--accent)}
 footer{margin-top:2rem;font-size:.8rem;color:var(--muted)}
+@media (max-width:40rem){
+  body{padding:1rem}
+  ol.timeline li{grid-template-columns:minmax(0,1fr)}
+  dl.summary div{min-width:7rem}
+}
 @media print{
   @page{size:A4 landscape;margin:12mm}
   body{padding:0;max-width:none}

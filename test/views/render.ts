@@ -1,7 +1,7 @@
 import { expect } from "chai";
 
 import { buildOwnerView, buildRopaView } from "../../src/views/build.js";
-import { perPurposeSpec, renderSvg, timelineSpec } from "../../src/views/charts.js";
+import { perPurposeSpec, renderSvg, timelineRows, timelineSpec } from "../../src/views/charts.js";
 import { viewNames } from "../../src/views/names.js";
 import { renderOwnerHtml, renderRopaHtml } from "../../src/views/render.js";
 import { HOSTILE_NAME, OWNER, sampleHistory, T0 } from "./helpers/history.js";
@@ -106,5 +106,36 @@ describe("views: the reports rendered (Preact to string, Vega-Lite to SVG)", fun
     expect(labels.filter((l) => /^\d+\.\d+$/.test(l))).to.deep.equal([]);
     const bars = await renderSvg(perPurposeSpec([{ label: "MODEL_TRAINING", uses: 3, shares: 1 }]));
     expect(bars).to.include(">model training<");
+  });
+
+  it("the timeline counts per UTC hour, day or month by the history's span, gaps kept", () => {
+    const h0 = Date.UTC(2026, 11, 1, 13, 5) / 1000;
+    expect(
+      timelineRows([
+        { start: h0, grants: 2, withdrawals: 0 },
+        { start: h0 + 2 * 3600 + 60, grants: 0, withdrawals: 1 },
+      ]),
+    ).to.deep.equal({
+      unit: "hour",
+      rows: [
+        { at: "2026-12-01 13:00", grants: 2, withdrawals: 0 },
+        { at: "2026-12-01 14:00", grants: 0, withdrawals: 0 },
+        { at: "2026-12-01 15:00", grants: 0, withdrawals: 1 },
+      ],
+    });
+    const months = timelineRows([
+      { start: Date.UTC(2026, 0, 31) / 1000, grants: 1, withdrawals: 0 },
+      { start: Date.UTC(2026, 5, 2) / 1000, grants: 0, withdrawals: 3 },
+    ]);
+    expect(months.unit).to.equal("month");
+    expect(months.rows.map((r) => `${r.at}:${r.grants}/${r.withdrawals}`)).to.deep.equal([
+      "2026-01:1/0",
+      "2026-02:0/0",
+      "2026-03:0/0",
+      "2026-04:0/0",
+      "2026-05:0/0",
+      "2026-06:0/3",
+    ]);
+    expect(timelineRows([])).to.deep.equal({ unit: "hour", rows: [] });
   });
 });
