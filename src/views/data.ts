@@ -214,17 +214,6 @@ export interface OwnerView {
   charts: ChartData;
 }
 
-export interface ProcessorView {
-  kind: "processor";
-  meta: ViewMeta;
-  processor: string;
-  integration: IntegrationItem | null;
-  consents: ConsentItem[];
-  uses: UseItem[];
-  shares: ShareItem[];
-  charts: ChartData;
-}
-
 /** One purpose of the Art. 30 record. */
 export interface RopaPurpose {
   purpose: PurposeRef;
@@ -250,4 +239,4 @@ export interface RopaView {
   charts: ChartData;
 }
 
-export type ReportView = OwnerView | ProcessorView | RopaView;
+export type ReportView = OwnerView | RopaView;
