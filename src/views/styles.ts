@@ -1,7 +1,8 @@
 /**
  * The reports' one stylesheet (inlined: the HTML file has no external resource). Words are never
- * broken inside (only hex, in <code>, may wrap anywhere); print keeps tables whole per row and
- * opens the hex disclosures, so "Save as PDF" keeps everything.
+ * broken inside (only hex, in <code>, may wrap anywhere); print keeps table rows whole and opens
+ * the tables' hex disclosures, so "Save as PDF" keeps every hex (the history timeline, which
+ * repeats the tables, prints its lines without them).
  */
 export const REPORT_CSS = `
 :root{--fg:#1d1d1f;--muted:#555;--line:#d0d0d6;--bg-head:#f2f2f5;--ok:#136c3a;--warn:#8a4b00;--accent:#1f4fa0}
@@ -68,6 +69,7 @@ a{color:var(--accent)}
 footer{margin-top:2rem;font-size:.8rem;color:var(--muted)}
 @media (max-width:40rem){
   body{padding:1rem}
+  .table-wrap table{min-width:44rem}
   ol.timeline li{grid-template-columns:minmax(0,1fr)}
   dl.summary div{min-width:7rem}
 }
@@ -76,7 +78,8 @@ footer{margin-top:2rem;font-size:.8rem;color:var(--muted)}
   body{padding:0;max-width:none}
   .table-wrap{overflow:visible}
   table{font-size:8pt}
-  details::details-content{content-visibility:visible;display:block}
+  table details::details-content,h3 details::details-content{content-visibility:visible;display:block}
+  ol.timeline .rec{display:none}
   details summary{color:var(--fg)}
   h2,h3{break-after:avoid}
   a{color:var(--fg)}
