@@ -9,6 +9,7 @@ export * from "./charts.js";
 export * from "./context.js";
 export * from "./data.js";
 export * from "./format.js";
+export * from "./from-logs.js";
 export * from "./names.js";
 export * from "./owner.js";
 export * from "./page.js";
