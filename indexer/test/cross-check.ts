@@ -1,0 +1,334 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import { expect } from "chai";
+import type pg from "pg";
+
+import { createDatabase, type PgCluster, usePostgres } from "../../test/helpers/pg.js";
+import { DATA, playBranch, playHistory } from "./helpers/history.js";
+import { type Node, type Ponder, rpc, startNode, startPonder } from "./helpers/processes.js";
+import { chainState, indexedState } from "./helpers/state.js";
+import { deploySystem, head, indexedChain, mine, type System } from "./helpers/system.js";
+import {
+  auditRows,
+  auditSync,
+  diffRows,
+  logKeys,
+  pgClient,
+  ponderRows,
+  type Row,
+  waitIndexed,
+  waitRows,
+} from "./helpers/tables.js";
+
+/**
+ * Cross-check (issue 14): on the same chain, Ponder's `events` table (PostgreSQL) equals the
+ * auditor's (`audit sync` → SQLite, through src/audit's public entry), row for row: the same
+ * logs, in the same order, with the same block hashes and the same decoded values, via and
+ * version. After a backfill, after reorgs to a shorter and to a longer fork, and after Ponder
+ * was killed (SIGKILL) in the middle of its backfill and restarted. Real processes on
+ * 127.0.0.1, each stopped by its pid.
+ */
+
+/** Every event the history must have produced (so the comparison covers them all). */
+const EVERY_EVENT = [
+  "AllConsentsRevoked",
+  "AuthorityUpdated",
+  "ConsentGranted",
+  "ConsentRevoked",
+  "DataShared",
+  "DataUsed",
+  "IntegrationRegistered",
+  "IntegrationReinstated",
+  "IntegrationSuspended",
+  "IntegrationUpdated",
+  "ManagerSet",
+  "OperationCanceled",
+  "OperationExecuted",
+  "OperationScheduled",
+  "PurposeDefined",
+  "PurposeDeprecated",
+  "SignedRevokeFailed",
+  "Unknown",
+];
+
+describe("indexer: Ponder's events equal the auditor's, event for event", function () {
+  this.timeout(300_000);
+
+  let cluster: PgCluster;
+  let node: Node;
+  let sys: System;
+  let ponder: Ponder | undefined;
+  let client: pg.Client;
+  let dir: string;
+  let dbFile: string;
+
+  before(async () => {
+    cluster = await usePostgres();
+    dir = mkdtempSync(join(tmpdir(), "omni-indexer-test-"));
+    dbFile = join(dir, "audit.db");
+    node = await startNode(31337);
+    sys = await deploySystem(node);
+    await playHistory(sys);
+    // Past Ponder's finality depth (30 blocks on a dev chain): the whole history is backfilled.
+    await mine(node, 40);
+    const url = await createDatabase(cluster, "crosscheck");
+    client = await pgClient(url);
+    ponder = await startPonder({ chains: [indexedChain(sys)], databaseUrl: url, schema: "consent" });
+  });
+
+  after(async () => {
+    await ponder?.stop();
+    await client?.end();
+    await node?.stop();
+    await cluster?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The chain's logs of the three contracts from the deployment on. */
+  async function chainLogs(): Promise<[number, number, string, string][]> {
+    const logs = await sys.provider.getLogs({
+      address: Object.values(sys.addresses),
+      fromBlock: sys.deployBlock,
+      toBlock: await head(node),
+    });
+    return logs.map((l) => [l.blockNumber, l.index, l.blockHash, l.transactionHash]);
+  }
+
+  /** Both indexers caught up with the chain; returns both tables and how many reorgs the auditor rewound. */
+  async function converge(): Promise<{ audit: Row[]; indexed: Row[]; reorgs: number }> {
+    const logs = await chainLogs();
+    await waitIndexed(ponder!, client, new Map([[node.chainId, await head(node)]]));
+    await waitRows(ponder!, client, node.chainId, logs);
+    const { reorgs } = await auditSync(dbFile, node.url, sys.addresses.registry, sys.deployBlock);
+    const audit = auditRows(dbFile);
+    expect(logKeys(audit)).to.deep.equal(logs);
+    return { audit, indexed: await ponderRows(client, "consent"), reorgs };
+  }
+
+  it("after the backfill: the same rows, covering every event of the three contracts", async () => {
+    const { audit, indexed } = await converge();
+    expect(diffRows(audit, indexed)).to.deep.equal([]);
+    expect(indexed).to.deep.equal(audit);
+    expect([...new Set(audit.map((r) => r[6]))].sort()).to.deep.equal(EVERY_EVENT);
+    // Every kind of authorisation is in the history: owner, manager and signature.
+    const vias = (name: string) => [...new Set(audit.filter((r) => r[6] === name).map((r) => r[9]))].sort();
+    expect(vias("ConsentGranted")).to.deep.equal([0, 1, 2]);
+    expect(vias("ConsentRevoked")).to.deep.equal([0, 1, 2]);
+    expect(vias("AllConsentsRevoked")).to.deep.equal([0, 1, 2]);
+  });
+
+  it("the derived state is the contracts' own: consents, epochs, managers, integrations, purposes, operations", async () => {
+    const indexed = await indexedState(client, "consent", node.chainId);
+    const chain = await chainState(sys);
+    expect(indexed).to.deep.equal(chain);
+    // The lockdown rule: managers appointed before a lockdown are not current any more.
+    expect(indexed.managers.filter((m) => m[2] === "false").length).to.be.greaterThan(0);
+    expect(indexed.managers.filter((m) => m[2] === "true").length).to.be.greaterThan(0);
+  });
+
+  it("GraphQL: an owner's consents with the owner's epoch, filtered and ordered", async () => {
+    const o1 = sys.actors.owners[0].address.toLowerCase();
+    const res = await fetch(`${ponder!.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        query: `query ($owner: String!) {
+          consents(where: { chainId: 31337, owner: $owner }, orderBy: "updatedBlock", orderDirection: "asc", limit: 50) {
+            items { grantee dataId purposes expiresAt epoch version via ownerState { epoch } }
+            totalCount
+          }
+        }`,
+        variables: { owner: o1 },
+      }),
+    });
+    expect(res.status).to.equal(200);
+    const body = (await res.json()) as {
+      data: { consents: { items: Record<string, unknown>[]; totalCount: number } };
+    };
+    const rows = await client.query(
+      `SELECT grantee, data_id, purposes::text, expires_at::text, c.epoch, version::text, via, o.epoch AS owner_epoch
+       FROM consent.consents c JOIN consent.owners o USING (chain_id, owner)
+       WHERE chain_id = 31337 AND owner = $1 ORDER BY updated_block, grantee, data_id`,
+      [o1],
+    );
+    expect(body.data.consents.totalCount).to.equal(rows.rowCount);
+    expect(rows.rowCount).to.be.greaterThan(3);
+    const key = (x: { grantee: unknown; dataId: unknown }) => `${x.grantee}/${x.dataId}`;
+    expect(body.data.consents.items.map((i) => key(i as { grantee: string; dataId: string })).sort()).to.deep.equal(
+      rows.rows.map((r) => key({ grantee: r.grantee, dataId: r.data_id })).sort(),
+    );
+    for (const item of body.data.consents.items) {
+      const r = rows.rows.find((x) => x.grantee === item.grantee && x.data_id === item.dataId)!;
+      expect(item).to.deep.equal({
+        grantee: r.grantee,
+        dataId: r.data_id,
+        purposes: r.purposes,
+        expiresAt: r.expires_at,
+        epoch: Number(r.epoch),
+        version: r.version,
+        via: r.via,
+        ownerState: { epoch: Number(r.owner_epoch) },
+      });
+    }
+  });
+
+  it("SQL over HTTP: counts per event name equal the auditor's; writes and other schemas are refused", async () => {
+    const sql = async (text: string) => {
+      const q = encodeURIComponent(JSON.stringify({ json: { sql: text, params: [] } }));
+      const res = await fetch(`${ponder!.url}/sql/db?sql=${q}`);
+      return { status: res.status, body: await res.text() };
+    };
+    const ok = await sql("SELECT event_name, count(*) AS n FROM events GROUP BY event_name ORDER BY event_name");
+    expect(ok.status).to.equal(200);
+    const got = (JSON.parse(ok.body) as { rows: { event_name: string; n: string }[] }).rows;
+    const counts = new Map<string, number>();
+    for (const r of auditRows(dbFile)) counts.set(r[6], (counts.get(r[6]) ?? 0) + 1);
+    expect(got.map((r) => [r.event_name, Number(r.n)])).to.deep.equal(
+      [...counts].sort((a, b) => (a[0] < b[0] ? -1 : 1)),
+    );
+    expect(await sql("DELETE FROM events")).to.deep.equal({ status: 500, body: "DeleteStmt not supported" });
+    expect(await sql("SELECT * FROM ponder_sync.logs")).to.deep.equal({
+      status: 500,
+      body: "Schema name not supported",
+    });
+  });
+
+  it("/owners/:owner: active consents and current managers are exactly the registry's", async () => {
+    for (const o of sys.actors.owners) {
+      const res = await fetch(`${ponder!.url}/owners/${o.address}`);
+      expect(res.status).to.equal(200);
+      const body = (await res.json()) as {
+        owner: string;
+        chains: {
+          chainId: number;
+          epoch: number;
+          consents: { grantee: string; dataId: string; purposes: string }[];
+          managers: string[];
+        }[];
+      };
+      expect(body.owner).to.equal(o.address.toLowerCase());
+      expect(body.chains.map((c) => c.chainId)).to.deep.equal([31337]);
+      const [chain] = body.chains;
+      expect(chain.epoch).to.equal(Number(await sys.registry.epochOf(o.address)));
+      // The registry's answer for every key the owner ever touched.
+      const keys = (
+        await client.query("SELECT grantee, data_id FROM consent.consents WHERE owner = $1", [o.address.toLowerCase()])
+      ).rows as { grantee: string; data_id: string }[];
+      const active = [];
+      for (const k of keys) {
+        const c = await sys.registry.getConsent(o.address, k.grantee, k.data_id);
+        if (c.active) active.push({ grantee: k.grantee, dataId: k.data_id, purposes: c.purposes.toString() });
+      }
+      const sortKey = (x: { grantee: string; dataId: string }) => `${x.grantee}/${x.dataId}`;
+      expect(
+        chain.consents
+          .map((c) => ({ grantee: c.grantee, dataId: c.dataId, purposes: c.purposes }))
+          .sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1)),
+      ).to.deep.equal(active.sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1)));
+      const everyone = Object.values(sys.actors)
+        .flat()
+        .map((a) => a.address.toLowerCase());
+      const current = [];
+      for (const m of [...new Set(everyone)].sort()) if (await sys.registry.isManager(o.address, m)) current.push(m);
+      expect(chain.managers).to.deep.equal(current);
+    }
+    // o1 after its lockdown: only the manager's grant of the new epoch is active (the grant to
+    // partner2 came before the lockdown), and only the re-appointed manager is current.
+    const o1 = (await (await fetch(`${ponder!.url}/owners/${sys.actors.owners[0].address}`)).json()) as {
+      chains: { consents: { grantee: string; dataId: string }[]; managers: string[] }[];
+    };
+    expect(o1.chains[0].consents.map((c) => [c.grantee, c.dataId])).to.deep.equal([
+      [sys.actors.processor.address.toLowerCase(), DATA[1]],
+    ]);
+    expect(o1.chains[0].managers).to.deep.equal([sys.actors.manager.address.toLowerCase()]);
+  });
+
+  it("/owners/:owner refuses a malformed owner or chain id with a stable code", async () => {
+    const bad = await fetch(`${ponder!.url}/owners/0x12`);
+    expect(bad.status).to.equal(400);
+    expect(await bad.json()).to.deep.equal({
+      code: "INVALID_OWNER",
+      error: "expected a 0x-prefixed 20-byte hex address",
+    });
+    const badChain = await fetch(`${ponder!.url}/owners/${sys.actors.owners[0].address}?chainId=x`);
+    expect(badChain.status).to.equal(400);
+    expect(((await badChain.json()) as { code: string }).code).to.equal("INVALID_CHAIN_ID");
+  });
+
+  it("after a reorg to a SHORTER fork: both dropped the old branch and hold the new one, row for row", async () => {
+    const snapshot = await rpc<string>(node.url, "evm_snapshot");
+    const forkPoint = await head(node);
+    await playBranch(sys, "a", 9);
+    await mine(node, 2);
+    const a = await converge();
+    expect(a.reorgs).to.equal(0);
+    expect(diffRows(a.audit, a.indexed)).to.deep.equal([]);
+    const branchA = a.audit.filter((r) => r[1] > forkPoint);
+    expect(branchA.length).to.equal(9);
+
+    expect(await rpc(node.url, "evm_revert", [snapshot])).to.equal(true);
+    await playBranch(sys, "b", 3);
+    expect(await head(node)).to.equal(forkPoint + 3);
+    const b = await converge();
+    expect(b.reorgs).to.equal(1);
+    expect(diffRows(b.audit, b.indexed)).to.deep.equal([]);
+    expect(b.indexed).to.deep.equal(b.audit);
+    const branchB = b.audit.filter((r) => r[1] > forkPoint);
+    expect(branchB.length).to.equal(3);
+    // None of branch A's logs survived, in either store.
+    const hashesA = new Set(branchA.map((r) => r[2]));
+    expect(b.indexed.filter((r) => hashesA.has(r[2]))).to.deep.equal([]);
+    expect(await indexedState(client, "consent", node.chainId)).to.deep.equal(await chainState(sys));
+  });
+
+  it("after a reorg to a LONGER fork: the same", async () => {
+    const forkPoint = await head(node);
+    const snapshot = await rpc<string>(node.url, "evm_snapshot");
+    await playBranch(sys, "c", 4);
+    const c = await converge();
+    expect(diffRows(c.audit, c.indexed)).to.deep.equal([]);
+    const hashesC = new Set(c.audit.filter((r) => r[1] > forkPoint).map((r) => r[2]));
+    expect(hashesC.size).to.equal(4);
+
+    expect(await rpc(node.url, "evm_revert", [snapshot])).to.equal(true);
+    await playBranch(sys, "d", 12);
+    await mine(node, 3);
+    expect(await head(node)).to.equal(forkPoint + 15);
+    const d = await converge();
+    expect(d.reorgs).to.equal(1);
+    expect(diffRows(d.audit, d.indexed)).to.deep.equal([]);
+    expect(d.indexed).to.deep.equal(d.audit);
+    expect(d.audit.filter((r) => r[1] > forkPoint).length).to.equal(12);
+    expect(d.indexed.filter((r) => hashesC.has(r[2]))).to.deep.equal([]);
+    expect(await indexedState(client, "consent", node.chainId)).to.deep.equal(await chainState(sys));
+  });
+
+  it("the comparison is not vacuous: one changed value in Ponder's table is reported by its key", async () => {
+    const [row] = (
+      await client.query(
+        "SELECT block_number, log_index, args_json FROM consent.events WHERE event_name = 'DataUsed' ORDER BY block_number LIMIT 1",
+      )
+    ).rows as { block_number: string; log_index: number; args_json: string }[];
+    const forged = row.args_json.replace(/"purpose":"(\d+)"/, (_m, p) => `"purpose":"${Number(p) + 1}"`);
+    expect(forged).to.not.equal(row.args_json);
+    await client.query("UPDATE consent.events SET args_json = $1 WHERE block_number = $2 AND log_index = $3", [
+      forged,
+      row.block_number,
+      row.log_index,
+    ]);
+    try {
+      const diff = diffRows(auditRows(dbFile), await ponderRows(client, "consent"));
+      expect(diff.length).to.equal(1);
+      expect(diff[0]).to.match(new RegExp(`^changed 31337/${row.block_number}/${row.log_index}: `));
+    } finally {
+      await client.query("UPDATE consent.events SET args_json = $1 WHERE block_number = $2 AND log_index = $3", [
+        row.args_json,
+        row.block_number,
+        row.log_index,
+      ]);
+    }
+    expect(diffRows(auditRows(dbFile), await ponderRows(client, "consent"))).to.deep.equal([]);
+  });
+});
