@@ -11,7 +11,7 @@ import { playHistory } from "./helpers/history.js";
 import { type Node, type Ponder, sleep, startNode, startPonder } from "./helpers/processes.js";
 import { chainState, indexedState } from "./helpers/state.js";
 import { deploySystem, head, indexedChain, mine, type System } from "./helpers/system.js";
-import { auditRows, auditSync, diffRows, pgClient, ponderRows, waitIndexed } from "./helpers/tables.js";
+import { auditRows, auditSync, diffRows, pgClient, ponderRows, verifyBoth, waitIndexed } from "./helpers/tables.js";
 
 /**
  * Ponder killed with SIGKILL in the middle of its backfill (some batches committed, the rest
@@ -90,6 +90,10 @@ describe("indexer: Ponder killed mid-backfill and restarted", function () {
     expect(diffRows(audit, indexed)).to.deep.equal([]);
     expect(indexed).to.deep.equal(audit);
     expect(await indexedState(client, "consent", node.chainId)).to.deep.equal(await chainState(sys));
+    // audit verify over Ponder's tables: the auditor's verdict, on every one of the events.
+    const v = await verifyBoth(dbFile, databaseUrl, "consent", node.chainId);
+    expect(v.indexedRules).to.deep.equal(v.auditRules);
+    expect(v.auditRules).to.deep.include({ ok: true, eventsChecked: total, violations: [] });
   });
 
   async function countEvents(): Promise<number> {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+import Database from "better-sqlite3";
 import { expect } from "chai";
 import type pg from "pg";
 
@@ -18,6 +19,7 @@ import {
   pgClient,
   ponderRows,
   type Row,
+  verifyBoth,
   waitIndexed,
   waitRows,
 } from "./helpers/tables.js";
@@ -63,6 +65,7 @@ describe("indexer: Ponder's events equal the auditor's, event for event", functi
   let client: pg.Client;
   let dir: string;
   let dbFile: string;
+  let databaseUrl: string;
 
   before(async () => {
     cluster = await usePostgres();
@@ -73,9 +76,9 @@ describe("indexer: Ponder's events equal the auditor's, event for event", functi
     await playHistory(sys);
     // Past Ponder's finality depth (30 blocks on a dev chain): the whole history is backfilled.
     await mine(node, 40);
-    const url = await createDatabase(cluster, "crosscheck");
-    client = await pgClient(url);
-    ponder = await startPonder({ chains: [indexedChain(sys)], databaseUrl: url, schema: "consent" });
+    databaseUrl = await createDatabase(cluster, "crosscheck");
+    client = await pgClient(databaseUrl);
+    ponder = await startPonder({ chains: [indexedChain(sys)], databaseUrl, schema: "consent" });
   });
 
   after(async () => {
@@ -126,6 +129,40 @@ describe("indexer: Ponder's events equal the auditor's, event for event", functi
     // The lockdown rule: managers appointed before a lockdown are not current any more.
     expect(indexed.managers.filter((m) => m[2] === "false").length).to.be.greaterThan(0);
     expect(indexed.managers.filter((m) => m[2] === "true").length).to.be.greaterThan(0);
+  });
+
+  /** verify over both stores: the same verdict on the rules; returns both results. */
+  async function sameVerdict() {
+    const v = await verifyBoth(dbFile, databaseUrl, "consent", node.chainId);
+    expect(v.indexedRules).to.deep.equal(v.auditRules);
+    return v;
+  }
+
+  it("audit verify (unchanged) over Ponder's tables gives the auditor's verdict", async () => {
+    const v = await sameVerdict();
+    const audit = auditRows(dbFile);
+    const count = (name: string) => audit.filter((r) => r[6] === name).length;
+    expect(v.auditRules).to.deep.equal({
+      ok: true,
+      chainId: 31337,
+      eventsChecked: audit.length,
+      usesChecked: count("DataUsed"),
+      sharesChecked: count("DataShared"),
+      lastBlock: audit[audit.length - 1][1],
+      violations: [],
+    });
+    expect(v.audit.ok).to.equal(true);
+    expect(v.audit.integrity.findings).to.deep.equal([]);
+    expect(v.indexed.ok).to.equal(true);
+    expect(v.indexed.integrity.findings).to.deep.equal([]);
+    // What only the auditor's store can check: the signed requests it read from calldata and
+    // the log digest its sync wrote. Ponder keeps neither; verify says so instead of passing them.
+    expect(v.audit.signaturesChecked).to.be.greaterThan(0);
+    expect(v.indexed.signaturesChecked).to.equal(0);
+    expect(v.audit.failedRevocationsChecked).to.equal(count("SignedRevokeFailed"));
+    expect(v.indexed.failedRevocationsChecked).to.equal(0);
+    expect(v.audit.integrity.digest).to.match(/^[0-9a-f]{64}$/);
+    expect(v.indexed.integrity.digest).to.equal("");
   });
 
   it("GraphQL: an owner's consents with the owner's epoch, filtered and ordered", async () => {
@@ -281,6 +318,9 @@ describe("indexer: Ponder's events equal the auditor's, event for event", functi
     const hashesA = new Set(branchA.map((r) => r[2]));
     expect(b.indexed.filter((r) => hashesA.has(r[2]))).to.deep.equal([]);
     expect(await indexedState(client, "consent", node.chainId)).to.deep.equal(await chainState(sys));
+    const v = await sameVerdict();
+    expect(v.auditRules.ok).to.equal(true);
+    expect(v.auditRules.eventsChecked).to.equal(b.audit.length);
   });
 
   it("after a reorg to a LONGER fork: the same", async () => {
@@ -303,6 +343,9 @@ describe("indexer: Ponder's events equal the auditor's, event for event", functi
     expect(d.audit.filter((r) => r[1] > forkPoint).length).to.equal(12);
     expect(d.indexed.filter((r) => hashesC.has(r[2]))).to.deep.equal([]);
     expect(await indexedState(client, "consent", node.chainId)).to.deep.equal(await chainState(sys));
+    const v = await sameVerdict();
+    expect(v.auditRules.ok).to.equal(true);
+    expect(v.auditRules.eventsChecked).to.equal(d.audit.length);
   });
 
   it("the comparison is not vacuous: one changed value in Ponder's table is reported by its key", async () => {
@@ -330,5 +373,52 @@ describe("indexer: Ponder's events equal the auditor's, event for event", functi
       ]);
     }
     expect(diffRows(auditRows(dbFile), await ponderRows(client, "consent"))).to.deep.equal([]);
+  });
+
+  it("verify is not vacuous: the same forged use (no consent) is the same violation in both stores", async () => {
+    const stranger = "0x000000000000000000000000000000000000dead";
+    const [last] = (
+      await client.query(
+        "SELECT block_number, block_hash, tx_hash, block_timestamp FROM consent.events ORDER BY block_number DESC, log_index DESC LIMIT 1",
+      )
+    ).rows as { block_number: string; block_hash: string; tx_hash: string; block_timestamp: string }[];
+    const args = JSON.stringify({
+      owner: stranger,
+      processor: sys.actors.processor.address.toLowerCase(),
+      dataId: DATA[0],
+      purpose: "0",
+      evidence: DATA[1],
+    });
+    const forged = [
+      31337,
+      Number(last.block_number),
+      last.block_hash,
+      999,
+      last.tx_hash,
+      sys.addresses.registry,
+      "DataUsed",
+      args,
+      Number(last.block_timestamp),
+    ];
+    const sqlite = new Database(dbFile);
+    const insert = `INSERT INTO events (chain_id, block_number, block_hash, log_index, tx_hash, address, event_name, args_json, block_timestamp, via, version)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL)`;
+    try {
+      sqlite.prepare(insert.replace(/\$\d/g, "?")).run(...forged);
+      await client.query(insert.replace("INTO events", "INTO consent.events"), forged);
+      const v = await verifyBoth(dbFile, databaseUrl, "consent", node.chainId);
+      expect(v.indexedRules).to.deep.equal(v.auditRules);
+      expect(v.auditRules.violations.map((x) => [x.rule, x.block, x.logIndex])).to.deep.equal([
+        ["use-without-consent", Number(last.block_number), 999],
+      ]);
+      // The auditor's store also sees the edit itself (its digest); Ponder's has none to see it by.
+      expect(v.audit.integrity.findings.map((f) => f.rule)).to.deep.equal(["log-digest-mismatch"]);
+      expect(v.indexed.integrity.findings).to.deep.equal([]);
+    } finally {
+      sqlite.prepare("DELETE FROM events WHERE log_index = 999").run();
+      sqlite.close();
+      await client.query("DELETE FROM consent.events WHERE log_index = 999");
+    }
+    expect((await verifyBoth(dbFile, databaseUrl, "consent", node.chainId)).auditRules.ok).to.equal(true);
   });
 });

@@ -28,7 +28,10 @@ const exec = promisify(execFile);
 
 let shared: Promise<PgCluster> | undefined;
 
-/** The cluster of this test run (started once, on first use). */
+/**
+ * The cluster of this test run (started on first use). Its `stop()` stops it and forgets it, so
+ * the next suite of the same mocha process that asks gets a fresh cluster, not a stopped one.
+ */
 export function usePostgres(): Promise<PgCluster> {
   shared ??= open();
   return shared;
@@ -77,6 +80,7 @@ async function open(): Promise<PgCluster> {
     async stop() {
       if (stopped) return;
       stopped = true;
+      shared = undefined;
       process.removeListener("exit", stopSync);
       await exec("bash", [join(ROOT, "scripts", "pg", "stop.sh"), dir]);
     },

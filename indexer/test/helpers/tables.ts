@@ -1,7 +1,8 @@
 import Database from "better-sqlite3";
 import pg from "pg";
 
-import { openAuditDb, syncEvents } from "../../../src/audit/index.js";
+import { openAuditDb, syncEvents, verifyHistory, type VerifyResult } from "../../../src/audit/index.js";
+import { PonderAuditStore } from "../../audit/ponder-store.js";
 import type { Ponder } from "./processes.js";
 import { sleep } from "./processes.js";
 
@@ -179,4 +180,68 @@ export async function waitRows(
   throw new Error(
     `ponder's rows did not become the chain's logs in ${timeoutMs} ms: ${got.length} rows, ${expected.length} logs:\n${ponder.output()}`,
   );
+}
+
+/** What `verifyHistory` says about the rules, comparable between the two stores. */
+export interface RulesVerdict {
+  ok: boolean;
+  chainId: number;
+  eventsChecked: number;
+  usesChecked: number;
+  sharesChecked: number;
+  lastBlock: number;
+  violations: { rule: string; block: number; logIndex: number; message: string }[];
+}
+
+export interface VerifyBoth {
+  audit: VerifyResult;
+  indexed: VerifyResult;
+  /** The rules' verdict of each, in the same shape. */
+  auditRules: RulesVerdict;
+  indexedRules: RulesVerdict;
+}
+
+function rulesVerdict(r: VerifyResult): RulesVerdict {
+  return {
+    // The indexer's store has no sync digest: `ok` here is about the rules only, on both sides.
+    ok: r.violations.length === 0,
+    chainId: r.chainId,
+    eventsChecked: r.eventsChecked,
+    usesChecked: r.usesChecked,
+    sharesChecked: r.sharesChecked,
+    lastBlock: r.lastBlock,
+    violations: r.violations.map((v) => ({
+      rule: v.rule,
+      block: v.event.blockNumber,
+      logIndex: v.event.logIndex,
+      message: v.message,
+    })),
+  };
+}
+
+/**
+ * `verifyHistory` (src/audit/verify.ts, unchanged) over the auditor's SQLite store and over
+ * Ponder's tables (indexer/audit/ponder-store.ts), for chain `chainId`.
+ */
+export async function verifyBoth(
+  dbFile: string,
+  databaseUrl: string,
+  schema: string,
+  chainId: number,
+): Promise<VerifyBoth> {
+  const sqlite = openAuditDb(dbFile);
+  let audit: VerifyResult;
+  try {
+    audit = await verifyHistory(sqlite, { chainId });
+  } finally {
+    sqlite.close();
+  }
+  const store = await PonderAuditStore.open(databaseUrl, schema);
+  let indexed: VerifyResult;
+  try {
+    indexed = await verifyHistory(store, { chainId });
+  } finally {
+    await store.end();
+  }
+  return { audit, indexed, auditRules: rulesVerdict(audit), indexedRules: rulesVerdict(indexed) };
 }
