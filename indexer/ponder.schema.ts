@@ -3,7 +3,7 @@ import { index, onchainTable, primaryKey, relations } from "ponder";
 /**
  * The indexer's tables (PostgreSQL, in the schema Ponder starts with). Property names are
  * camelCase for GraphQL; Ponder stores them snake_case, so the SQL columns of `events` are
- * exactly those of the audit store's `events` table (src/audit): one database shape for a
+ * those of the audit store's `events` table (src/audit), plus an indexed `owner`: one database shape for a
  * dashboard, a data team and the auditor. Every row carries its `chain_id`: one database holds
  * any number of chains.
  *
@@ -30,10 +30,18 @@ export const event = onchainTable(
     via: t.integer(),
     /** The key's version after a ConsentGranted / ConsentRevoked (decimal); null for other events. */
     version: t.text(),
+    /**
+     * The owner a registry event is about (its `owner` argument, lowercase): consent changes,
+     * lockdowns, managers, failed signed revocations, uses and shares; null for other events.
+     * Not in the audit store (which reads the owner from args_json); here it is indexed, so a
+     * dashboard's "this owner's history" is an index range, not a scan.
+     */
+    owner: t.text(),
   }),
   (table) => ({
     pk: primaryKey({ columns: [table.chainId, table.blockNumber, table.logIndex] }),
     byName: index().on(table.chainId, table.eventName),
+    byOwner: index().on(table.owner, table.chainId, table.blockNumber, table.logIndex),
   }),
 );
 

@@ -88,6 +88,7 @@ export interface EventRow {
   blockTimestamp: number;
   via: number | null;
   version: string | null;
+  owner: string | null;
 }
 
 /** The `events` row of one log. `inputs` is the event's ABI input list. */
@@ -124,5 +125,6 @@ export function eventRow(
     blockTimestamp: Number(e.block.timestamp),
     via,
     version,
+    owner: source === "registry" && typeof e.args.owner === "string" ? e.args.owner.toLowerCase() : null,
   };
 }

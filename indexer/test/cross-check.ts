@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -8,7 +8,7 @@ import type pg from "pg";
 
 import { createDatabase, type PgCluster, usePostgres } from "../../test/helpers/pg.js";
 import { DATA, playBranch, playHistory } from "./helpers/history.js";
-import { type Node, type Ponder, rpc, startNode, startPonder } from "./helpers/processes.js";
+import { type Node, type Ponder, ROOT, rpc, startNode, startPonder } from "./helpers/processes.js";
 import { chainState, indexedState } from "./helpers/state.js";
 import { deploySystem, head, indexedChain, mine, type System } from "./helpers/system.js";
 import {
@@ -292,6 +292,104 @@ describe("indexer: Ponder's events equal the auditor's, event for event", functi
     const badChain = await fetch(`${ponder!.url}/owners/${sys.actors.owners[0].address}?chainId=x`);
     expect(badChain.status).to.equal(400);
     expect(((await badChain.json()) as { code: string }).code).to.equal("INVALID_CHAIN_ID");
+  });
+
+  it("docs/INDEXER.md's dashboard queries answer what the registry and the auditor hold, for every owner", async () => {
+    const doc = readFileSync(join(ROOT, "docs", "INDEXER.md"), "utf8");
+    const sqlBlocks = new Map(
+      [...doc.matchAll(/```sql\n-- dashboard: ([^\n]+)\n([\s\S]*?)```/g)].map((m) => [m[1], m[2].trim()]),
+    );
+    expect([...sqlBlocks.keys()]).to.deep.equal(["live consents", "history", "uses and shares"]);
+    const graphqlBlocks = [...doc.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]);
+    expect(graphqlBlocks.length).to.equal(1);
+    const now = (await sys.provider.getBlock("latest"))!.timestamp;
+    const audit = auditRows(dbFile);
+    await client.query("SET search_path TO consent");
+    try {
+      for (const o of sys.actors.owners) {
+        const owner = o.address.toLowerCase();
+        // Live consents: exactly the keys whose getConsent is active now.
+        const live = (await client.query(sqlBlocks.get("live consents")!, [owner, now])).rows as {
+          chain_id: number;
+          grantee: string;
+          data_id: string;
+          purposes: string;
+        }[];
+        const keys = (await client.query("SELECT grantee, data_id FROM consents WHERE owner = $1", [owner])).rows as {
+          grantee: string;
+          data_id: string;
+        }[];
+        const active: [number, string, string, string][] = [];
+        for (const k of keys) {
+          const c = await sys.registry.getConsent(owner, k.grantee, k.data_id);
+          if (c.active) active.push([31337, k.grantee, k.data_id, c.purposes.toString()]);
+        }
+        const byKey = (x: [number, string, string, string], y: [number, string, string, string]) =>
+          `${x[1]}/${x[2]}` < `${y[1]}/${y[2]}` ? -1 : 1;
+        expect(live.map((r) => [r.chain_id, r.grantee, r.data_id, r.purposes])).to.deep.equal(active.sort(byKey));
+        // History and uses/shares: exactly the auditor's rows about this owner.
+        const about = (names: string[]) =>
+          audit.filter((r) => names.includes(r[6]) && (JSON.parse(r[7]) as { owner?: string }).owner === owner);
+        const history = (await client.query(sqlBlocks.get("history")!, [owner])).rows as Record<string, unknown>[];
+        const expectedHistory = about([
+          "ConsentGranted",
+          "ConsentRevoked",
+          "AllConsentsRevoked",
+          "ManagerSet",
+          "SignedRevokeFailed",
+        ]);
+        expect(expectedHistory.length).to.be.greaterThan(2);
+        expect(history.map((r) => [Number(r.block_number), r.tx_hash, r.event_name, r.via, r.args_json])).to.deep.equal(
+          expectedHistory.map((r) => [r[1], r[4], r[6], r[9], r[7]]),
+        );
+        const uses = (await client.query(sqlBlocks.get("uses and shares")!, [owner])).rows as Record<string, unknown>[];
+        const expectedUses = about(["DataUsed", "DataShared"]);
+        expect(
+          uses.map((r) => [Number(r.block_number), r.event_name, r.by, r.shared_to, r.data_id, r.purpose]),
+        ).to.deep.equal(
+          expectedUses.map((r) => {
+            const a = JSON.parse(r[7]) as Record<string, string>;
+            return [r[1], r[6], a.processor ?? a.from, a.to ?? null, a.dataId, Number(a.purpose)];
+          }),
+        );
+      }
+    } finally {
+      await client.query("RESET search_path");
+    }
+    // o1 used every kind: its queries are not empty by accident.
+    const o1 = sys.actors.owners[0].address.toLowerCase();
+    const usesO1 = (
+      await client.query(sqlBlocks.get("uses and shares")!.replaceAll("FROM events", "FROM consent.events"), [o1])
+    ).rows;
+    expect(new Set(usesO1.map((r) => r.event_name))).to.deep.equal(new Set(["DataUsed", "DataShared"]));
+
+    // The live-consents query over Ponder's SQL over HTTP, with its parameters.
+    const q = encodeURIComponent(JSON.stringify({ json: { sql: sqlBlocks.get("live consents")!, params: [o1, now] } }));
+    const res = await fetch(`${ponder!.url}/sql/db?sql=${q}`);
+    expect(res.status).to.equal(200);
+    const overHttp = (await res.json()) as { rows: { grantee: string; data_id: string }[] };
+    expect(overHttp.rows.map((r) => [r.grantee, r.data_id])).to.deep.equal([
+      [sys.actors.processor.address.toLowerCase(), DATA[1]],
+    ]);
+
+    // The GraphQL example: o1's granted keys and its uses and shares.
+    const gql = await fetch(`${ponder!.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: graphqlBlocks[0], variables: { owner: o1 } }),
+    });
+    expect(gql.status).to.equal(200);
+    const body = (await gql.json()) as {
+      errors?: unknown;
+      data: { consents: { items: { purposes: string; dataId: string }[] }; events: { items: { eventName: string }[] } };
+    };
+    expect(body.errors).to.equal(undefined);
+    const granted = (
+      await client.query("SELECT count(*) AS n FROM consent.consents WHERE owner = $1 AND purposes <> 0", [o1])
+    ).rows[0].n;
+    expect(body.data.consents.items.length).to.equal(Number(granted));
+    expect(body.data.consents.items.every((i) => i.purposes !== "0")).to.equal(true);
+    expect(body.data.events.items.length).to.equal(usesO1.length);
   });
 
   it("after a reorg to a SHORTER fork: both dropped the old branch and hold the new one, row for row", async () => {
