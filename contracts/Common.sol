@@ -10,7 +10,7 @@ pragma solidity ^0.8.24;
 bytes32 constant ALL_DATA = bytes32(type(uint256).max);
 
 /// @dev `expiresAt` value meaning "never expires".
-uint64 constant NO_EXPIRY = 0;
+uint40 constant NO_EXPIRY = 0;
 
 /// @dev Latest expiry a consent can have: `expiresAt` is a `uint40` (2^40 - 1 seconds, the year
 /// 36812), so that the consent, its epoch and its version share one storage word.

@@ -16,6 +16,7 @@ import type { Signer } from "ethers";
 import { network } from "hardhat";
 
 import ConsentSystem from "../ignition/modules/ConsentSystem.js";
+import { keyReleaseScenario } from "./lib/key-release-demo.js";
 import { openAuditDb, syncEvents, verifyHistory, writeReport } from "../src/audit/index.js";
 import {
   ALL_DATA,
@@ -25,6 +26,7 @@ import {
   IntegrationRegistryClient,
   NO_EXPIRY,
   type PurposeName,
+  Purpose,
   type Signed,
   purposeName,
 } from "../src/sdk/index.js";
@@ -34,7 +36,7 @@ const DAY = 24n * 60n * 60n;
 const EXECUTION_DELAY = 1n * DAY;
 const OUT_DIR = "reports";
 
-const { ethers, ignition, networkHelpers } = await network.create();
+const { ethers, ignition, networkHelpers, provider } = await network.create();
 const [admin, relayer, ...signers] = await ethers.getSigners();
 const processors = signers.slice(0, 5);
 const integrationAccounts = signers.slice(5, 8);
@@ -48,6 +50,12 @@ label.set(relayer.address.toLowerCase(), "relayer");
 function who(address: string): string {
   return label.get(address.toLowerCase()) ?? `${address.slice(0, 8)}…`;
 }
+/** A chain time (unix seconds) as people read it: the UTC date and minute. */
+function when(unixSeconds: bigint | number): string {
+  const d = new Date(Number(unixSeconds) * 1000);
+  return `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
 function say(line = ""): void {
   console.log(line);
 }
@@ -107,11 +115,11 @@ const integrationRequests = integrationAccounts.map((acct, i) => ({
   purposes: integrationPurposes[i],
 }));
 for (const req of integrationRequests) {
-  const { result } = await gov.proposeRegisterIntegration(req).wait();
-  say(`  scheduled register ${who(req.integration)} (${req.purposes.join(", ")}), ready at ${result.readyAt}`);
+  const { result } = await gov.propose(gov.calls.registerIntegration(req)).wait();
+  say(`  scheduled register ${who(req.integration)} (${req.purposes.join(", ")}), ready at ${when(result.readyAt)}`);
 }
 await networkHelpers.time.increase(EXECUTION_DELAY);
-for (const req of integrationRequests) await gov.executeRegisterIntegration(req).wait();
+for (const req of integrationRequests) await gov.execute(gov.calls.registerIntegration(req)).wait();
 const integrationsClient = await IntegrationRegistryClient.connect(integrationsAddress, relayer);
 say(`  executed after the delay: ${(await integrationsClient.list()).length} integrations active`);
 
@@ -306,8 +314,8 @@ await refused("inference-node uses owner-05's data after the lockdown", () =>
 
 // ---------------------------------------------------------------------------------------------
 section("6. Governance suspends research-lab — announced, effective only after the delay");
-const proposal = await gov.proposeSuspendIntegration(integrationAccounts[0].address).wait();
-say(`  scheduled: suspend research-lab, ready at ${proposal.result.readyAt}`);
+const proposal = await gov.propose(gov.calls.suspendIntegration(integrationAccounts[0].address)).wait();
+say(`  scheduled: suspend research-lab, ready at ${when(proposal.result.readyAt)}`);
 await trainerA
   .recordShare({
     owner: owners[5].address,
@@ -319,7 +327,7 @@ await trainerA
   .wait();
 say(`  during the delay shares still flow (owner-06 → research-lab recorded); everyone can see the change coming`);
 await networkHelpers.time.increase(EXECUTION_DELAY);
-await gov.executeSuspendIntegration(integrationAccounts[0].address).wait();
+await gov.execute(gov.calls.suspendIntegration(integrationAccounts[0].address)).wait();
 say(`  executed: research-lab is ${(await integrationsClient.getIntegration(integrationAccounts[0].address)).status}`);
 await refused("trainer-A shares owner-07's photos with the suspended research-lab", () =>
   trainerA
@@ -354,21 +362,54 @@ say(
 say(`  refused: ${refusals.length} attempts (each reverted on-chain with a named custom error)`);
 
 // ---------------------------------------------------------------------------------------------
-section("8. Audit: sync events into SQLite, verify independently, write the report");
+section("8. Sealed data: the key opens only while consent holds, after a use record");
+const keyOwner = owners[0];
+// trainer-B: it holds no ALL_DATA consent of owner-01 (inference-node does, which a specific
+// revocation would not end — see SECURITY.md, "ALL_DATA and specific consents").
+const keyProcessor = processors[1];
+const keyDemo = await keyReleaseScenario({
+  provider,
+  chainId: registry.chainId,
+  registry: registryAddress,
+  owner: keyOwner,
+  processor: keyProcessor,
+  purpose: Purpose.MODEL_TRAINING,
+  purposeName: "MODEL_TRAINING",
+  grant: async (dataId) => {
+    await (await as(keyOwner)).grant({ grantee: keyProcessor.address, dataId, purposes: ["MODEL_TRAINING"] }).wait();
+  },
+  recordUse: async (dataId) => {
+    const { receipt } = await (
+      await as(keyProcessor)
+    )
+      .recordUse({ owner: keyOwner.address, dataId, purpose: "MODEL_TRAINING", evidence: hashText("job:asr-training") })
+      .wait();
+    return receipt.hash;
+  },
+  revoke: async (dataId) => {
+    await (await as(keyOwner)).revoke({ grantee: keyProcessor.address, dataId }).wait();
+  },
+  mine: (blocks) => networkHelpers.mine(blocks),
+  name: who,
+});
+for (const line of keyDemo.lines) say(line);
+
+// ---------------------------------------------------------------------------------------------
+section("9. Audit: sync events into SQLite, verify independently, write the report");
 mkdirSync(OUT_DIR, { recursive: true });
 const dbPath = path.join(OUT_DIR, "demo-audit.db");
 for (const suffix of ["", "-wal", "-shm"]) rmSync(dbPath + suffix, { force: true });
 const db = openAuditDb(dbPath);
 const synced = await syncEvents({ db, rpc: ethers.provider, registry: registryAddress, progress: "none" });
-const verdict = verifyHistory(db);
+const verdict = await verifyHistory(db);
 say(`  synced ${synced.inserted} events into ${dbPath}`);
 say(
   `  verify: ${verdict.usesChecked} uses and ${verdict.sharesChecked} shares re-checked by the independent rule engine → ${verdict.violations.length} violations`,
 );
 const html = path.join(OUT_DIR, "demo-report.html");
-writeReport(db, { kind: "ropa", format: "html", out: html });
+await writeReport(db, { kind: "ropa", format: "html", out: html });
 const ownerHtml = path.join(OUT_DIR, "demo-owner-01.html");
-writeReport(db, { kind: "owner", format: "html", out: ownerHtml, subject: owners[0].address });
+await writeReport(db, { kind: "owner", format: "html", out: ownerHtml, subject: owners[0].address });
 db.close();
 say(`  wrote ${html} (record of processing) and ${ownerHtml} (owner-01's subject access report)`);
 if (!verdict.ok) throw new Error(`audit found ${verdict.violations.length} violations`);

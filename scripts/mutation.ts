@@ -463,7 +463,10 @@ function quotedNames(dir: string, file: string, seen = new Set<string>()): Set<s
   if (seen.has(file)) return names;
   seen.add(file);
   const text = readFileSync(join(dir, file), "utf8");
-  if (/new\s+\w+__factory\s*\(/.test(text)) {
+  // A test or helper that deploys through a TypeChain factory would deploy the unmutated
+  // bytecode frozen in types/. src/sdk/deploy.ts has such a path for consumers (the shipped
+  // bytecode); the test fixture always passes `deployContract` (Hardhat's artifacts) instead.
+  if (!file.startsWith("src/") && /new\s+\w+__factory\s*\(/.test(text)) {
     throw new Error(
       `${file} deploys through a typechain factory (bytecode frozen in types/): use ethers.deployContract`,
     );

@@ -35,7 +35,8 @@ import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardha
 
 import { ALL_DATA } from "../../src/sdk/constants.js";
 import { consentDomain, signConsent } from "../../src/sdk/eip712.js";
-import { Purpose, initialPurposeMetadata, purposesToMask } from "../../src/sdk/purposes.js";
+import { deployConsentSystem } from "../../src/sdk/deploy.js";
+import { Purpose, purposesToMask } from "../../src/sdk/purposes.js";
 import type {
   ConsentRegistry,
   GasProbe,
@@ -204,15 +205,12 @@ async function benchRegistry(
   processor: HardhatEthersSigner,
   owners: HardhatEthersSigner[],
 ): Promise<Record<RegistryId, number>> {
-  const manager = await ethers.deployContract("AccessManager", [admin.address]);
-  const integrations = (await ethers.deployContract("IntegrationRegistry", [
-    await manager.getAddress(),
-  ])) as unknown as IntegrationRegistry;
-  const registry = (await ethers.deployContract("ConsentRegistry", [
-    await manager.getAddress(),
-    await integrations.getAddress(),
-    initialPurposeMetadata(),
-  ])) as unknown as ConsentRegistry;
+  const { contracts } = await deployConsentSystem(admin, {
+    direct: {},
+    deployContract: (name, args) => ethers.deployContract(name, [...args]),
+  });
+  const integrations = contracts.integrations as unknown as IntegrationRegistry;
+  const registry = contracts.registry as unknown as ConsentRegistry;
   const probe = (await ethers.deployContract("GasProbe")) as unknown as GasProbe;
   const registryAddress = await registry.getAddress();
   const domain = consentDomain((await ethers.provider.getNetwork()).chainId, registryAddress);

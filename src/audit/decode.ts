@@ -2,6 +2,7 @@ import { type EventFragment, Interface, type Log, type ParamType, type Result } 
 
 import { CONSENT_REGISTRY_ABI, INTEGRATION_REGISTRY_ABI } from "../sdk/abi.js";
 import { type Via, viaOf } from "../sdk/constants.js";
+import type { AuditEvent } from "./events.js";
 
 /**
  * The AccessManager's scheduling events (OpenZeppelin 5 `IAccessManager`), written out here so the
@@ -31,10 +32,8 @@ const BY_TOPIC = Object.fromEntries(
   }),
 ) as Record<Watched, Map<string, EventFragment>>;
 
-export interface DecodedLog {
-  name: string;
-  args: Record<string, string | boolean>;
-}
+/** A decoded log: the typed event union (events.ts). */
+export type DecodedLog = AuditEvent;
 
 function plain(value: unknown, type: ParamType): string | boolean {
   if (typeof value === "bigint") return value.toString();
@@ -44,20 +43,29 @@ function plain(value: unknown, type: ParamType): string | boolean {
 }
 
 /**
- * Decodes a log of a watched contract into `{ name, args }` with JSON-safe values: integers as
- * decimal strings, addresses lowercase, bytes as hex. Unknown topics (e.g. AccessManager role
+ * Decodes a log of a watched contract into the typed event union with JSON-safe values: integers
+ * as decimal strings, addresses lowercase, bytes as hex. Unknown topics (e.g. AccessManager role
  * events) are kept as `Unknown` with their raw topics and data, so nothing on chain is dropped.
  */
-export function decodeLog(kind: Watched, log: Pick<Log, "topics" | "data">): DecodedLog {
+export function decodeLog(kind: Watched, log: Pick<Log, "topics" | "data">): AuditEvent {
   const fragment = log.topics.length > 0 ? BY_TOPIC[kind].get(log.topics[0]) : undefined;
   if (!fragment) return { name: "Unknown", args: { topics: log.topics.join(","), data: log.data } };
   const fast = decodeStatic(fragment, log);
-  if (fast) return { name: fragment.name, args: fast };
+  if (fast) return typed(fragment.name, fast);
   const values: Result = INTERFACES[kind].decodeEventLog(fragment, log.data, log.topics);
   const args: Record<string, string | boolean> = {};
   const inputs = fragment.inputs;
   for (let i = 0; i < inputs.length; i++) args[inputs[i].name] = plain(values[i], inputs[i]);
-  return { name: fragment.name, args };
+  return typed(fragment.name, args);
+}
+
+/**
+ * The one place a decoded log becomes the typed union: the fragment is the ABI's, so its name
+ * and its inputs' names are those of `EventArgsByName` (checked for every event in
+ * test/audit/decode.ts).
+ */
+function typed(name: string, args: Record<string, string | boolean>): AuditEvent {
+  return { name, args } as AuditEvent;
 }
 
 const STATIC = /^(address|bool|bytes32|uint\d*|int\d*)$/;
@@ -103,7 +111,7 @@ function decodeStatic(
  * ConsentGranted / ConsentRevoked derive it from `version` with `viaOf`; AllConsentsRevoked
  * carries it. Null for every other event. Stored in the `events.via` column at sync time.
  */
-export function viaOfEvent(name: string, args: Record<string, string | boolean>): Via | null {
+export function viaOfEvent(name: string, args: Readonly<Record<string, unknown>>): Via | null {
   if (name === "ConsentGranted" || name === "ConsentRevoked") {
     // A malformed (forged) row has no via; the model then refuses it naming the field.
     const version = args.version;
@@ -115,6 +123,6 @@ export function viaOfEvent(name: string, args: Record<string, string | boolean>)
 }
 
 /** The key's version after a ConsentGranted / ConsentRevoked (decimal), else null (`events.version`). */
-export function versionOfEvent(name: string, args: Record<string, string | boolean>): string | null {
+export function versionOfEvent(name: string, args: Readonly<Record<string, unknown>>): string | null {
   return name === "ConsentGranted" || name === "ConsentRevoked" ? String(args.version) : null;
 }

@@ -1,20 +1,28 @@
 /**
- * The auditor toolkit: copies the registry's events into SQLite, rebuilds state at any block,
- * re-verifies every recorded use and share with an independent implementation of the rules, and
- * writes subject-access, processor and Art. 30 reports. Depends only on ethers, better-sqlite3,
- * node builtins and the SDK's ABI/constants/purposes — never on Hardhat.
+ * The auditor toolkit: copies the registry's events into an audit store (SQLite by default),
+ * rebuilds state at any block, re-verifies every recorded use and share with an independent
+ * implementation of the rules, and writes subject-access, processor and Art. 30 reports.
+ * Depends only on ethers, node builtins and the SDK's ABI/constants/purposes — never on Hardhat.
+ * The SQLite store needs the better-sqlite3 package, loaded when a store is opened (see
+ * sqlite-store.ts); nothing in these declarations refers to its types.
  */
-export {
-  AUDIT_SCHEMA_VERSION,
-  type AuditDb,
-  type Checkpoint,
-  type EventRow,
-  openAuditDb,
-  readSyncMeta,
-  type SyncMeta,
-} from "./db.js";
+import type { SqliteAuditStore } from "./sqlite-store.js";
+import type { AuditStore, SyncMeta } from "./store.js";
+
+export { anchorToChain, type ChainAnchor } from "./anchor.js";
 export { decodeLog, versionOfEvent, viaOfEvent } from "./decode.js";
-export { ConsentModel, nextGeneration, type ReplayEvent, signedVersionApplies, type Violation } from "./model.js";
+export { DIGEST_VERSION } from "./digest.js";
+export { ecdsaBackend } from "./ecdsa.js";
+export type { AuditEvent, EventArgsByName, EventName, EventPosition } from "./events.js";
+export {
+  ConsentModel,
+  type ConsentStatus,
+  nextGeneration,
+  type ReplayEvent,
+  signedVersionApplies,
+  type Violation,
+} from "./model.js";
+export type { IntegrityFinding } from "./integrity.js";
 export { replayEvents } from "./replay.js";
 export {
   buildReport,
@@ -26,8 +34,27 @@ export {
   type ReportOptions,
   writeReport,
 } from "./report.js";
-export { openProvider } from "./rpc.js";
+export { openRpc, RpcClient, RpcError, type RpcPolicy, type RpcSender, type RpcStats } from "./rpc.js";
 export { describeReason, recoverStrict, SignatureAudit, type SignedRequestRow, type Warning } from "./signatures.js";
+export { openAuditDb, type SqliteConnection, SqliteAuditStore, type SqliteStatement } from "./sqlite-store.js";
 export { AuditState, type ConsentAtBlock, type ConsentRecord, expiryText, stateAt } from "./state.js";
+export {
+  AUDIT_SCHEMA_VERSION,
+  type AuditStore,
+  type BlockRef,
+  type Checkpoint,
+  type ChunkWrite,
+  defaultChainId,
+  type EventRow,
+  type SyncMeta,
+} from "./store.js";
 export { HistoryMismatchError, type SyncOptions, type SyncResult, syncEvents } from "./sync.js";
-export { verifyHistory, type VerifyResult } from "./verify.js";
+export { type VerifyOptions, verifyHistory, type VerifyResult } from "./verify.js";
+
+/** The SQLite store `openAuditDb` returns (its connection is `.sql`). */
+export type AuditDb = SqliteAuditStore;
+
+/** The sync checkpoint and watched addresses, or undefined before the first sync. */
+export function readSyncMeta(store: AuditStore, chainId?: number): Promise<SyncMeta | undefined> {
+  return store.meta(chainId);
+}

@@ -1,4 +1,30 @@
-import { ALL_DATA, MAX_PURPOSE_ID, VERSION_SEQUENCE_BITS, Via, viaOf } from "../sdk/constants.js";
+import { ALL_DATA, MAX_PURPOSE_ID, Via, viaOf } from "../sdk/constants.js";
+import type { ConsentChange, ReplayEvent } from "./events.js";
+import {
+  type ConsentStatus,
+  type IntegrationState,
+  keyOf as key,
+  nextGeneration,
+  type PurposeState,
+  signedVersionApplies,
+  type StoredConsent,
+  uintArg,
+  type Violation,
+  ZERO_ADDRESS,
+  ZERO_ID,
+} from "./model-types.js";
+
+export type { ReplayEvent } from "./events.js";
+export {
+  type ConsentStatus,
+  type IntegrationState,
+  nextGeneration,
+  type PurposeState,
+  signedVersionApplies,
+  type StoredConsent,
+  uintArg,
+  type Violation,
+} from "./model-types.js";
 
 /**
  * A second, independent implementation of the registry's rules (registry 2.0.0), driven by
@@ -22,105 +48,13 @@ import { ALL_DATA, MAX_PURPOSE_ID, VERSION_SEQUENCE_BITS, Via, viaOf } from "../
  * their decimal strings; block numbers and timestamps are numbers (chain-bounded). State lives in
  * Maps keyed by packed strings (`owner|grantee|dataId`, all lowercase hex) for speed (1M events
  * in seconds).
+ *
+ * Why this file is over 450 lines: it is the rule engine, one `apply` switch with the contract's
+ * rule for each event next to the state it changes; split, a reader would go back and forth
+ * between the state and its rules. Its types and version arithmetic are in model-types.ts.
  */
 
-export interface StoredConsent {
-  owner: string;
-  grantee: string;
-  dataId: string;
-  purposes: bigint;
-  expiresAt: bigint;
-  epoch: bigint;
-  version: bigint;
-  noticeHash: string;
-  via: Via;
-  grantedBlock: number;
-  grantedTx: string;
-  grantedAt: number;
-}
-
-export interface IntegrationState {
-  address: string;
-  status: "Active" | "Suspended";
-  purposes: bigint;
-  metadataHash: string;
-  since: number;
-}
-
-export interface PurposeState {
-  id: number;
-  metadataHash: string;
-  deprecated: boolean;
-  definedBlock: number;
-}
-
-/** One event as the replay sees it (a row of the `events` table). */
-export interface ReplayEvent {
-  blockNumber: number;
-  logIndex: number;
-  txHash: string;
-  blockTimestamp: number;
-  name: string;
-  args: Record<string, string | boolean>;
-  /** The `events.via` column (derived at sync time); null for other events or rows without it. */
-  via?: number | null;
-}
-
-export interface Violation {
-  rule: string;
-  message: string;
-  event: ReplayEvent;
-  /** The state the verifier saw when it judged the event (JSON-safe: big integers as decimal strings). */
-  evidence: Record<string, unknown>;
-}
-
 const ALL = ALL_DATA.toLowerCase();
-const ZERO_ID = `0x${"0".repeat(64)}`;
-const ZERO_ADDRESS = `0x${"0".repeat(40)}`;
-const SEQUENCE_MASK = (1n << VERSION_SEQUENCE_BITS) - 1n;
-const key = (owner: string, grantee: string, dataId: string) => `${owner}|${grantee}|${dataId}`;
-
-/** The first version of the next generation: what a change by transaction sets. */
-export function nextGeneration(version: bigint): bigint {
-  return (version | SEQUENCE_MASK) + 1n;
-}
-
-/** The contract's ordering rule for a signed version against the key's current one. */
-export function signedVersionApplies(signed: bigint, current: bigint): boolean {
-  return signed > current && signed >> VERSION_SEQUENCE_BITS === current >> VERSION_SEQUENCE_BITS;
-}
-
-/** An unsigned integer field of an event, exactly (throws naming the field when it is not one). */
-export function uintArg(e: ReplayEvent, field: string): bigint {
-  const v = e.args[field];
-  if (typeof v !== "string" || !/^[0-9]+$/.test(v)) {
-    throw new Error(
-      `${e.name} at block ${e.blockNumber} log ${e.logIndex}: field ${field} is ${JSON.stringify(v)}, not an unsigned integer`,
-    );
-  }
-  return BigInt(v);
-}
-
-/** Active as the contract's `ConsentSlot.isActive`: granted, of the owner's epoch, not expired at `ts`. */
-export function isActive(c: StoredConsent | undefined, epoch: bigint, ts: number): boolean {
-  return c !== undefined && c.purposes !== 0n && c.epoch === epoch && (c.expiresAt === 0n || BigInt(ts) < c.expiresAt);
-}
-
-/** A JSON-safe view of a stored consent (evidence and state output). */
-export function consentView(c: StoredConsent | undefined, epoch: bigint, ts: number) {
-  if (!c) return null;
-  return {
-    purposes: c.purposes.toString(),
-    expiresAt: c.expiresAt.toString(),
-    epoch: c.epoch.toString(),
-    version: c.version.toString(),
-    ownerEpoch: epoch.toString(),
-    expired: c.expiresAt !== 0n && BigInt(ts) >= c.expiresAt,
-    active: isActive(c, epoch, ts),
-    grantedBlock: c.grantedBlock,
-    grantedTx: c.grantedTx,
-  };
-}
 
 export class ConsentModel {
   /** The stored grant of each key (deleted by a revocation; a stale-epoch grant stays, inactive). */
@@ -174,27 +108,60 @@ export class ConsentModel {
   }
 
   /**
+   * THE "is this consent in force" rule (the contract's `ConsentSlot.isActive`): granted (some
+   * purpose), of the owner's current epoch, and not expired at `ts` (expired when ts >= expiresAt).
+   * Everything else — state, reports, use checks — asks this method.
+   */
+  isActive(c: StoredConsent | undefined, ts: number): c is StoredConsent {
+    return this.statusOf(c, ts) === "active";
+  }
+
+  /** Why a stored consent is or is not in force at `ts` (undefined: no consent stored). */
+  statusOf(c: StoredConsent | undefined, ts: number): ConsentStatus | undefined {
+    if (c === undefined) return undefined;
+    if (c.epoch !== this.epochOf(c.owner)) return "ended-by-lockdown";
+    if (c.purposes === 0n) return "nothing-granted";
+    if (c.expiresAt !== 0n && BigInt(ts) >= c.expiresAt) return "expired";
+    return "active";
+  }
+
+  /** A JSON-safe view of a stored consent (evidence and state output). */
+  view(c: StoredConsent | undefined, ts: number) {
+    if (!c) return null;
+    return {
+      purposes: c.purposes.toString(),
+      expiresAt: c.expiresAt.toString(),
+      epoch: c.epoch.toString(),
+      version: c.version.toString(),
+      ownerEpoch: this.epochOf(c.owner).toString(),
+      expired: c.expiresAt !== 0n && BigInt(ts) >= c.expiresAt,
+      active: this.isActive(c, ts),
+      grantedBlock: c.grantedBlock,
+      grantedTx: c.grantedTx,
+    };
+  }
+
+  /**
    * The contract's `_keepable`: purposes a new grant may keep although no longer grantable,
    * those of the live consent when the new expiry is not later than its expiry.
    */
   keepable(owner: string, grantee: string, dataId: string, expiresAt: bigint, ts: number): bigint {
     const c = this.consent(owner, grantee, dataId);
-    if (!isActive(c, this.epochOf(owner), ts)) return 0n;
-    if (c!.expiresAt !== 0n && (expiresAt === 0n || expiresAt > c!.expiresAt)) return 0n;
-    return c!.purposes;
+    if (!this.isActive(c, ts)) return 0n;
+    if (c.expiresAt !== 0n && (expiresAt === 0n || expiresAt > c.expiresAt)) return 0n;
+    return c.purposes;
   }
 
   /** The registry's `isAllowed` rule, evaluated at time `ts` (expired when ts >= expiresAt). */
   allowed(owner: string, grantee: string, dataId: string, purpose: number, ts: number): boolean {
     if (!Number.isInteger(purpose) || purpose < 0 || purpose > MAX_PURPOSE_ID) return false;
     const bit = 1n << BigInt(purpose);
-    const epoch = this.epochOf(owner);
     const exact = this.consents.get(key(owner, grantee, dataId));
-    if (exact && (exact.purposes & bit) !== 0n && isActive(exact, epoch, ts)) return true;
+    if (exact && (exact.purposes & bit) !== 0n && this.isActive(exact, ts)) return true;
     // No fallback for ALL_DATA itself, nor for data id 0 (an unset variable is never "all data").
     if (dataId === ALL || dataId === ZERO_ID) return false;
     const all = this.consents.get(key(owner, grantee, ALL));
-    return all !== undefined && (all.purposes & bit) !== 0n && isActive(all, epoch, ts);
+    return all !== undefined && (all.purposes & bit) !== 0n && this.isActive(all, ts);
   }
 
   integrationActive(to: string, purpose: number): boolean {
@@ -213,14 +180,14 @@ export class ConsentModel {
     return {
       grantee,
       ownerEpoch: epoch.toString(),
-      exact: consentView(this.consent(owner, grantee, dataId), epoch, ts),
-      allData: fallback ? consentView(this.consent(owner, grantee, ALL), epoch, ts) : null,
+      exact: this.view(this.consent(owner, grantee, dataId), ts),
+      allData: fallback ? this.view(this.consent(owner, grantee, ALL), ts) : null,
     };
   }
 
   /** Who may have sent a consent change: the owner, a current manager, or (checked in signatures.ts) a signature. */
-  private authorised(e: ReplayEvent, owner: string, via: number, out: Violation[]): void {
-    const actor = e.args.actor as string;
+  private authorised(e: ConsentChange, owner: string, via: number, out: Violation[]): void {
+    const actor = e.args.actor;
     if (via === Via.Owner && actor !== owner) {
       out.push({
         rule: "actor-not-owner",
@@ -252,13 +219,16 @@ export class ConsentModel {
   }
 
   /** Checks shared by grants and revocations: the key, the stored via column, the version rule. */
-  private consentChange(e: ReplayEvent, out: Violation[]): { owner: string; k: string; version: bigint; via: Via } {
+  private consentChange(
+    e: Extract<ReplayEvent, { name: "ConsentGranted" | "ConsentRevoked" }>,
+    out: Violation[],
+  ): { owner: string; k: string; version: bigint; via: Via } {
     const a = e.args;
-    const owner = a.owner as string;
-    const grantee = a.grantee as string;
-    const dataId = (a.dataId as string).toLowerCase();
+    const owner = a.owner;
+    const grantee = a.grantee;
+    const dataId = a.dataId.toLowerCase();
     const version = uintArg(e, "version");
-    const via = viaOf(owner, a.actor as string, version);
+    const via = viaOf(owner, a.actor, version);
     if (e.via !== undefined && e.via !== null && e.via !== via) {
       out.push({
         rule: "via-column-mismatch",
@@ -310,14 +280,14 @@ export class ConsentModel {
   /** Replays one event; returns the violations it shows (empty when it is consistent). */
   apply(e: ReplayEvent): Violation[] {
     const out: Violation[] = [];
-    const a = e.args;
     const ts = e.blockTimestamp;
     this.eventsApplied++;
     switch (e.name) {
       case "DataUsed": {
-        const owner = a.owner as string;
-        const processor = a.processor as string;
-        const dataId = (a.dataId as string).toLowerCase();
+        const a = e.args;
+        const owner = a.owner;
+        const processor = a.processor;
+        const dataId = a.dataId.toLowerCase();
         const purpose = Number(a.purpose);
         if (!this.allowed(owner, processor, dataId, purpose, ts)) {
           out.push({
@@ -330,10 +300,11 @@ export class ConsentModel {
         break;
       }
       case "DataShared": {
-        const owner = a.owner as string;
-        const from = a.from as string;
-        const to = a.to as string;
-        const dataId = (a.dataId as string).toLowerCase();
+        const a = e.args;
+        const owner = a.owner;
+        const from = a.from;
+        const to = a.to;
+        const dataId = a.dataId.toLowerCase();
         const purpose = Number(a.purpose);
         for (const [party, role] of [
           [from, "sender"],
@@ -365,11 +336,12 @@ export class ConsentModel {
         break;
       }
       case "ConsentGranted": {
-        const grantee = a.grantee as string;
-        const dataId = (a.dataId as string).toLowerCase();
+        const a = e.args;
+        const grantee = a.grantee;
+        const dataId = a.dataId.toLowerCase();
         const purposes = uintArg(e, "purposes");
         const expiresAt = uintArg(e, "expiresAt");
-        const owner = a.owner as string;
+        const owner = a.owner;
         // Judged against the state before the change (the keepable purposes of the live consent).
         const keepable = this.keepable(owner, grantee, dataId, expiresAt, ts);
         const { version, via } = this.consentChange(e, out);
@@ -415,7 +387,7 @@ export class ConsentModel {
           expiresAt,
           epoch: this.epochOf(owner),
           version,
-          noticeHash: a.noticeHash as string,
+          noticeHash: a.noticeHash,
           via,
           grantedBlock: e.blockNumber,
           grantedTx: e.txHash,
@@ -430,7 +402,8 @@ export class ConsentModel {
         break;
       }
       case "AllConsentsRevoked": {
-        const owner = a.owner as string;
+        const a = e.args;
+        const owner = a.owner;
         const via = Number(a.via);
         if (e.via !== undefined && e.via !== null && e.via !== via) {
           out.push({
@@ -456,8 +429,9 @@ export class ConsentModel {
         break;
       }
       case "ManagerSet": {
-        const owner = String(a.owner);
-        const manager = String(a.manager);
+        const a = e.args;
+        const owner = a.owner;
+        const manager = a.manager;
         const approved = a.approved === true;
         if (manager === ZERO_ADDRESS || manager === owner) {
           out.push({
@@ -485,6 +459,7 @@ export class ConsentModel {
         // Whether it rightly failed is checked against its signed request in signatures.ts.
         break;
       case "PurposeDefined": {
+        const a = e.args;
         const id = Number(a.id);
         const bit = 1n << BigInt(id);
         if (id > MAX_PURPOSE_ID || (this.defined & bit) !== 0n) {
@@ -499,14 +474,14 @@ export class ConsentModel {
         this.grantable |= bit;
         this.purposes.set(id, {
           id,
-          metadataHash: a.metadataHash as string,
+          metadataHash: a.metadataHash,
           deprecated: false,
           definedBlock: e.blockNumber,
         });
         break;
       }
       case "PurposeDeprecated": {
-        const id = Number(a.id);
+        const id = Number(e.args.id);
         this.grantable &= ~(1n << BigInt(id));
         const p = this.purposes.get(id);
         if (p) p.deprecated = true;
@@ -514,20 +489,21 @@ export class ConsentModel {
       }
       case "IntegrationRegistered":
       case "IntegrationUpdated": {
-        const addr = a.integration as string;
+        const a = e.args;
+        const addr = a.integration;
         const prev = this.integrations.get(addr);
         this.integrations.set(addr, {
           address: addr,
           status: e.name === "IntegrationRegistered" ? "Active" : (prev?.status ?? "Active"),
-          purposes: BigInt(a.purposes as string),
-          metadataHash: a.metadataHash as string,
+          purposes: BigInt(a.purposes),
+          metadataHash: a.metadataHash,
           since: e.blockNumber,
         });
         break;
       }
       case "IntegrationSuspended":
       case "IntegrationReinstated": {
-        const i = this.integrations.get(a.integration as string);
+        const i = this.integrations.get(e.args.integration);
         if (i) {
           i.status = e.name === "IntegrationSuspended" ? "Suspended" : "Active";
           i.since = e.blockNumber;

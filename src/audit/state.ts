@@ -1,7 +1,7 @@
 import { maskToPurposes, purposeName } from "../sdk/purposes.js";
-import { type AuditDb, defaultChainId, readSyncMeta } from "./db.js";
-import { ConsentModel, isActive } from "./model.js";
+import { ConsentModel } from "./model.js";
 import { replayEvents } from "./replay.js";
+import { type AuditStore, defaultChainId } from "./store.js";
 
 export interface ConsentAtBlock {
   owner: string;
@@ -63,7 +63,7 @@ export class AuditState {
       expiresAt: c?.expiresAt ?? 0n,
       epoch: c?.epoch ?? 0n,
       version: this.model.versionOf(o, g, d),
-      active: isActive(c, this.model.epochOf(o), this.timestamp),
+      active: this.model.isActive(c, this.timestamp),
     };
   }
 
@@ -89,7 +89,7 @@ export class AuditState {
         expiresAt: c.expiresAt,
         epoch: c.epoch,
         version: c.version,
-        active: isActive(c, this.model.epochOf(c.owner), this.timestamp),
+        active: this.model.isActive(c, this.timestamp),
         noticeHash: c.noticeHash,
         grantedBlock: c.grantedBlock,
         grantedTx: c.grantedTx,
@@ -133,23 +133,21 @@ export class AuditState {
  * judged at that block's timestamp when known (kept block headers or events), else at the newest
  * event time at or before it; pass `timestamp` to choose another time.
  */
-export function stateAt(db: AuditDb, block?: number, opts: { chainId?: number; timestamp?: number } = {}): AuditState {
-  const chainId = opts.chainId ?? defaultChainId(db);
-  const meta = chainId === undefined ? undefined : readSyncMeta(db, chainId);
+export async function stateAt(
+  store: AuditStore,
+  block?: number,
+  opts: { chainId?: number; timestamp?: number } = {},
+): Promise<AuditState> {
+  const chainId = opts.chainId ?? (await defaultChainId(store));
+  const meta = chainId === undefined ? undefined : await store.meta(chainId);
   if (block !== undefined && meta !== undefined && block > meta.blockNumber) {
     throw new Error(
       `block ${block} is past the last synced block ${meta.blockNumber} of chain ${meta.chainId}: the database does not know what happened after it; run \`omni-consent audit sync\` first, or ask for a block up to ${meta.blockNumber}`,
     );
   }
   const model = new ConsentModel();
-  const r = replayEvents(db, (e) => void model.apply(e), { chainId, toBlock: block });
+  const r = await replayEvents(store, (e) => void model.apply(e), { chainId, toBlock: block });
   const at = block ?? meta?.blockNumber ?? r.lastBlock;
-  let ts = opts.timestamp;
-  if (ts === undefined) {
-    const known = db
-      .prepare("SELECT block_timestamp FROM block_hashes WHERE chain_id = ? AND block_number = ?")
-      .get(r.chainId, at) as { block_timestamp: number } | undefined;
-    ts = known?.block_timestamp ?? r.lastTimestamp;
-  }
+  const ts = opts.timestamp ?? (await store.blockTimestamp(r.chainId, at)) ?? r.lastTimestamp;
   return new AuditState(r.chainId, at, ts, model);
 }

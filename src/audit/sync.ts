@@ -1,15 +1,21 @@
-import { Contract, type Log, type Provider } from "ethers";
+import { Interface } from "ethers";
 
 import { CONSENT_REGISTRY_ABI } from "../sdk/abi.js";
-import { type AuditDb, readSyncMeta, type SyncMeta } from "./db.js";
+import { type ChunkResult, fetchChunk, headerAt, type RawLog } from "./chunks.js";
 import { decodeLog, versionOfEvent, viaOfEvent, type Watched } from "./decode.js";
-import { errorMessage, openProvider, withRetry } from "./rpc.js";
-import { fetchSignedRequests, INSERT_SIGNED_REQUEST, needsSignedRequests } from "./signatures.js";
+import { chunkDigests, initialDigest } from "./digest.js";
+import type { AuditEvent } from "./events.js";
+import { makeProgress } from "./progress.js";
+import { LogRange } from "./range.js";
+import { errorMessage, openRpc, type RpcClient, type RpcSender, type RpcStats } from "./rpc.js";
+import { signedRequestsOf } from "./signatures-sync.js";
+import type { AuditStore, BlockHeader, EventRow, SyncMeta } from "./store.js";
 
 export interface SyncOptions {
-  db: AuditDb;
-  /** An RPC URL, or an ethers Provider (e.g. the in-process Hardhat provider). */
-  rpc: string | Provider;
+  /** The audit store (`openAuditDb`). */
+  db: AuditStore;
+  /** An RPC URL, or anything with `send(method, params)` (an ethers provider, Hardhat's in-process one). */
+  rpc: string | RpcSender;
   /** The ConsentRegistry; its IntegrationRegistry and AccessManager are found from it. */
   registry: string;
   /** First block to scan on the first sync (the deployment block is ideal). Default 0. */
@@ -20,21 +26,25 @@ export interface SyncOptions {
   confirmations?: number;
   /** Follow the node's `finalized` block instead of head − confirmations. */
   finalized?: boolean;
-  /** Blocks per eth_getLogs at the start; halved on errors, doubled on success up to maxRange. */
+  /** Blocks per eth_getLogs at the start (small: a dense first chunk sets the peak memory); then learned (range.ts). Default 25. */
   initialRange?: number;
   maxRange?: number;
-  /** Aim for about this many logs per eth_getLogs (the range shrinks after heavier chunks). Default 5000. */
+  /** Aim for about this many logs per eth_getLogs (bounds the memory of a chunk). Default 2000. */
   targetLogs?: number;
-  /** Consecutive failures (after halving down to one block) before giving up. Default 12. */
+  /** Consecutive failed chunks before giving up; also the RPC client's attempts per call. Default 12. */
   maxRetries?: number;
   /** Per-request timeout when `rpc` is a URL. Default 10 s. */
   timeoutMs?: number;
+  /** Fixed hedge delay for stalled requests (default adaptive, see rpc.ts). */
+  hedgeAfterMs?: number;
   /** How many recent checkpoint hashes to keep for finding the common ancestor. Default 256. */
   keepHashes?: number;
   /** Progress output: "auto" (bar on a TTY, plain lines otherwise), "bar", "lines", or "none". */
   progress?: "auto" | "bar" | "lines" | "none";
   /** Called after each committed chunk (tests use it to kill a sync mid-way). */
   onChunk?: (info: { from: number; to: number; events: number; range: number }) => void;
+  /** Called with each accepted chunk right before it is written (tests force a reorg here: "mid-write"). */
+  beforeCommit?: (info: { from: number; to: number; events: number }) => Promise<void> | void;
   /**
    * Discard everything the database holds for this chain and sync from `fromBlock` again. The
    * only way past a HistoryMismatchError (the node has another history than the database).
@@ -78,125 +88,48 @@ export interface SyncResult {
   toBlock: number;
   inserted: number;
   chunks: number;
+  /** Chunks read again (the chain moved under them, the provider refused them, or the transport failed). */
   failures: number;
   reorgs: number;
+  /** The log digest at the new checkpoint (digest.ts). */
+  digest: string;
+  /** The RPC client's counters: requests, retries, hedged stalls. */
+  rpc: RpcStats;
 }
 
-/** A log as the JSON-RPC returns it (numbers as numbers), without ethers' per-log formatting. */
-interface RawLog {
-  address: string;
-  topics: readonly string[];
-  data: string;
-  blockNumber: number;
-  blockHash: string;
-  index: number;
-  transactionHash: string;
-}
-
-type Sender = { send(method: string, params: unknown[]): Promise<unknown> };
-
-/**
- * eth_getLogs. Through `send` when the provider has it (JsonRpcProvider, Hardhat's provider):
- * ethers' getLogs checksums every address (a keccak per log) and builds a Log object per entry,
- * which dominated the sync of a 100k-event history.
- */
-async function fetchLogs(provider: Provider, addresses: string[], from: number, to: number): Promise<RawLog[]> {
-  const sender = provider as unknown as Partial<Sender>;
-  if (typeof sender.send === "function") {
-    const raw = (await sender.send("eth_getLogs", [
-      { address: addresses, fromBlock: `0x${from.toString(16)}`, toBlock: `0x${to.toString(16)}` },
-    ])) as {
-      address: string;
-      topics: string[];
-      data: string;
-      blockNumber: string;
-      blockHash: string;
-      logIndex: string;
-      transactionHash: string;
-      removed?: boolean;
-    }[];
-    if (!Array.isArray(raw)) throw new Error("eth_getLogs returned no array");
-    return raw
-      .filter((l) => l.removed !== true)
-      .map((l) => ({
-        address: l.address,
-        topics: l.topics,
-        data: l.data,
-        blockNumber: Number(l.blockNumber),
-        blockHash: l.blockHash,
-        index: Number(l.logIndex),
-        transactionHash: l.transactionHash,
-      }));
-  }
-  const logs: Log[] = await provider.getLogs({ address: addresses, fromBlock: from, toBlock: to });
-  return logs.map((l) => ({
-    address: l.address,
-    topics: l.topics,
-    data: l.data,
-    blockNumber: l.blockNumber,
-    blockHash: l.blockHash,
-    index: l.index,
-    transactionHash: l.transactionHash,
-  }));
-}
-
-/** Block headers fetched in parallel per chunk (for timestamps and hash checks). */
-const HEADER_CONCURRENCY = 8;
-
-interface Header {
-  number: number;
-  hash: string;
-  timestamp: number;
-}
-
-async function header(provider: Provider, tag: number | string, retries: number): Promise<Header> {
-  return withRetry(
-    `eth_getBlockByNumber(${tag})`,
-    async () => {
-      const b = await provider.getBlock(tag);
-      if (!b || !b.hash) throw new Error(`block ${tag} not found`);
-      return { number: b.number, hash: b.hash, timestamp: b.timestamp };
-    },
-    retries,
-  );
-}
-
-/** The hash of block `n` on the chain now, or null if the chain has no such block. */
-async function hashAt(provider: Provider, n: number, retries: number): Promise<string | null> {
-  return withRetry(`eth_getBlockByNumber(${n})`, async () => (await provider.getBlock(n))?.hash ?? null, retries);
-}
+const REGISTRY_IFACE = new Interface(CONSENT_REGISTRY_ABI);
 
 /**
  * Incrementally copies every event of the registry, its IntegrationRegistry and its AccessManager
- * into the audit database.
+ * into the audit store.
  *
- * - eth_getLogs over an adaptive block range: halved on any provider error (range limits, result
- *   caps, timeouts, 5xx), doubled again after each success up to `maxRange`.
- * - Each chunk's events and the checkpoint (number AND hash of its last block) are written in ONE
- *   SQLite transaction, so a kill -9 at any moment leaves a consistent database; rows are unique
- *   by (chain_id, block_number, log_index), so replays are harmless.
- * - Reorg safety: before every chunk the checkpoint hash is compared with the chain; on a
- *   mismatch the kept block hashes are searched for the newest one still on the chain, events
- *   above it are deleted, and the sync continues from there.
- * - Another history is not a reorg: a node with the same chain id but another genesis block,
- *   or on whose chain none of the database's blocks is, is refused with a HistoryMismatchError
- *   naming both histories, before anything is written; `reset` starts over instead.
+ * - Chunks are read race-free (chunks.ts): every log is tied to the block hash it came with, the
+ *   chunk's end header is read before and after its logs, and its start is tied to the stored
+ *   checkpoint; a chunk the chain moved under is read again.
+ * - Each chunk's events, signed requests, kept headers, log digests and the checkpoint (number
+ *   AND hash) are written in ONE transaction, so a kill -9 at any moment leaves a consistent
+ *   store; rows are unique by (chain_id, block_number, log_index), so replays are harmless.
+ * - A stored checkpoint no longer on the chain is a reorg: the kept block hashes are searched for
+ *   the newest one still on the chain, everything above it is deleted, the digest rewound.
+ * - Another history is not a reorg: a node with the same chain id but another genesis block, or
+ *   on whose chain none of the store's blocks is, is refused with a HistoryMismatchError naming
+ *   both histories, before anything is written; `reset` starts over instead.
+ * - The RPC policy (fresh retries, hedged stalls) is the RPC client's (rpc.ts), the block range
+ *   is learned from the provider (range.ts), signed requests are read per chunk
+ *   (signatures-sync.ts).
  */
 export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
   const { db } = opts;
   const retries = opts.maxRetries ?? 12;
-  const maxRange = opts.maxRange ?? 5000;
-  const targetLogs = opts.targetLogs ?? 5000;
   const keep = opts.keepHashes ?? 256;
-  const handle = await openProvider(opts.rpc, { timeoutMs: opts.timeoutMs, retries });
-  const { provider } = handle;
-  const chainId = Number(handle.chainId);
+  const rpc = await openRpc(opts.rpc, { timeoutMs: opts.timeoutMs, retries, hedgeAfterMs: opts.hedgeAfterMs });
+  const chainId = Number(rpc.chainId);
   const progress = makeProgress(opts.progress ?? "auto");
   try {
     const registry = opts.registry.toLowerCase();
-    // With `reset`, whatever the database holds for this chain is discarded in the same SQLite
+    // With `reset`, whatever the store holds for this chain is discarded in the same
     // transaction that starts the new sync (after the node answered the registry's reads).
-    let meta = opts.reset ? undefined : readSyncMeta(db, chainId);
+    let meta = opts.reset ? undefined : await db.meta(chainId);
     let discarded = 0;
     if (meta && meta.registry !== registry) {
       throw new Error(
@@ -205,22 +138,21 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
     }
     if (meta) {
       // Same chain id is not the same chain: a node with another genesis is another history.
-      const genesis = await hashAt(provider, 0, retries);
+      const genesis = (await headerAt(rpc, 0))?.hash ?? null;
       if (genesis !== meta.genesisHash) {
         throw new HistoryMismatchError(
           chainId,
           { genesis: meta.genesisHash, checkpoint: meta.blockNumber, checkpointHash: meta.blockHash },
           {
             genesis: genesis ?? "absent",
-            checkpointHash: meta.blockNumber >= 0 ? await hashAt(provider, meta.blockNumber, retries) : null,
+            checkpointHash: meta.blockNumber >= 0 ? ((await headerAt(rpc, meta.blockNumber))?.hash ?? null) : null,
           },
-          countEvents(db, chainId),
+          await db.countEvents(chainId),
         );
       }
     } else {
-      const init = await initMeta(db, provider, chainId, registry, opts.fromBlock ?? 0, retries, opts.reset === true);
-      meta = init.meta;
-      discarded = init.discarded;
+      meta = await initMeta(rpc, chainId, registry, opts.fromBlock ?? 0);
+      discarded = await db.startSync(meta, opts.reset === true);
       if (opts.reset) progress.line(`reset: discarded ${discarded} events of chain ${chainId}; syncing from the start`);
     }
     const kinds = new Map<string, Watched>([
@@ -229,33 +161,7 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
       [meta.authority, "authority"],
     ]);
     const addresses = [...kinds.keys()];
-
-    const insertEvent = db.prepare(
-      `INSERT INTO events (chain_id, block_number, block_hash, log_index, tx_hash, address, event_name, args_json, block_timestamp, via, version)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-    );
-    const insertHash = db.prepare(
-      `INSERT INTO block_hashes (chain_id, block_number, block_hash, block_timestamp) VALUES (?, ?, ?, ?)
-       ON CONFLICT (chain_id, block_number) DO UPDATE SET block_hash = excluded.block_hash, block_timestamp = excluded.block_timestamp`,
-    );
-    const pruneHashes = db.prepare(
-      `DELETE FROM block_hashes WHERE chain_id = ? AND block_number < (
-         SELECT MIN(block_number) FROM (SELECT block_number FROM block_hashes WHERE chain_id = ? ORDER BY block_number DESC LIMIT ?) AS recent)`,
-    );
-    const setCheckpoint = db.prepare("UPDATE sync_state SET block_number = ?, block_hash = ? WHERE chain_id = ?");
-    const insertSigned = db.prepare(INSERT_SIGNED_REQUEST);
-
-    const commit = db.transaction((rows: unknown[][], signed: unknown[][], hashes: Header[], cp: Header) => {
-      let inserted = 0;
-      for (const r of rows) inserted += insertEvent.run(...r).changes;
-      for (const r of signed) insertSigned.run(...r);
-      for (const h of hashes) insertHash.run(chainId, h.number, h.hash, h.timestamp);
-      pruneHashes.run(chainId, chainId, keep);
-      setCheckpoint.run(cp.number, cp.hash, chainId);
-      return inserted;
-    });
-
-    let range = Math.max(1, Math.min(opts.initialRange ?? 200, maxRange));
+    const range = new LogRange(opts.initialRange ?? 25, opts.maxRange ?? 5000, opts.targetLogs ?? 2000);
     const result: SyncResult = {
       chainId,
       registry,
@@ -266,198 +172,209 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
       chunks: 0,
       failures: 0,
       reorgs: 0,
+      digest: meta.digest,
+      rpc: rpc.stats,
     };
     let cursor = meta.blockNumber;
     let cursorHash = meta.blockHash;
-    let target = await targetBlock(provider, opts, retries);
+    let digest = meta.digest;
+    let target = await targetBlock(rpc, opts);
     const startCursor = cursor;
     const startedAt = Date.now();
     let failuresInRow = 0;
+    let ahead: { from: number; to: number; cursorHash: string; result: Promise<ChunkResult> } | undefined;
+    const failed = (what: string) => {
+      result.failures++;
+      failuresInRow++;
+      if (failuresInRow > retries) throw new Error(`${what}: ${failuresInRow} attempts in a row failed`);
+      progress.debug(what);
+    };
 
     while (true) {
-      // Reorg check: is our checkpoint still on the chain?
-      if (cursorHash !== "" && cursor >= 0) {
-        // null = the chain is now shorter than our checkpoint: that is a reorg too.
-        if ((await hashAt(provider, cursor, retries)) !== cursorHash) {
-          const ancestor = await commonAncestor(db, provider, chainId, cursor, retries);
-          if (ancestor === null) {
-            // Nothing of ours is on this chain: not a reorg but another history. Refuse.
-            throw new HistoryMismatchError(
-              chainId,
-              { genesis: meta.genesisHash, checkpoint: cursor, checkpointHash: cursorHash },
-              { genesis: meta.genesisHash, checkpointHash: await hashAt(provider, cursor, retries) },
-              countEvents(db, chainId),
-            );
-          }
-          db.transaction(() => {
-            db.prepare("DELETE FROM events WHERE chain_id = ? AND block_number > ?").run(chainId, ancestor.number);
-            db.prepare("DELETE FROM signed_requests WHERE chain_id = ? AND block_number > ?").run(
-              chainId,
-              ancestor.number,
-            );
-            db.prepare("DELETE FROM block_hashes WHERE chain_id = ? AND block_number > ?").run(
-              chainId,
-              ancestor.number,
-            );
-            setCheckpoint.run(ancestor.number, ancestor.hash, chainId);
-          })();
-          progress.line(`reorg detected at block ${cursor}: rewound to common ancestor ${ancestor.number}`);
-          result.reorgs++;
-          cursor = ancestor.number;
-          cursorHash = ancestor.hash;
-          target = await targetBlock(provider, opts, retries);
+      if (cursor >= target) {
+        const latest = await targetBlock(rpc, opts);
+        if (opts.toBlock !== undefined || latest <= cursor) {
+          // Nothing left to read: still make sure the checkpoint is on the chain (a reorg
+          // below the target is not left standing because the chunk that would see it is empty).
+          const onChain = cursor < 0 || cursorHash === "" || (await headerAt(rpc, cursor))?.hash === cursorHash;
+          if (onChain) break;
+        } else {
+          target = latest;
           continue;
         }
       }
-      if (cursor >= target) {
-        const latest = await targetBlock(provider, opts, retries);
-        if (opts.toBlock !== undefined || latest <= cursor) break;
-        target = latest;
-      }
       const from = cursor + 1;
-      const to = Math.min(target, from + range - 1);
-      let logs: RawLog[];
+      let to = Math.max(from, Math.min(target, from + range.size - 1));
+      let chunk: ChunkResult;
       try {
-        logs = await fetchLogs(provider, addresses, from, to);
+        if (from > target) chunk = { kind: "reorg", chainHash: null };
+        else if (ahead && ahead.from === from && ahead.cursorHash === cursorHash) {
+          // Read while the previous chunk was being written (same start, same checkpoint).
+          to = ahead.to;
+          chunk = await ahead.result;
+        } else chunk = await fetchChunk(rpc, { addresses, from, to, cursor, cursorHash });
       } catch (err) {
-        result.failures++;
-        failuresInRow++;
-        if (failuresInRow > retries) {
-          throw new Error(`eth_getLogs ${from}..${to} failed ${failuresInRow} times: ${errorMessage(err)}`, {
-            cause: err,
-          });
-        }
-        const halved = Math.max(1, Math.floor(range / 2));
-        progress.debug(`eth_getLogs ${from}..${to} failed (${errorMessage(err)}); range ${range} -> ${halved}`);
-        range = halved;
-        await new Promise((r) => setTimeout(r, Math.min(1000, 20 * failuresInRow)));
+        ahead = undefined;
+        failed(`chunk ${from}..${to}: ${errorMessage(err)}`);
         continue;
       }
-      // Timestamps of blocks holding events, and a consistency check against their hashes.
-      const blocks = new Map<number, Header>();
-      const wanted = [...new Set(logs.map((l) => l.blockNumber))];
-      for (let i = 0; i < wanted.length; i += HEADER_CONCURRENCY) {
-        const got = await Promise.all(wanted.slice(i, i + HEADER_CONCURRENCY).map((n) => header(provider, n, retries)));
-        for (const h of got) blocks.set(h.number, h);
-      }
-      const end = blocks.get(to) ?? (await header(provider, to, retries));
-      if (logs.some((l) => blocks.get(l.blockNumber)!.hash !== l.blockHash)) {
-        // The chain moved under us between calls: drop the chunk and try again.
-        result.failures++;
+      ahead = undefined;
+      if (chunk.kind === "refused") {
+        range.refused(to - from + 1, chunk.message);
+        failed(`eth_getLogs ${from}..${to} refused (${chunk.message}); range now ${range.size}`);
         continue;
       }
-      // Transactions that changed consent by signature: their calldata holds the signed requests.
-      const signedTxs = new Map<string, { blockNumber: number; blockHash: string }>();
-      const rows = logs.map((l) => {
-        const kind = kinds.get(l.address.toLowerCase())!;
-        const d = decodeLog(kind, l);
-        const registryEvent = kind === "registry";
-        if (registryEvent && needsSignedRequests(d.name, d.args)) {
-          signedTxs.set(l.transactionHash, { blockNumber: l.blockNumber, blockHash: l.blockHash });
+      if (chunk.kind === "moved") {
+        failed(`chunk ${from}..${to}: the chain moved (${chunk.why}); reading it again`);
+        continue;
+      }
+      if (chunk.kind === "beyond-head") {
+        target = await targetBlock(rpc, opts);
+        failed(`block ${to} is past the node's head; target now ${target}`);
+        continue;
+      }
+      if (chunk.kind === "reorg") {
+        const ancestor = await commonAncestor(db, rpc, chainId, cursor);
+        if (ancestor === null) {
+          // Nothing of ours is on this chain: not a reorg but another history. Refuse.
+          throw new HistoryMismatchError(
+            chainId,
+            { genesis: meta.genesisHash, checkpoint: cursor, checkpointHash: cursorHash },
+            { genesis: meta.genesisHash, checkpointHash: (await headerAt(rpc, cursor))?.hash ?? null },
+            await db.countEvents(chainId),
+          );
         }
-        return [
-          chainId,
-          l.blockNumber,
-          l.blockHash,
-          l.index,
-          l.transactionHash,
-          l.address.toLowerCase(),
-          d.name,
-          JSON.stringify(d.args),
-          blocks.get(l.blockNumber)!.timestamp,
-          registryEvent ? viaOfEvent(d.name, d.args) : null,
-          registryEvent ? versionOfEvent(d.name, d.args) : null,
-        ];
-      });
-      const signed =
-        signedTxs.size === 0 ? [] : await fetchSignedRequests(provider, chainId, registry, signedTxs, retries);
+        const rewound = (await db.digestAt(chainId, ancestor.number)) ?? initialDigest(chainId, registry);
+        await db.rewind(chainId, ancestor, rewound);
+        progress.line(`reorg detected at block ${cursor}: rewound to common ancestor ${ancestor.number}`);
+        result.reorgs++;
+        cursor = ancestor.number;
+        cursorHash = ancestor.hash;
+        digest = rewound;
+        target = await targetBlock(rpc, opts);
+        continue;
+      }
+      // The next chunk is read while this one is decoded and written: the node serialises logs
+      // while this process works (two cores busy instead of one). It starts from this chunk's
+      // end, so it is used only if this chunk is committed as read.
+      range.succeeded(to - from + 1, chunk.logs.length);
+      const nextFrom = chunk.end.number + 1;
+      if (nextFrom <= target) {
+        const nextTo = Math.min(target, nextFrom + range.size - 1);
+        const q = { addresses, from: nextFrom, to: nextTo, cursor: chunk.end.number, cursorHash: chunk.end.hash };
+        const result = fetchChunk(rpc, q);
+        result.catch(() => undefined); // judged when it is used (or dropped)
+        ahead = { from: nextFrom, to: nextTo, cursorHash: chunk.end.hash, result };
+      }
+      const events = chunk.logs.map((l) => decodeLog(kinds.get(l.address.toLowerCase())!, l));
+      let signed;
+      try {
+        signed = await signedRequestsOf(rpc, chainId, registry, chunk.logs, events);
+      } catch (err) {
+        failed(`signed requests of ${from}..${to}: ${errorMessage(err)}`);
+        continue;
+      }
       if (signed === null) {
-        result.failures++;
+        failed(`chunk ${from}..${to}: a signed transaction left its block; reading it again`);
         continue;
       }
-      blocks.set(end.number, end);
-      result.inserted += commit(rows, signed, [...blocks.values()], end);
+      const rows = chunk.logs.map((l, i) => eventRow(chainId, l, events[i], kinds, chunk.headers));
+      const digests = chunkDigests(digest, rows, signed);
+      await opts.beforeCommit?.({ from, to, events: rows.length });
+      result.inserted += await db.commitChunk({
+        chainId,
+        events: rows,
+        signed,
+        headers: [...chunk.headers.values()],
+        checkpoint: chunk.end,
+        blockDigests: digests.blocks,
+        digest: digests.last,
+        keepHashes: keep,
+      });
       result.chunks++;
-      cursor = end.number;
-      cursorHash = end.hash;
+      cursor = chunk.end.number;
+      cursorHash = chunk.end.hash;
+      digest = digests.last;
       result.toBlock = cursor;
       failuresInRow = 0;
-      opts.onChunk?.({ from, to, events: rows.length, range });
-      // Grow while chunks are light; shrink towards `targetLogs` when they are heavy (a huge
-      // eth_getLogs answer costs memory and risks the provider's result cap).
-      if (rows.length > targetLogs) range = Math.max(1, Math.floor(((to - from + 1) * targetLogs) / rows.length));
-      else if (rows.length < targetLogs / 2) range = Math.min(maxRange, range * 2);
+      opts.onChunk?.({ from, to, events: rows.length, range: range.size });
       progress.tick(cursor - startCursor, target - startCursor, result.inserted, Date.now() - startedAt, cursor);
     }
+    result.toBlock = cursor;
+    result.digest = digest;
     progress.done(
       `synced chain ${chainId} to block ${cursor}: +${result.inserted} events in ${result.chunks} chunks, ` +
-        `${result.failures} retried requests, ${result.reorgs} reorgs`,
+        `${result.failures} chunks read again, ${result.reorgs} reorgs; ` +
+        `${rpc.stats.requests} requests, ${rpc.stats.retries} retried, ${rpc.stats.hedges} hedged`,
     );
     return result;
   } finally {
-    handle.close();
+    rpc.close();
   }
 }
 
-async function targetBlock(provider: Provider, opts: SyncOptions, retries: number): Promise<number> {
-  let head: number;
-  if (opts.finalized) head = (await header(provider, "finalized", retries)).number;
-  else
-    head = (await withRetry("eth_blockNumber", () => provider.getBlockNumber(), retries)) - (opts.confirmations ?? 0);
-  return opts.toBlock === undefined ? head : Math.min(head, opts.toBlock);
+function eventRow(
+  chainId: number,
+  l: RawLog,
+  d: AuditEvent,
+  kinds: Map<string, Watched>,
+  headers: Map<number, BlockHeader>,
+): EventRow {
+  const registryEvent = kinds.get(l.address.toLowerCase()) === "registry";
+  return {
+    chain_id: chainId,
+    block_number: l.blockNumber,
+    block_hash: l.blockHash,
+    log_index: l.index,
+    tx_hash: l.transactionHash,
+    address: l.address.toLowerCase(),
+    event_name: d.name,
+    args_json: JSON.stringify(d.args),
+    block_timestamp: headers.get(l.blockNumber)!.timestamp,
+    via: registryEvent ? viaOfEvent(d.name, d.args) : null,
+    version: registryEvent ? versionOfEvent(d.name, d.args) : null,
+  };
 }
 
-/** How many events the database holds for `chainId`. */
-function countEvents(db: AuditDb, chainId: number): number {
-  return (db.prepare("SELECT COUNT(*) AS n FROM events WHERE chain_id = ?").get(chainId) as { n: number }).n;
+async function targetBlock(rpc: RpcClient, opts: SyncOptions): Promise<number> {
+  let head: number;
+  if (opts.finalized) {
+    const f = await headerAt(rpc, "finalized");
+    if (!f) throw new Error("the node has no finalized block");
+    head = f.number;
+  } else head = Number(await rpc.call<string>("eth_blockNumber", [])) - (opts.confirmations ?? 0);
+  return opts.toBlock === undefined ? head : Math.min(head, opts.toBlock);
 }
 
 /**
  * The first checkpoint of a sync (before block `fromBlock`), with the watched addresses read
- * from the registry and the genesis hash of the node's history. With `reset`, the chain's old
- * rows go in the same transaction; returns how many events were discarded.
+ * from the registry and the genesis hash of the node's history.
  */
-async function initMeta(
-  db: AuditDb,
-  provider: Provider,
-  chainId: number,
-  registry: string,
-  fromBlock: number,
-  retries: number,
-  reset: boolean,
-): Promise<{ meta: SyncMeta; discarded: number }> {
-  const code = await withRetry("eth_getCode", () => provider.getCode(registry), retries);
+async function initMeta(rpc: RpcClient, chainId: number, registry: string, fromBlock: number): Promise<SyncMeta> {
+  const code = await rpc.call<string>("eth_getCode", [registry, "latest"]);
   if (code === "0x") throw new Error(`no contract at ${registry} on chain ${chainId}; check --registry and --rpc`);
-  const c = new Contract(registry, CONSENT_REGISTRY_ABI, provider);
-  const integrations = String(await withRetry("integrations()", () => c.integrations(), retries)).toLowerCase();
-  const authority = String(await withRetry("authority()", () => c.authority(), retries)).toLowerCase();
-  const genesisHash = await hashAt(provider, 0, retries);
-  if (genesisHash === null) throw new Error(`the node at chain ${chainId} has no block 0`);
-  const meta: SyncMeta = {
+  const read = async (fn: "integrations" | "authority") => {
+    const ret = await rpc.call<string>("eth_call", [
+      { to: registry, data: REGISTRY_IFACE.encodeFunctionData(fn) },
+      "latest",
+    ]);
+    return String(REGISTRY_IFACE.decodeFunctionResult(fn, ret)[0]).toLowerCase();
+  };
+  const integrations = await read("integrations");
+  const authority = await read("authority");
+  const genesis = await headerAt(rpc, 0);
+  if (genesis === null) throw new Error(`the node at chain ${chainId} has no block 0`);
+  return {
     chainId,
     registry,
     integrations,
     authority,
-    genesisHash,
+    genesisHash: genesis.hash,
     fromBlock,
     blockNumber: fromBlock - 1,
     blockHash: "",
+    digest: initialDigest(chainId, registry),
   };
-  const discarded = db.transaction(() => {
-    let n = 0;
-    if (reset) {
-      n = countEvents(db, chainId);
-      for (const table of ["events", "signed_requests", "block_hashes", "sync_state"]) {
-        db.prepare(`DELETE FROM ${table} WHERE chain_id = ?`).run(chainId);
-      }
-    }
-    db.prepare(
-      `INSERT INTO sync_state (chain_id, registry, integrations, authority, genesis_hash, from_block, block_number, block_hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(chainId, registry, integrations, authority, genesisHash, fromBlock, meta.blockNumber, meta.blockHash);
-    return n;
-  })();
-  return { meta, discarded };
 }
 
 /**
@@ -467,69 +384,22 @@ async function initMeta(
  * is too: a binary search needs O(log n) calls, not one per kept block.
  */
 async function commonAncestor(
-  db: AuditDb,
-  provider: Provider,
+  db: AuditStore,
+  rpc: RpcClient,
   chainId: number,
   below: number,
-  retries: number,
 ): Promise<{ number: number; hash: string } | null> {
-  const kept = db
-    .prepare(
-      `SELECT block_number, block_hash FROM block_hashes WHERE chain_id = ? AND block_number <= ?
-       UNION SELECT DISTINCT block_number, block_hash FROM events WHERE chain_id = ? AND block_number <= ?
-       ORDER BY block_number`,
-    )
-    .all(chainId, below, chainId, below) as { block_number: number; block_hash: string }[];
+  const kept = await db.knownBlocks(chainId, below);
   let lo = 0;
   let hi = kept.length - 1;
   let found: { number: number; hash: string } | null = null;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     const k = kept[mid];
-    if ((await hashAt(provider, k.block_number, retries)) === k.block_hash) {
-      found = { number: k.block_number, hash: k.block_hash };
+    if ((await headerAt(rpc, k.number))?.hash === k.hash) {
+      found = { number: k.number, hash: k.hash };
       lo = mid + 1;
     } else hi = mid - 1;
   }
   return found;
-}
-
-interface Progress {
-  tick(done: number, total: number, events: number, elapsedMs: number, block: number): void;
-  line(msg: string): void;
-  debug(msg: string): void;
-  done(msg: string): void;
-}
-
-function makeProgress(mode: "auto" | "bar" | "lines" | "none"): Progress {
-  const resolved = mode === "auto" ? (process.stderr.isTTY ? "bar" : "lines") : mode;
-  let lastLine = 0;
-  const write = (s: string) => process.stderr.write(s);
-  if (resolved === "none") return { tick() {}, line() {}, debug() {}, done() {} };
-  return {
-    tick(done, total, events, elapsedMs, block) {
-      const frac = total > 0 ? Math.min(1, done / total) : 1;
-      const secs = Math.max(elapsedMs / 1000, 1e-3);
-      const rate = events / secs;
-      const eta = frac > 0 ? (secs * (1 - frac)) / frac : 0;
-      const text = `block ${block} ${(frac * 100).toFixed(1)}% ${events} events ${rate.toFixed(0)} ev/s ETA ${eta.toFixed(0)}s`;
-      if (resolved === "bar") {
-        const width = 30;
-        const filled = Math.round(frac * width);
-        write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${text}   `);
-      } else if (Date.now() - lastLine > 2000) {
-        lastLine = Date.now();
-        write(`sync: ${text}\n`);
-      }
-    },
-    line(msg) {
-      write(`${resolved === "bar" ? "\n" : ""}sync: ${msg}\n`);
-    },
-    debug(msg) {
-      if (process.env.OMNI_AUDIT_DEBUG) write(`sync: ${msg}\n`);
-    },
-    done(msg) {
-      write(`${resolved === "bar" ? "\n" : ""}sync: ${msg}\n`);
-    },
-  };
 }

@@ -1,9 +1,12 @@
-import { type AuditDb, defaultChainId, readSyncMeta } from "./db.js";
+import { anchorToChain, type ChainAnchor } from "./anchor.js";
+import { DigestCheck, type IntegrityFinding } from "./integrity.js";
 import { ConsentModel, type Violation } from "./model.js";
-import { replayEvents } from "./replay.js";
+import type { RpcPolicy, RpcSource } from "./rpc.js";
 import { SignatureAudit, type Warning } from "./signatures.js";
+import { type AuditStore, chainToRead } from "./store.js";
 
 export interface VerifyResult {
+  /** No rule violation and no integrity finding. */
   ok: boolean;
   chainId: number;
   eventsChecked: number;
@@ -14,54 +17,102 @@ export interface VerifyResult {
   signaturesChecked: number;
   /** Failed items of best-effort signed-revocation batches (SignedRevokeFailed) checked (or warned about). */
   failedRevocationsChecked: number;
+  /** Breaches of the registry's rules, each with the event and the state it was judged in. */
   violations: Violation[];
   /** What the auditor could not check on its own (e.g. signatures relayed through a contract). */
   warnings: Warning[];
+  /** What the record itself is anchored to, and where it is not what sync stored or the chain has. */
+  integrity: {
+    /** "chain": compared with the chain (`rpc` given); "self": the log digest only. */
+    mode: "chain" | "self";
+    /** In words: "anchored to chain X at block N (hash H)" or "self-consistent only (…)". */
+    statement: string;
+    /** The log digest of the rows as they are, up to `digestBlock` (compare it with another auditor's). */
+    digest: string;
+    digestBlock: number;
+    findings: IntegrityFinding[];
+    chain?: ChainAnchor;
+  };
   elapsedMs: number;
 }
 
+export interface VerifyOptions {
+  chainId?: number;
+  toBlock?: number;
+  maxViolations?: number;
+  /** Anchor to the chain first (`audit verify --rpc URL`): a URL or a `send(method, params)` provider. */
+  rpc?: RpcSource;
+  rpcPolicy?: RpcPolicy;
+}
+
 /**
- * Re-checks the whole history with the independent rule model (registry 2.0.0): every
- * DataUsed/DataShared must have been covered at its block (by block timestamp, epoch, ALL_DATA
- * fallback except for ALL_DATA and data id 0, integration status); every consent change must
- * have been authorised (via Owner ⇒ actor is the owner, via Manager ⇒ actor was a manager
- * appointed in the owner's current epoch, via Signature ⇒ the signed request in the
- * transaction's calldata recovers to the owner or its ERC-1271 wallet, asked from the registry,
- * accepted it; its deadline was not before the block time, its epoch was the owner's and its
- * version above the key's in its generation) and must set the key's version by the rule
- * (transaction ⇒ next generation); grants by transaction name grantable (or kept) purposes and
- * future expiries, signed grants store the signed purposes narrowed to those; and every
- * SignedRevokeFailed names an item that could not apply, for the reason given.
+ * Verifies a store in two steps.
+ *
+ * 1. The record: with `rpc`, the store is compared with the chain (anchor.ts: every log by block
+ *    hash, the kept block hashes, every ERC-1271 answer asked again); in every case the log
+ *    digest (digest.ts) is recomputed from the rows and compared with what sync stored, and
+ *    stored signed requests that no event used are findings.
+ * 2. The rules, with the independent rule model (registry 2.0.0): every DataUsed/DataShared must
+ *    have been covered at its block (by block timestamp, epoch, ALL_DATA fallback except for
+ *    ALL_DATA and data id 0, integration status); every consent change must have been
+ *    authorised (via Owner ⇒ actor is the owner, via Manager ⇒ actor was a manager appointed in
+ *    the owner's current epoch, via Signature ⇒ the signed request in the transaction's
+ *    calldata recovers to the owner or its ERC-1271 wallet, asked from the registry, accepted
+ *    it; its deadline was not before the block time, its epoch was the owner's and its version
+ *    above the key's in its generation) and must set the key's version by the rule (transaction
+ *    ⇒ next generation); grants by transaction name grantable (or kept) purposes and future
+ *    expiries, signed grants store the signed purposes narrowed to those; and every
+ *    SignedRevokeFailed names an item that could not apply, for the reason given.
  */
-export function verifyHistory(
-  db: AuditDb,
-  opts: { chainId?: number; toBlock?: number; maxViolations?: number } = {},
-): VerifyResult {
+export async function verifyHistory(store: AuditStore, opts: VerifyOptions = {}): Promise<VerifyResult> {
   const started = performance.now();
   const model = new ConsentModel();
   const violations: Violation[] = [];
   const warnings: Warning[] = [];
   const cap = opts.maxViolations ?? 10_000;
-  const chainId = opts.chainId ?? defaultChainId(db);
-  const meta = chainId === undefined ? undefined : readSyncMeta(db, chainId);
-  const sigs = meta ? new SignatureAudit(db, meta.chainId, meta.registry, opts.toBlock) : undefined;
+  const chainId = await chainToRead(store, opts.chainId);
+  const meta = await store.meta(chainId);
+  const toBlock = Math.min(opts.toBlock ?? Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  const findings: IntegrityFinding[] = [];
+  let chain: ChainAnchor | undefined;
+  if (opts.rpc !== undefined) {
+    if (!meta) throw new Error("verify --rpc needs a synced database (no sync checkpoint found)");
+    const anchored = await anchorToChain(store, meta, opts.rpc, opts.rpcPolicy);
+    chain = anchored.anchor;
+    findings.push(...anchored.findings);
+  }
+  const signed = meta ? await store.signedRequests(chainId, opts.toBlock) : [];
+  const sigs = meta ? new SignatureAudit(meta.chainId, meta.registry, signed) : undefined;
+  const digests = meta ? new DigestCheck(meta, await store.blockDigests(chainId, toBlock), signed, toBlock) : undefined;
   let uses = 0;
   let shares = 0;
-  const r = replayEvents(
-    db,
-    (e) => {
-      if (e.name === "DataUsed") uses++;
-      else if (e.name === "DataShared") shares++;
-      // Signatures first: they are judged in the state before the event (epoch, version, keepable purposes).
-      const found: Violation[] = [];
-      sigs?.apply(e, model, found, warnings);
-      found.push(...model.apply(e));
-      if (found.length !== 0 && violations.length < cap) violations.push(...found);
-    },
-    opts,
-  );
+  const r = await store.replay({ chainId, toBlock: opts.toBlock, rows: digests !== undefined }, (e, row) => {
+    if (row) digests!.row(row);
+    if (e.name === "DataUsed") uses++;
+    else if (e.name === "DataShared") shares++;
+    // Signatures first: they are judged in the state before the event (epoch, version, keepable purposes).
+    const found: Violation[] = [];
+    sigs?.apply(e, model, found, warnings);
+    found.push(...model.apply(e));
+    if (found.length !== 0 && violations.length < cap) violations.push(...found);
+  });
+  sigs?.close();
+  const digest = digests?.finish();
+  if (digests) findings.push(...digests.findings);
+  for (const o of sigs?.orphans() ?? []) {
+    findings.push({
+      rule: "signed-request-orphaned",
+      message: `signed ${o.kind} request ${o.item_index} of tx ${o.tx_hash} (owner ${o.owner}) is used by no event of that transaction: sync stores requests only with their events`,
+      block: o.block_number,
+      evidence: { ...o },
+    });
+  }
+  const digestBlock = Math.min(toBlock, meta?.blockNumber ?? r.lastBlock);
+  const statement = chain
+    ? `anchored to chain ${chain.chainId} at block ${chain.block} (${chain.blockHash})`
+    : `self-consistent only (no --rpc: the rows match the digests sync stored; compare the digest with another auditor's)`;
   return {
-    ok: violations.length === 0,
+    ok: violations.length === 0 && findings.length === 0,
     chainId: r.chainId,
     eventsChecked: r.events,
     usesChecked: uses,
@@ -71,6 +122,14 @@ export function verifyHistory(
     failedRevocationsChecked: sigs?.failuresChecked ?? 0,
     violations,
     warnings,
+    integrity: {
+      mode: chain ? "chain" : "self",
+      statement,
+      digest: digest?.digest ?? "",
+      digestBlock,
+      findings,
+      ...(chain ? { chain } : {}),
+    },
     elapsedMs: performance.now() - started,
   };
 }

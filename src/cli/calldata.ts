@@ -1,8 +1,8 @@
 import { Interface, getAddress } from "ethers";
-import type { Result } from "ethers";
 
 import { CONSENT_ACCESS_MANAGER_ABI, CONSENT_REGISTRY_ABI, INTEGRATION_REGISTRY_ABI } from "../sdk/abi.js";
-import { PURPOSES, maskToPurposes } from "../sdk/purposes.js";
+import { inWords, namedArgs } from "../sdk/errors.js";
+import { maskToPurposes, purposeName } from "../sdk/purposes.js";
 import { timeLeftWords } from "../sdk/time-words.js";
 
 /**
@@ -47,14 +47,13 @@ export function targetName(target: string, known: KnownTargets): TargetName | nu
 /** `RESEARCH, MODEL_TRAINING`-style list of a purpose bitmap (ids outside the initial catalogue as `purpose#<id>`). */
 function maskWords(mask: bigint): string {
   const ids = maskToPurposes(mask);
-  if (ids.length === 0) return "no purposes";
-  return ids.map((id) => PURPOSES.find((p) => p.id === id)?.name ?? `purpose#${id}`).join(", ");
+  return ids.length === 0 ? "no purposes" : ids.map(purposeName).join(", ");
 }
 
 /** `ANALYTICS (id 4)` for a purpose of the initial catalogue, `id 8` for any other. */
 function purposeWords(id: bigint): string {
-  const known = PURPOSES.find((p) => BigInt(p.id) === id);
-  return known ? `${known.name} (id ${id})` : `id ${id}`;
+  const name = purposeName(Number(id));
+  return name.startsWith("purpose#") ? `id ${id}` : `${name} (id ${id})`;
 }
 
 const WORDS: Record<string, (a: Record<string, unknown>) => string> = {
@@ -67,12 +66,6 @@ const WORDS: Record<string, (a: Record<string, unknown>) => string> = {
   definePurpose: (a) => `define purpose ${purposeWords(a.id as bigint)} (metadata ${String(a.metadataHash)})`,
   deprecatePurpose: (a) => `deprecate purpose ${purposeWords(a.id as bigint)}`,
 };
-
-function namedArgs(result: Result, names: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  names.forEach((name, i) => (out[name || `arg${i}`] = result[i]));
-  return out;
-}
 
 /**
  * Decodes `data` as a call of the contract `name` (null: unknown target). Calls the target does
@@ -89,17 +82,8 @@ export function decodeGovernedCall(name: TargetName | null, data: string): Decod
     return unknown(`calldata that is not a valid ${name} call`);
   }
   if (parsed === null) return unknown(`a function ${name} does not have`);
-  const args = namedArgs(
-    parsed.args,
-    parsed.fragment.inputs.map((p) => p.name),
-  );
-  const words = WORDS[parsed.name];
-  const text = words
-    ? words(args)
-    : `${parsed.name}(${Object.entries(args)
-        .map(([k, v]) => `${k}=${String(v)}`)
-        .join(", ")})`;
-  return { function: parsed.name, args, words: text };
+  const args = namedArgs(parsed.fragment.inputs, parsed.args);
+  return { function: parsed.name, args, words: inWords(parsed.name, args, WORDS) };
 }
 
 /** `ready`, or the time left until `readyAt` by the chain clock `now`: `in 23 h 59 min`, `in 2 d 3 h`, `in 40 s`. */

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
@@ -7,11 +8,14 @@ import { Option } from "commander";
 import type { Command } from "commander";
 
 import { ConsentRegistryClient } from "../sdk/client.js";
-import type { ConsentTransaction } from "../sdk/client.js";
 import { loadDeployment } from "../sdk/deployments.js";
 import type { Deployment } from "../sdk/deployments.js";
+import { ConsentSdkError } from "../sdk/errors.js";
 import { FileSigningStore } from "../sdk/file-signing-store.js";
-import { GovernanceClient, IntegrationRegistryClient } from "../sdk/integrations.js";
+import { GovernanceClient } from "../sdk/governance-client.js";
+import { IntegrationRegistryClient } from "../sdk/integrations.js";
+import { probeChainId } from "../sdk/rpc-probe.js";
+import type { ConsentTransaction } from "../sdk/transaction.js";
 import { CliError } from "./failure.js";
 import { looksLikePrivateKey, parseAddress, parseUint } from "./parse.js";
 
@@ -87,33 +91,16 @@ export function checkNoKeyOnCommandLine(opts: GlobalOptions): void {
   if (opts.account !== undefined && looksLikePrivateKey(opts.account)) throw new CliError(KEY_REFUSED);
 }
 
-interface RpcReply {
-  result?: unknown;
-  error?: { message?: unknown };
-}
-
-/** Asks the node for its chain id with a short timeout, so a dead endpoint fails fast and in words. */
-async function probeChainId(url: string): Promise<bigint> {
-  let reply: RpcReply;
+/** The SDK's chain-id probe, its refusal worded with the CLI's options. */
+async function chainIdAt(url: string): Promise<bigint> {
   try {
-    const res = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    reply = (await res.json()) as RpcReply;
+    return await probeChainId(url);
   } catch (err) {
-    const e = err as { name?: string; cause?: { code?: string }; message?: string };
-    const reason = e.name === "TimeoutError" ? "timed out" : (e.cause?.code ?? e.message ?? String(err));
-    throw new CliError(
-      `cannot reach the RPC endpoint ${url} (${reason}); start a node or point --rpc / OMNI_RPC_URL at one`,
-    );
+    if (err instanceof ConsentSdkError && err.code === "RPC_UNREACHABLE") {
+      throw new CliError(`${err.message}; start a node or point --rpc / OMNI_RPC_URL at one`);
+    }
+    throw err;
   }
-  if (typeof reply.result !== "string" || !/^0x[0-9a-f]+$/i.test(reply.result)) {
-    throw new CliError(`the RPC endpoint ${url} did not answer eth_chainId (is it an Ethereum JSON-RPC node?)`);
-  }
-  return BigInt(reply.result);
 }
 
 export class CliContext {
@@ -158,7 +145,7 @@ export class CliContext {
 
   private connection(): Promise<{ provider: JsonRpcProvider; chainId: bigint }> {
     this.providerPromise ??= (async () => {
-      const chainId = await probeChainId(this.opts.rpc);
+      const chainId = await chainIdAt(this.opts.rpc);
       const expected = this.expectedChainId;
       if (expected !== undefined && expected !== chainId) {
         throw new CliError(
@@ -235,13 +222,23 @@ export class CliContext {
     return (await this.signer()).getAddress();
   }
 
-  /** The deployment of the node's chain, from Ignition's records. */
+  /**
+   * The deployment of the node's chain: Ignition's record under `--deployments` /
+   * OMNI_DEPLOYMENTS_ROOT; else the current directory's `ignition/deployments/chain-<id>` if it
+   * has one (a developer's own deployment); else the one the package ships for the chain.
+   */
   async deployment(): Promise<Deployment> {
     const chainId = await this.chainId();
-    return loadDeployment(chainId, this.opts.deployments === undefined ? {} : { root: this.opts.deployments });
+    const root = this.opts.deployments;
+    if (root !== undefined && root !== "") return loadDeployment(chainId, { root });
+    const here = process.cwd();
+    if (existsSync(join(here, "ignition", "deployments", `chain-${chainId}`, "deployed_addresses.json"))) {
+      return loadDeployment(chainId, { root: here });
+    }
+    return loadDeployment(chainId);
   }
 
-  /** The registry address: --registry / OMNI_REGISTRY, else the chain's Ignition deployment. */
+  /** The registry address: --registry / OMNI_REGISTRY, else the chain's deployment ({@link deployment}). */
   async registryAddress(): Promise<string> {
     if (this.opts.registry !== undefined && this.opts.registry !== "") {
       return parseAddress("--registry", this.opts.registry);

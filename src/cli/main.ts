@@ -11,6 +11,7 @@ import { registerGovernanceCommands } from "./commands/gov.js";
 import { registerOwnerCommands } from "./commands/owner.js";
 import { registerReadCommands } from "./commands/read.js";
 import { registerProcessorCommands, registerRelayCommands } from "./commands/relay.js";
+import { registerSignCommands } from "./commands/sign.js";
 import { addGlobalOptions } from "./context.js";
 import { EXIT_USAGE, describeFailure, exitCodeOf, notConfirmedLine, notConfirmedOf } from "./failure.js";
 import { printJson } from "./output.js";
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true);
   addGlobalOptions(program);
   registerOwnerCommands(program);
+  registerSignCommands(program);
   registerRelayCommands(program);
   registerProcessorCommands(program);
   registerGovernanceCommands(program);

@@ -1,7 +1,9 @@
-import { ZeroAddress, ZeroHash, getAddress, isHexString, keccak256, toUtf8Bytes } from "ethers";
+import { ZeroAddress, ZeroHash, isHexString, keccak256, toUtf8Bytes } from "ethers";
 
 import { ALL_DATA, MAX_PURPOSE_ID, NO_EXPIRY } from "../sdk/constants.js";
-import { PURPOSES, parsePurpose } from "../sdk/purposes.js";
+import { PURPOSE_WORDS, parsePurpose } from "../sdk/purposes.js";
+import { isoTime } from "../sdk/time-words.js";
+import { bytes32Schema, checkAddress } from "../sdk/validation.js";
 import { CliError } from "./failure.js";
 
 /**
@@ -10,39 +12,37 @@ import { CliError } from "./failure.js";
  * what to fix. Nothing here talks to a chain: validation happens before any client exists.
  */
 
-const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
-const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
+export { PURPOSE_WORDS } from "../sdk/purposes.js";
 
-/** Purpose names as the CLI spells them (`model-training`), for help and error texts. */
-export const PURPOSE_WORDS = PURPOSES.map((p) => p.name.toLowerCase().replace(/_/g, "-"));
+/** Whether `text` is `0x` + 64 hex digits (the SDK's bytes32 rule). */
+const isBytes32 = (text: string): boolean => bytes32Schema.safeParse(text).success;
 
 /**
- * An address, all-lowercase or correctly checksummed (EIP-55). A mixed-case address with a bad
- * checksum is refused: it is the one sign of a mistyped address that we can detect.
+ * An address by the SDK's one rule (`checkAddress`: all-lowercase, or the EIP-55 checksummed
+ * form), refused in the CLI's words naming the option. A bad checksum is the one
+ * sign of a mistyped address that can be detected.
  */
 export function parseAddress(option: string, value: string, opts: { allowZero?: boolean } = {}): string {
   const text = value.trim();
-  if (!ADDRESS.test(text)) {
-    throw new CliError(`${option}: "${value}" is not an address (expected 0x followed by 40 hex digits)`);
-  }
-  const isMixedCase = text.slice(2) !== text.slice(2).toLowerCase() && text.slice(2) !== text.slice(2).toUpperCase();
-  const checksummed = getAddress(text.toLowerCase());
-  if (isMixedCase && checksummed !== text) {
+  const checked = checkAddress(text);
+  if ("problem" in checked) {
     throw new CliError(
-      `${option}: ${text} has a bad EIP-55 checksum (mistyped?); the checksummed form of this value is ${checksummed}`,
+      checked.problem === "format"
+        ? `${option}: "${value}" is not an address (expected 0x followed by 40 hex digits)`
+        : `${option}: ${text} has a bad EIP-55 checksum (mistyped?); the checksummed form of this value is ${checked.checksummed}`,
     );
   }
-  if (!opts.allowZero && checksummed === ZeroAddress) {
+  if (!opts.allowZero && checked.address === ZeroAddress) {
     throw new CliError(`${option}: the zero address is not allowed`);
   }
-  return checksummed;
+  return checked.address;
 }
 
 /** A data id: `ALL` (every asset of the owner) or a non-zero 32-byte hex commitment. */
 export function parseDataId(option: string, value: string): string {
   const text = value.trim();
   if (text.toUpperCase() === "ALL") return ALL_DATA;
-  if (!BYTES32.test(text)) {
+  if (!isBytes32(text)) {
     throw new CliError(`${option}: "${value}" is not a data id (expected ALL or 0x followed by 64 hex digits)`);
   }
   if (text === ZeroHash) {
@@ -120,7 +120,7 @@ export function parseHashOrText(option: string, value: string): string {
   const text = value.trim();
   if (text === "") throw new CliError(`${option}: empty; give some text (hashed) or a 0x-prefixed 32-byte hash`);
   if (/^0x/i.test(text)) {
-    if (!BYTES32.test(text)) {
+    if (!isBytes32(text)) {
       throw new CliError(`${option}: "${value}" looks like hex but is not 32 bytes (0x followed by 64 hex digits)`);
     }
     return text.toLowerCase();
@@ -152,6 +152,5 @@ export function looksLikePrivateKey(value: string): boolean {
 
 /** `2026-11-25T13:40:00Z` for a unix time (UTC, no milliseconds); `never` for NO_EXPIRY. */
 export function isoOf(unix: bigint): string {
-  if (unix === NO_EXPIRY) return "never";
-  return new Date(Number(unix) * 1000).toISOString().replace(".000Z", "Z");
+  return unix === NO_EXPIRY ? "never" : isoTime(unix);
 }

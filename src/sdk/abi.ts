@@ -3,18 +3,16 @@
  * ABI, the typed bindings and the artifacts always come from the same compilation. `src/audit`
  * imports only these (and ethers), never Hardhat.
  */
-export {
-  ConsentAccessManager__factory,
-  ConsentRegistry__factory,
-  ConsentSystemDeployer__factory,
-  IntegrationRegistry__factory,
-} from "../../types/ethers-contracts/index.js";
 import {
   ConsentAccessManager__factory,
+  ConsentGated__factory,
   ConsentRegistry__factory,
   ConsentSystemDeployer__factory,
   IntegrationRegistry__factory,
-} from "../../types/ethers-contracts/index.js";
+} from "./contracts.js";
+
+/** The TypeChain bindings (factories with ABI and bytecode, contract and event types) of the deployable contracts. */
+export * from "./contracts.js";
 
 export const CONSENT_REGISTRY_ABI = ConsentRegistry__factory.abi;
 export const INTEGRATION_REGISTRY_ABI = IntegrationRegistry__factory.abi;
@@ -22,3 +20,5 @@ export const INTEGRATION_REGISTRY_ABI = IntegrationRegistry__factory.abi;
 export const CONSENT_ACCESS_MANAGER_ABI = ConsentAccessManager__factory.abi;
 /** The one-transaction deployer the Ignition module deploys. */
 export const CONSENT_SYSTEM_DEPLOYER_ABI = ConsentSystemDeployer__factory.abi;
+/** The base a dApp's gated contract inherits (`contracts/ConsentGated.sol`): its errors are decoded too. */
+export const CONSENT_GATED_ABI = ConsentGated__factory.abi;

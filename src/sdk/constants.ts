@@ -48,3 +48,23 @@ export function viaOf(owner: string, actor: string, version: bigint): Via {
   if ((version & ((1n << VERSION_SEQUENCE_BITS) - 1n)) !== 0n) return Via.Signature;
   return owner.toLowerCase() === actor.toLowerCase() ? Via.Owner : Via.Manager;
 }
+
+/** The name of a {@link Via} as the SDK and the CLI return it: `"Owner"`, `"Manager"` or `"Signature"`. */
+export type ViaName = keyof typeof Via;
+
+/** The name of a {@link Via} value (the events' `uint8`, or {@link viaOf}'s result). */
+export function viaName(via: Via | number | bigint): ViaName {
+  const name = Via[Number(via)] as ViaName | undefined;
+  if (name === undefined) throw new RangeError(`via ${via} is none of Owner (0), Manager (1), Signature (2)`);
+  return name;
+}
+
+/** Statuses of an integration, by their `IIntegrationRegistry.Status` value (index). */
+export const INTEGRATION_STATUSES = ["None", "Active", "Suspended"] as const;
+
+export type IntegrationStatus = (typeof INTEGRATION_STATUSES)[number];
+
+/** The name of an integration status value (`uint8`); out-of-range values read `status <n>`. */
+export function integrationStatusName(status: number | bigint): IntegrationStatus | `status ${string}` {
+  return INTEGRATION_STATUSES[Number(status)] ?? `status ${status}`;
+}

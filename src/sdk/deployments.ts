@@ -1,5 +1,18 @@
 import { ConsentSdkError } from "./errors.js";
+import { KNOWN_DEPLOYMENTS } from "./known-deployments.js";
 import { addressSchema, parseInput } from "./validation.js";
+
+export { KNOWN_DEPLOYMENTS } from "./known-deployments.js";
+
+/** A deployment of the consent system on one chain, with the parameters it was deployed with. */
+export interface KnownChainDeployment {
+  name: string;
+  parameters: { admin: string; governor: string; guardian: string; executionDelay: string };
+  ConsentSystemDeployer: string;
+  AccessManager: string;
+  IntegrationRegistry: string;
+  ConsentRegistry: string;
+}
 
 /** The addresses of one deployment of the consent system. */
 export interface Deployment {
@@ -14,18 +27,57 @@ export const DEPLOYMENT_MODULE_ID = "ConsentSystem";
 
 const CONTRACTS = ["AccessManager", "IntegrationRegistry", "ConsentRegistry"] as const;
 
+/** The chain ids the package knows a deployment of, ascending. */
+export function knownChainIds(): bigint[] {
+  return Object.keys(KNOWN_DEPLOYMENTS.chains)
+    .map(BigInt)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 /**
- * The addresses Ignition recorded for `chainId` in
- * `<root>/ignition/deployments/chain-<id>/deployed_addresses.json` (future ids
- * `ConsentSystem#<Contract>`). `root` defaults to the current directory. Throws
- * ConsentSdkError NOT_FOUND when there is no deployment, INVALID_INPUT when the file is damaged.
+ * The deployment of the consent system on `chainId` that ships with the package
+ * (`known-deployments.ts`, generated from an Ignition CREATE2 deploy by `npm run deployments`
+ * and checked by `test/sdk/known-deployments.ts`), with its parameters. NOT_FOUND, naming the
+ * chains it knows, where there is none.
+ */
+export function knownDeployment(chainId: bigint | number): Deployment & { entry: KnownChainDeployment } {
+  const id = BigInt(chainId);
+  const entry = (KNOWN_DEPLOYMENTS.chains as Record<string, KnownChainDeployment | undefined>)[id.toString()];
+  if (entry === undefined) {
+    const known = knownChainIds()
+      .map((c) => `${c} (${(KNOWN_DEPLOYMENTS.chains as Record<string, KnownChainDeployment>)[c.toString()]!.name})`)
+      .join(", ");
+    throw new ConsentSdkError(
+      "NOT_FOUND",
+      `no known deployment of the consent system on chain ${id} (this package knows ${known}); give the registry's address explicitly, or read your own Ignition deployment with loadDeployment(chainId, { root })`,
+    );
+  }
+  return {
+    chainId: id,
+    AccessManager: entry.AccessManager,
+    IntegrationRegistry: entry.IntegrationRegistry,
+    ConsentRegistry: entry.ConsentRegistry,
+    entry,
+  };
+}
+
+/**
+ * The addresses of the consent system on `chainId`: by default the deployment that ships with
+ * the package ({@link knownDeployment}; no filesystem needed). With `root`, the addresses
+ * Ignition recorded in `<root>/ignition/deployments/chain-<id>/deployed_addresses.json` (future
+ * ids `ConsentSystem#<Contract>`): a developer's own deployment. Throws ConsentSdkError
+ * NOT_FOUND when there is no deployment, INVALID_INPUT when the file is damaged.
  */
 export async function loadDeployment(chainId: bigint | number, opts: { root?: string } = {}): Promise<Deployment> {
+  if (opts.root === undefined) {
+    const { entry: _entry, ...deployment } = knownDeployment(chainId);
+    return deployment;
+  }
   // Node's fs is loaded here, not at the top: the SDK's main entry imports no `node:` module, so
-  // it also loads where there is no filesystem (a browser); only this function needs one.
+  // it also loads where there is no filesystem (a browser); only this path needs one.
   const [{ readFile }, { join }] = await Promise.all([import("node:fs/promises"), import("node:path")]);
   const id = BigInt(chainId);
-  const file = join(opts.root ?? process.cwd(), "ignition", "deployments", `chain-${id}`, "deployed_addresses.json");
+  const file = join(opts.root, "ignition", "deployments", `chain-${id}`, "deployed_addresses.json");
   let text: string;
   try {
     text = await readFile(file, "utf8");

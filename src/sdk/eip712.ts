@@ -133,3 +133,56 @@ export function consentEncodedType(kind: ConsentMessageKind): string {
 export function consentTypeHash(kind: ConsentMessageKind): string {
   return keccak256(toUtf8Bytes(consentEncodedType(kind)));
 }
+
+/** The `EIP712Domain` type of the registry's domain (name, version, chainId, verifyingContract). */
+export const EIP712_DOMAIN_TYPE = [
+  { name: "name", type: "string" },
+  { name: "version", type: "string" },
+  { name: "chainId", type: "uint256" },
+  { name: "verifyingContract", type: "address" },
+] as const;
+
+/**
+ * What a wallet's `eth_signTypedData_v4` takes (MetaMask, `@metamask/eth-sig-util` V4, a node's
+ * unlocked account): JSON only, so integers are decimal strings (a uint256 does not fit a JSON
+ * number; `chainId` is a number, as wallets expect: every chain id in use fits one), and `types` holds
+ * `EIP712Domain`: without it a wallet hashes an empty domain and the registry refuses the
+ * signature. (ethers' `signTypedData` takes {@link CONSENT_TYPES} without it and adds it itself.)
+ */
+export interface ConsentTypedData<K extends ConsentMessageKind = ConsentMessageKind> {
+  types: { EIP712Domain: { name: string; type: string }[] } & Record<K, { name: string; type: string }[]>;
+  primaryType: K;
+  domain: { name: string; version: string; chainId: number; verifyingContract: string };
+  message: Record<string, string>;
+}
+
+/** The `eth_signTypedData_v4` payload of a consent message (see {@link ConsentTypedData}). */
+export function consentTypedData<K extends ConsentMessageKind>(
+  kind: K,
+  domain: TypedDataDomain,
+  message: MessageOf[K],
+): ConsentTypedData<K> {
+  const chainId = BigInt(domain.chainId ?? 0n);
+  if (chainId > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new RangeError(`chain id ${chainId} does not fit a JSON number, which eth_signTypedData_v4 wallets expect`);
+  }
+  const values: Record<string, string> = {};
+  for (const { name } of CONSENT_TYPES[kind]) {
+    const value = (message as unknown as Record<string, unknown>)[name];
+    values[name] = typeof value === "bigint" ? value.toString() : String(value);
+  }
+  return {
+    types: {
+      EIP712Domain: EIP712_DOMAIN_TYPE.map((f) => ({ ...f })),
+      [kind]: CONSENT_TYPES[kind].map((f) => ({ ...f })),
+    } as ConsentTypedData<K>["types"],
+    primaryType: kind,
+    domain: {
+      name: String(domain.name),
+      version: String(domain.version),
+      chainId: Number(chainId),
+      verifyingContract: String(domain.verifyingContract),
+    },
+    message: values,
+  };
+}

@@ -3,12 +3,13 @@ import type { ErrorDescription, ParamType } from "ethers";
 
 import {
   CONSENT_ACCESS_MANAGER_ABI,
+  CONSENT_GATED_ABI,
   CONSENT_REGISTRY_ABI,
   CONSENT_SYSTEM_DEPLOYER_ABI,
   INTEGRATION_REGISTRY_ABI,
 } from "./abi.js";
-import { ALL_DATA, VERSION_SEQUENCE_BITS } from "./constants.js";
-import { maskToPurposes, purposeName } from "./purposes.js";
+import { ALL_DATA, VERSION_SEQUENCE_BITS, integrationStatusName } from "./constants.js";
+import { purposeListLabel, purposeName } from "./purposes.js";
 
 /** What went wrong, coarse enough to branch on (the message says the details). */
 export type ConsentSdkErrorCode =
@@ -83,13 +84,13 @@ export const ERROR_ABIS = {
   IntegrationRegistry: INTEGRATION_REGISTRY_ABI,
   ConsentAccessManager: CONSENT_ACCESS_MANAGER_ABI,
   ConsentSystemDeployer: CONSENT_SYSTEM_DEPLOYER_ABI,
+  ConsentGated: CONSENT_GATED_ABI,
 } as const;
 
 const ERROR_INTERFACES = Object.values(ERROR_ABIS).map((abi) => new Interface(abi));
 
 const ERROR_STRING_SELECTOR = "0x08c379a0";
 const PANIC_SELECTOR = "0x4e487b71";
-const INTEGRATION_STATUS = ["None", "Active", "Suspended"] as const;
 
 function dataIdWords(dataId: unknown): string {
   return String(dataId).toLowerCase() === ALL_DATA ? "ALL_DATA" : `data ${String(dataId)}`;
@@ -100,13 +101,7 @@ function purposeWords(id: unknown): string {
 }
 
 function maskWords(mask: unknown): string {
-  return (
-    "[" +
-    maskToPurposes(BigInt(mask as bigint))
-      .map((id) => `${purposeName(id)}(${id})`)
-      .join(", ") +
-    "]"
-  );
+  return `[${purposeListLabel(BigInt(mask as bigint))}]`;
 }
 
 type Args = Record<string, unknown>;
@@ -171,7 +166,7 @@ export const ERROR_WORDS: Record<string, (a: Args) => string> = {
   IntegrationRegistryAlreadyRegistered: (a) => `integration ${a.integration} is registered already`,
   IntegrationRegistryNotRegistered: (a) => `integration ${a.integration} is not registered`,
   IntegrationRegistryWrongStatus: (a) =>
-    `integration ${a.integration} is ${INTEGRATION_STATUS[Number(a.status)] ?? a.status}, which this operation does not accept`,
+    `integration ${a.integration} is ${integrationStatusName(a.status as bigint)}, which this operation does not accept`,
   AccessManagedUnauthorized: (a) =>
     `${a.caller} may not call this governed function (not allowed by the AccessManager)`,
   AccessManagedRequiredDelay: (a) =>
@@ -202,10 +197,14 @@ export const ERROR_WORDS: Record<string, (a: Args) => string> = {
   ConsentAccessManagerPublicFunction: (a) =>
     `selector ${a.selector} of ${a.target} cannot be opened to every account (PUBLIC_ROLE)`,
   ConsentSystemDeployerZeroAddress: (a) => `the ${a.role} must not be the zero address`,
+  ConsentGatedZeroRegistry: () => "a consent gate needs a registry (the zero address was given)",
+  ConsentGatedConsentRequired: (a) =>
+    `${a.grantee} holds no active consent of ${a.owner} on ${dataIdWords(a.dataId)} for ${purposeWords(a.purpose)}`,
   ConsentSystemDeployerZeroDelay: () => "the execution delay must be at least 1 second (0 would give no notice)",
 };
 
-function namedArgs(inputs: readonly ParamType[], values: readonly unknown[]): Args {
+/** ABI values by parameter name (`arg<i>` for an unnamed one): how decoded errors and calls carry their arguments. */
+export function namedArgs(inputs: readonly ParamType[], values: ArrayLike<unknown>): Args {
   const out: Args = {};
   inputs.forEach((p, i) => (out[p.name || `arg${i}`] = values[i]));
   return out;
@@ -219,13 +218,20 @@ function describe(desc: ErrorDescription): DecodedConsentError {
     const innerWords = inner ? inner.message : `undecodable reason ${String(args.reason)}`;
     return { name: desc.name, args, message: `${desc.name}: batch item #${args.index} failed: ${innerWords}` };
   }
-  const words = ERROR_WORDS[desc.name];
-  const text = words
-    ? words(args)
-    : `${desc.name}(${Object.entries(args)
+  return { name: desc.name, args, message: `${desc.name}: ${inWords(desc.name, args, ERROR_WORDS)}` };
+}
+
+/**
+ * `words[name](args)`, or `name(arg=value, …)` when there are no words for it: how a decoded
+ * error (here) or a decoded governed call (the CLI's `gov pending`) is said.
+ */
+export function inWords(name: string, args: Args, words: Record<string, (a: Args) => string>): string {
+  const say = words[name];
+  return say
+    ? say(args)
+    : `${name}(${Object.entries(args)
         .map(([k, v]) => `${k}=${String(v)}`)
         .join(", ")})`;
-  return { name: desc.name, args, message: `${desc.name}: ${text}` };
 }
 
 /** Decodes raw revert data (`0x` + selector + args) of the consent system's contracts, or null. */

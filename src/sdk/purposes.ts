@@ -92,6 +92,26 @@ export function maskToPurposes(mask: bigint): number[] {
   return ids;
 }
 
+type Kebab<S extends string> = S extends `${infer A}_${infer B}` ? `${A}-${Kebab<B>}` : S;
+
+/**
+ * A purpose of the initial catalogue as people write it: `MODEL_TRAINING`, `model_training` or
+ * `model-training` (the SDK and the CLI accept all three; they print the first).
+ */
+export type PurposeSpelling = PurposeName | Lowercase<PurposeName> | Kebab<Lowercase<PurposeName>>;
+
+/** A purpose given by id (0..127) or by name of the initial catalogue, in any {@link PurposeSpelling}. */
+export type PurposeInput = number | PurposeSpelling;
+
+/** The purpose names as the CLI's help spells them (`model-training`, …). */
+export const PURPOSE_WORDS: readonly string[] = PURPOSES.map((p) => p.name.toLowerCase().replace(/_/g, "-"));
+
+/** The id of a purpose name in any spelling (case-insensitive, `-` or `_`), or undefined. */
+export function purposeIdByName(name: string): number | undefined {
+  const key = name.trim().toUpperCase().replace(/-/g, "_");
+  return Object.hasOwn(Purpose, key) ? Purpose[key as PurposeName] : undefined;
+}
+
 /** Parses a purpose name (case-insensitive, `-` or `_`) or a numeric id. Throws with the list of names. */
 export function parsePurpose(input: string): number {
   const trimmed = input.trim();
@@ -100,14 +120,23 @@ export function parsePurpose(input: string): number {
     if (id > MAX_PURPOSE_ID) throw new RangeError(`purpose id ${id} is outside 0..${MAX_PURPOSE_ID}`);
     return id;
   }
-  const key = trimmed.toUpperCase().replace(/-/g, "_");
-  if (key in Purpose) return Purpose[key as PurposeName];
-  throw new RangeError(
-    `unknown purpose "${input}"; use one of ${PURPOSES.map((p) => p.name.toLowerCase().replace(/_/g, "-")).join(", ")} or an id`,
-  );
+  const id = purposeIdByName(trimmed);
+  if (id !== undefined) return id;
+  throw new RangeError(`unknown purpose "${input}"; use one of ${PURPOSE_WORDS.join(", ")} or an id`);
 }
 
-/** The name of a purpose id of the initial catalogue, or `purpose#<id>`. */
+/** The name of a purpose id of the initial catalogue, or `purpose#<id>`: how every purpose is printed. */
 export function purposeName(id: number): string {
   return PURPOSES.find((p) => p.id === id)?.name ?? `purpose#${id}`;
+}
+
+/** `INFERENCE(2)`: a purpose id with its name. */
+export function purposeLabel(id: number): string {
+  return `${purposeName(id)}(${id})`;
+}
+
+/** `MODEL_TRAINING(0), INFERENCE(2)` for a list of ids or a bitmap. */
+export function purposeListLabel(purposes: readonly number[] | bigint): string {
+  const ids = typeof purposes === "bigint" ? maskToPurposes(purposes) : purposes;
+  return ids.map(purposeLabel).join(", ");
 }

@@ -3,10 +3,11 @@ import type { Signer } from "ethers";
 
 import { DEFAULT_SIGNATURE_TTL, VERSION_SEQUENCE_BITS } from "./constants.js";
 import { consentDomain, signConsent } from "./eip712.js";
-import type { GrantMessage, Signed } from "./eip712.js";
+import type { ConsentMessageKind, GrantMessage, MessageOf, Signed } from "./eip712.js";
 import { ConsentSdkError, versionWords } from "./errors.js";
 import { keyOf } from "./signing-store.js";
 import type { SigningScope, SigningState, SigningStore } from "./signing-store.js";
+import type { ConsentMessageFile } from "./signed-message.js";
 import { isoTime } from "./time-words.js";
 
 /**
@@ -263,6 +264,75 @@ function scopeOf(ctx: SigningContext, owner: string): SigningScope {
 /** The fields of a grant other than owner, epoch, version and deadline (already validated). */
 export type GrantContent = Omit<GrantMessage, "owner" | "epoch" | "version" | "deadline">;
 
+function prepared<K extends ConsentMessageKind>(
+  ctx: SigningContext,
+  kind: K,
+  message: MessageOf[K],
+): ConsentMessageFile<K> {
+  return { kind, chainId: ctx.chainId, registry: ctx.registry, message, signature: null };
+}
+
+/**
+ * Builds a grant by `owner` (any address: an EOA, a Safe or another ERC-1271 wallet, an
+ * EIP-7702 account) with the next reserved version of its key, without signing it: the owner
+ * signs its digest or typed data elsewhere ({@link digestOf}, {@link typedDataOf}) and
+ * {@link withSignature} makes it relayable. Epoch, version and deadline follow the module
+ * comment; the reservation counts as soon as it is made (an unsigned message that is never
+ * signed leaves an unused version, which is harmless).
+ */
+export async function prepareGrant(
+  ctx: SigningContext,
+  owner: string,
+  grant: GrantContent,
+  opts: SigningOptions = {},
+): Promise<ConsentMessageFile<"Grant">> {
+  const o = getAddress(owner);
+  const plan = await reserveKey(ctx, "Grant", o, grant.grantee, grant.dataId, opts);
+  return prepared(ctx, "Grant", { owner: o, ...grant, ...plan });
+}
+
+/** Builds a revocation by `owner` (any address) with the next reserved version of its key, unsigned. */
+export async function prepareRevoke(
+  ctx: SigningContext,
+  owner: string,
+  key: { grantee: string; dataId: string },
+  opts: SigningOptions = {},
+): Promise<ConsentMessageFile<"Revoke">> {
+  const o = getAddress(owner);
+  const plan = await reserveKey(ctx, "Revoke", o, key.grantee, key.dataId, opts);
+  return prepared(ctx, "Revoke", { owner: o, grantee: key.grantee, dataId: key.dataId, ...plan });
+}
+
+/** Builds a lockdown (RevokeAll) by `owner` (any address) for its current epoch, unsigned. */
+export async function prepareRevokeAll(
+  ctx: SigningContext,
+  owner: string,
+  opts: SigningOptions = {},
+): Promise<ConsentMessageFile<"RevokeAll">> {
+  const o = getAddress(owner);
+  const [now, chainEpoch] = await Promise.all([
+    chainNow(ctx),
+    opts.epoch === undefined && ctx.chain ? ctx.chain.epochOf(o) : Promise.resolve(undefined),
+  ]);
+  const plan = await ctx.store.transact(scopeOf(ctx, o), (state) => planRevokeAll(state, { now, chainEpoch, opts }));
+  return prepared(ctx, "RevokeAll", { owner: o, epoch: plan.epoch, deadline: plan.deadline });
+}
+
+/** Signs a prepared message with `signer`, which must be its owner's key (EIP-712 `signTypedData`). */
+export async function signPrepared<K extends ConsentMessageKind>(
+  file: ConsentMessageFile<K>,
+  signer: Signer,
+): Promise<Signed<K>> {
+  const address = getAddress(await signer.getAddress());
+  if (address !== getAddress(file.message.owner)) {
+    throw new ConsentSdkError(
+      "INVALID_INPUT",
+      `sign: ${address} is not the owner ${file.message.owner} of this message; a contract owner signs the digest its own way (see prepareGrant)`,
+    );
+  }
+  return signConsent(file.kind, signer, consentDomain(file.chainId, file.registry), file.message);
+}
+
 /**
  * Signs a grant by `signer` (the owner) with the next reserved version of its key; see the
  * module comment for epoch, version and deadline. The reservation happens before the signer is
@@ -274,9 +344,7 @@ export async function signGrant(
   grant: GrantContent,
   opts: SigningOptions = {},
 ): Promise<Signed<"Grant">> {
-  const owner = getAddress(await signer.getAddress());
-  const plan = await reserveKey(ctx, "Grant", owner, grant.grantee, grant.dataId, opts);
-  return signConsent("Grant", signer, consentDomain(ctx.chainId, ctx.registry), { owner, ...grant, ...plan });
+  return signPrepared(await prepareGrant(ctx, await signer.getAddress(), grant, opts), signer);
 }
 
 /** Signs a revocation by `signer` (the owner) with the next reserved version of its key. */
@@ -286,14 +354,7 @@ export async function signRevoke(
   key: { grantee: string; dataId: string },
   opts: SigningOptions = {},
 ): Promise<Signed<"Revoke">> {
-  const owner = getAddress(await signer.getAddress());
-  const plan = await reserveKey(ctx, "Revoke", owner, key.grantee, key.dataId, opts);
-  return signConsent("Revoke", signer, consentDomain(ctx.chainId, ctx.registry), {
-    owner,
-    grantee: key.grantee,
-    dataId: key.dataId,
-    ...plan,
-  });
+  return signPrepared(await prepareRevoke(ctx, await signer.getAddress(), key, opts), signer);
 }
 
 /** Signs a lockdown (RevokeAll) by `signer` (the owner) for its current epoch. */
@@ -302,19 +363,7 @@ export async function signRevokeAll(
   signer: Signer,
   opts: SigningOptions = {},
 ): Promise<Signed<"RevokeAll">> {
-  const owner = getAddress(await signer.getAddress());
-  const [now, chainEpoch] = await Promise.all([
-    chainNow(ctx),
-    opts.epoch === undefined && ctx.chain ? ctx.chain.epochOf(owner) : Promise.resolve(undefined),
-  ]);
-  const plan = await ctx.store.transact(scopeOf(ctx, owner), (state) =>
-    planRevokeAll(state, { now, chainEpoch, opts }),
-  );
-  return signConsent("RevokeAll", signer, consentDomain(ctx.chainId, ctx.registry), {
-    owner,
-    epoch: plan.epoch,
-    deadline: plan.deadline,
-  });
+  return signPrepared(await prepareRevokeAll(ctx, await signer.getAddress(), opts), signer);
 }
 
 async function reserveKey(

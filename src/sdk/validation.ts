@@ -3,8 +3,7 @@ import { z } from "zod";
 
 import { MAX_EXPIRY, MAX_PURPOSE_ID, NO_EXPIRY } from "./constants.js";
 import { ConsentSdkError } from "./errors.js";
-import { Purpose, purposesToMask } from "./purposes.js";
-import type { PurposeName } from "./purposes.js";
+import { PURPOSES, purposeIdByName, purposesToMask } from "./purposes.js";
 
 /**
  * Input validation at the SDK's edge, with one schema library (zod). Every public write parses
@@ -17,19 +16,36 @@ const UINT64_MAX = (1n << 64n) - 1n;
 const UINT128_MAX = (1n << 128n) - 1n;
 const UINT256_MAX = (1n << 256n) - 1n;
 
-/** An address, all-lowercase or correctly EIP-55 checksummed; normalised to the checksum form. */
-export const addressSchema = z
-  .string({ error: "expected an address string" })
-  .regex(/^0x[0-9a-fA-F]{40}$/, { error: "expected a 0x-prefixed 20-byte hex address" })
-  .transform((s, ctx) => {
-    const lower = s.toLowerCase();
-    const checksummed = getAddress(lower);
-    if (s !== lower && s !== checksummed) {
-      ctx.addIssue({ code: "custom", message: `bad EIP-55 checksum (did you mean ${checksummed}?)` });
-      return z.NEVER;
-    }
-    return checksummed;
+/** What {@link checkAddress} found wrong with a text that should be an address. */
+export type AddressProblem = { problem: "format" } | { problem: "checksum"; checksummed: string };
+
+/**
+ * The one address rule of the SDK and the CLI: `0x` + 40 hex digits, all-lowercase (no
+ * checksum) or exactly the EIP-55 checksummed form. Any other mixing of cases (all-uppercase
+ * included) is refused as a bad checksum: it is the one sign of a mistyped address that can be
+ * detected.
+ * Returns the checksummed address, or what is wrong (each surface words it its own way).
+ */
+export function checkAddress(text: string): { address: string } | AddressProblem {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(text)) return { problem: "format" };
+  const checksummed = getAddress(text.toLowerCase());
+  if (text !== text.toLowerCase() && text !== checksummed) return { problem: "checksum", checksummed };
+  return { address: checksummed };
+}
+
+/** An address (see {@link checkAddress}); normalised to the checksum form. */
+export const addressSchema = z.string({ error: "expected an address string" }).transform((s, ctx) => {
+  const checked = checkAddress(s);
+  if ("address" in checked) return checked.address;
+  ctx.addIssue({
+    code: "custom",
+    message:
+      checked.problem === "format"
+        ? "expected a 0x-prefixed 20-byte hex address"
+        : `bad EIP-55 checksum (did you mean ${checked.checksummed}?)`,
   });
+  return z.NEVER;
+});
 
 /** A 32-byte hex value (data id, notice hash, evidence); normalised to lowercase. */
 export const bytes32Schema = z
@@ -42,20 +58,40 @@ export const dataIdSchema = bytes32Schema.refine((s) => s !== ZeroHash, {
   error: "dataId must not be zero; use a salted hash of the asset or ALL_DATA",
 });
 
-const purposeNames = Object.keys(Purpose) as PurposeName[];
+const purposeNames = PURPOSES.map((p) => p.name).join(", ");
 
-/** One purpose: an id 0..127 or a name of the initial catalogue. */
-export const purposeSchema = z.union(
-  [
-    z
-      .number()
-      .int()
-      .min(0)
-      .max(MAX_PURPOSE_ID, { error: `purpose ids are 0..${MAX_PURPOSE_ID}` }),
-    z.enum(purposeNames),
-  ],
-  { error: `expected a purpose id 0..${MAX_PURPOSE_ID} or one of ${purposeNames.join(", ")}` },
-);
+/** A purpose id 0..127. */
+export const purposeIdSchema = z
+  .number({ error: `expected a purpose id 0..${MAX_PURPOSE_ID}` })
+  .int()
+  .min(0, { error: `purpose ids are 0..${MAX_PURPOSE_ID}` })
+  .max(MAX_PURPOSE_ID, { error: `purpose ids are 0..${MAX_PURPOSE_ID}` });
+
+/**
+ * One purpose: an id 0..127, or a name of the initial catalogue in any spelling
+ * (`MODEL_TRAINING`, `model_training`, `model-training`); normalised to the id.
+ */
+export const purposeSchema = z
+  .union([z.number(), z.string()], {
+    error: `expected a purpose id 0..${MAX_PURPOSE_ID} or one of ${purposeNames}`,
+  })
+  .transform((p, ctx) => {
+    const id = typeof p === "number" ? p : purposeIdByName(p);
+    if (typeof p === "number" && !(Number.isInteger(p) && p >= 0 && p <= MAX_PURPOSE_ID)) {
+      // `continue: true` so that an enclosing union reports this issue, not its own.
+      ctx.addIssue({ code: "custom", message: `purpose ids are 0..${MAX_PURPOSE_ID}`, continue: true });
+      return z.NEVER;
+    }
+    if (id === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: `unknown purpose "${String(p)}"; use one of ${purposeNames} (any case, - or _) or an id 0..${MAX_PURPOSE_ID}`,
+        continue: true,
+      });
+      return z.NEVER;
+    }
+    return id;
+  });
 
 /** A non-empty list of purposes, or a non-zero uint128 bitmap; normalised to the bitmap. */
 export const purposesSchema = z
@@ -69,9 +105,7 @@ export const purposesSchema = z
     ],
     { error: "expected a list of purposes or a uint128 bitmap" },
   )
-  .transform((p) =>
-    typeof p === "bigint" ? p : purposesToMask(p.map((x) => (typeof x === "number" ? x : Purpose[x]))),
-  );
+  .transform((p) => (typeof p === "bigint" ? p : purposesToMask(p)));
 
 const uint32Schema = z.bigint({ error: "expected a bigint" }).min(0n).max(UINT32_MAX, { error: "must fit in uint32" });
 const uint64Schema = z.bigint({ error: "expected a bigint" }).min(0n).max(UINT64_MAX, { error: "must fit in uint64" });
@@ -98,7 +132,7 @@ export const revokeRequestSchema = z.object({ grantee: addressSchema, dataId: da
 export const useRequestSchema = z.object({
   owner: addressSchema,
   dataId: dataIdSchema,
-  purpose: purposeSchema.transform((p) => (typeof p === "number" ? p : Purpose[p])),
+  purpose: purposeSchema,
   evidence: bytes32Schema.optional().default(ZeroHash),
 });
 

@@ -19,14 +19,15 @@ describe("audit: the store's schema version", () => {
   const dir = mkdtempSync(join(tmpdir(), "omni-db-"));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("a new database is audit schema 2 with via and version columns on events", () => {
+  it("a new database is audit schema 3 with via and version columns on events and the log digests", () => {
     const path = join(dir, "new.db");
     const db = openAuditDb(path);
-    expect(AUDIT_SCHEMA_VERSION).to.equal(2);
-    expect(db.pragma("user_version", { simple: true })).to.equal(2);
-    const columns = (table: string) => (db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name);
+    expect(AUDIT_SCHEMA_VERSION).to.equal(3);
+    expect(db.sql.pragma("user_version", { simple: true })).to.equal(3);
+    const columns = (table: string) => (db.sql.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name);
     expect(columns("events").slice(-2)).to.deep.equal(["via", "version"]);
-    expect(columns("sync_state")).to.include("genesis_hash");
+    expect(columns("sync_state")).to.include.members(["genesis_hash", "digest"]);
+    expect(columns("log_blocks")).to.deep.equal(["chain_id", "block_number", "digest"]);
     expect(columns("signed_requests")).to.include.members(["epoch", "version", "deadline"]);
     expect(columns("signed_requests")).to.not.include("nonce");
     db.close();
@@ -43,7 +44,7 @@ describe("audit: the store's schema version", () => {
       .run(JSON.stringify({ via: "0", nonce: "1" }));
     old.close();
     const bytes = readFileSync(path);
-    const message = `${path} was written by an auditor for registry 1.x (audit schema 1: events with nonces and a via field); this auditor reads audit schema 2 (registry 2.0.0) only and does not convert databases of other schemas: sync into a new --db`;
+    const message = `${path} was written by an auditor for registry 1.x (audit schema 1: events with nonces and a via field); this auditor reads audit schema 3 (registry 2.0.0) only and does not convert databases of other schemas: sync into a new --db`;
     expect(() => openAuditDb(path)).to.throw(message);
     expect(readFileSync(path).equals(bytes), "the file is untouched").to.equal(true);
 
@@ -56,13 +57,21 @@ describe("audit: the store's schema version", () => {
     expect(readFileSync(path).equals(bytes)).to.equal(true);
   });
 
-  it("a database of a newer schema is refused too", () => {
+  it("a database of schema 2 (no log digest) and one of a newer schema are refused too", () => {
+    const older = join(dir, "schema2.db");
+    const db2 = new Database(older);
+    db2.pragma("user_version = 2");
+    db2.exec("CREATE TABLE events (chain_id INTEGER)");
+    db2.close();
+    expect(() => openAuditDb(older)).to.throw(
+      `${older} was written by audit schema 2 (no log digest); this auditor reads audit schema 3 (registry 2.0.0) only and does not convert databases of other schemas: sync into a new --db`,
+    );
     const path = join(dir, "newer.db");
     const db = new Database(path);
-    db.pragma("user_version = 3");
+    db.pragma("user_version = 4");
     db.close();
     expect(() => openAuditDb(path)).to.throw(
-      `${path} was written by audit schema 3; this auditor reads audit schema 2 (registry 2.0.0) only and does not convert databases of other schemas: sync into a new --db`,
+      `${path} was written by audit schema 4; this auditor reads audit schema 3 (registry 2.0.0) only and does not convert databases of other schemas: sync into a new --db`,
     );
   });
 });

@@ -2,7 +2,9 @@ import { expect } from "chai";
 import { AbiCoder, getAddress, Interface, id as keccakId } from "ethers";
 
 import { decodeLog, versionOfEvent, viaOfEvent } from "../../src/audit/decode.js";
+import type { EventArgsByName, EventName } from "../../src/audit/events.js";
 import { describeReason } from "../../src/audit/signatures.js";
+import { decodeSignedCall } from "../../src/audit/signed-request.js";
 import { CONSENT_REGISTRY_ABI, INTEGRATION_REGISTRY_ABI } from "../../src/sdk/abi.js";
 import { ALL_DATA, Via } from "../../src/sdk/constants.js";
 
@@ -84,7 +86,7 @@ describe("audit: log decoding", () => {
       name: "SignedRevokeFailed",
       args: { owner, grantee: grantee.toLowerCase(), dataId: keccakId("d"), index: "3", reason },
     });
-    expect(describeReason(String(d.args.reason))).to.equal(
+    expect(describeReason(d.name === "SignedRevokeFailed" ? d.args.reason : "")).to.equal(
       `ConsentRegistryStaleSignature(${grantee.toLowerCase()}, 1, 65538, 2, 65539)`,
     );
     expect(describeReason("0x12345678")).to.equal("unknown error 0x12345678");
@@ -117,5 +119,121 @@ describe("audit: log decoding", () => {
       name: "Unknown",
       args: { topics: keccakId("Nope()"), data: unknown.data },
     });
+  });
+});
+
+describe("audit: the typed event union matches the ABIs", () => {
+  // The compiler checks this table against EventArgsByName (each list is exactly its keys, in
+  // ABI order); the test checks it against the ABIs' event inputs.
+  const FIELDS: { [N in Exclude<EventName, "Unknown">]: readonly (keyof EventArgsByName[N])[] } = {
+    ConsentGranted: ["owner", "grantee", "dataId", "purposes", "expiresAt", "noticeHash", "actor", "version"],
+    ConsentRevoked: ["owner", "grantee", "dataId", "actor", "version"],
+    AllConsentsRevoked: ["owner", "newEpoch", "actor", "via"],
+    SignedRevokeFailed: ["owner", "grantee", "dataId", "index", "reason"],
+    ManagerSet: ["owner", "manager", "approved"],
+    DataUsed: ["owner", "processor", "dataId", "purpose", "evidence"],
+    DataShared: ["owner", "from", "to", "dataId", "purpose", "evidence"],
+    PurposeDefined: ["id", "metadataHash"],
+    PurposeDeprecated: ["id"],
+    EIP712DomainChanged: [],
+    AuthorityUpdated: ["authority"],
+    IntegrationRegistered: ["integration", "metadataHash", "purposes"],
+    IntegrationUpdated: ["integration", "metadataHash", "purposes"],
+    IntegrationSuspended: ["integration"],
+    IntegrationReinstated: ["integration"],
+    OperationScheduled: ["operationId", "nonce", "schedule", "caller", "target", "data"],
+    OperationExecuted: ["operationId", "nonce"],
+    OperationCanceled: ["operationId", "nonce"],
+  };
+
+  it("every event of the registry, the integration registry and the AccessManager events has exactly its fields", () => {
+    const seen: Record<string, string[]> = {};
+    for (const abi of [CONSENT_REGISTRY_ABI, INTEGRATION_REGISTRY_ABI]) {
+      new Interface(abi).forEachEvent((f) => (seen[f.name] = f.inputs.map((i) => i.name)));
+    }
+    for (const name of ["OperationScheduled", "OperationExecuted", "OperationCanceled"] as const)
+      seen[name] = [...FIELDS[name]];
+    expect(seen).to.deep.equal(Object.fromEntries(Object.entries(FIELDS).map(([k, v]) => [k, [...v]])));
+  });
+});
+
+describe("audit: signed requests read from relaying calldata", () => {
+  const reg = new Interface(CONSENT_REGISTRY_ABI);
+  const g = (i: number, sig: string) => ({
+    owner: "0x" + String(i).repeat(40),
+    grantee: "0x" + "cd".repeat(20),
+    dataId: keccakId(`d${i}`),
+    purposes: (1n << 127n) | BigInt(i),
+    expiresAt: 2n ** 40n - 1n,
+    noticeHash: keccakId("n"),
+    epoch: 2n ** 32n - 1n,
+    version: 2n ** 64n - 1n,
+    deadline: 2n ** 256n - 1n,
+    signature: sig,
+  });
+  const expected = (x: ReturnType<typeof g>) => ({
+    kind: "Grant",
+    owner: x.owner,
+    fields: {
+      grantee: x.grantee,
+      dataId: x.dataId,
+      purposes: x.purposes.toString(),
+      expiresAt: x.expiresAt.toString(),
+      noticeHash: x.noticeHash,
+    },
+    epoch: x.epoch.toString(),
+    version: x.version.toString(),
+    deadline: x.deadline.toString(),
+    signature: x.signature,
+  });
+
+  it("batches, single calls, 64/65-byte and empty signatures decode to the exact fields", () => {
+    const items = [g(1, "0x" + "ab".repeat(65)), g(2, "0x" + "cd".repeat(64)), g(3, "0x")];
+    expect(decodeSignedCall(reg.encodeFunctionData("grantBySigBatch", [items]))).to.deep.equal({
+      requests: items.map(expected),
+    });
+    expect(decodeSignedCall(reg.encodeFunctionData("grantBySig", [items[0]]))).to.deep.equal({
+      requests: [expected(items[0])],
+    });
+    const all = { owner: "0x" + "ee".repeat(20), epoch: 7n, deadline: 9n, signature: "0x" + "12".repeat(65) };
+    expect(decodeSignedCall(reg.encodeFunctionData("revokeAllBySig", [all]))).to.deep.equal({
+      requests: [
+        {
+          kind: "RevokeAll",
+          owner: all.owner,
+          fields: {},
+          epoch: "7",
+          version: null,
+          deadline: "9",
+          signature: all.signature,
+        },
+      ],
+    });
+    const rv = {
+      owner: all.owner,
+      grantee: "0x" + "cd".repeat(20),
+      dataId: ALL_DATA,
+      epoch: 1n,
+      version: 65537n,
+      deadline: 5n,
+      signature: "0x99",
+    };
+    expect(decodeSignedCall(reg.encodeFunctionData("revokeBySigBatch", [[rv, rv]]))).to.deep.equal({
+      requests: [rv, rv].map((x) => ({
+        kind: "Revoke",
+        owner: x.owner,
+        fields: { grantee: x.grantee, dataId: x.dataId },
+        epoch: "1",
+        version: "65537",
+        deadline: "5",
+        signature: "0x99",
+      })),
+    });
+    // Not a signed function: its selector, for the "unsigned" marker row.
+    const plain = reg.encodeFunctionData("revokeAll", []);
+    expect(decodeSignedCall(plain)).to.deep.equal({ selector: plain.slice(0, 10) });
+    // Truncated calldata: the fast reader refuses, ethers throws, the selector is kept.
+    const cut = reg.encodeFunctionData("grantBySigBatch", [items]).slice(0, 300);
+    expect(decodeSignedCall(cut)).to.deep.equal({ selector: cut.slice(0, 10) });
   });
 });

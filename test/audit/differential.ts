@@ -5,6 +5,7 @@ import { openAuditDb, stateAt, syncEvents, verifyHistory } from "../../src/audit
 import { ALL_DATA, NO_EXPIRY } from "../../src/sdk/constants.js";
 import { consentDomain, type Signed, signConsent } from "../../src/sdk/eip712.js";
 import { consentOf, deploySystem } from "../helpers/fixture.js";
+import { rejection } from "./helpers/chain.js";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -262,7 +263,7 @@ describe("audit: differential check of the verifier against the contract", funct
     expect(synced.inserted).to.equal(onChain.length);
 
     // Every path was taken (the stored via column makes this one query).
-    const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+    const count = (sql: string) => (db.sql.prepare(sql).get() as { n: number }).n;
     for (const [event, via] of [
       ["ConsentGranted", 0],
       ["ConsentGranted", 1],
@@ -287,7 +288,7 @@ describe("audit: differential check of the verifier against the contract", funct
       3,
     );
 
-    const verdict = verifyHistory(db);
+    const verdict = await verifyHistory(db);
     expect(verdict.violations, `seed ${SEED}`).to.deep.equal([]);
     expect(verdict.warnings, `seed ${SEED}`).to.deep.equal([]);
     expect(verdict.ok).to.equal(true);
@@ -306,7 +307,7 @@ describe("audit: differential check of the verifier against the contract", funct
     for (let s = 0; s < 45; s++) {
       const block = deployBlock + Math.floor(rnd() * (head - deployBlock + 1));
       const ts = (await ethers.provider.getBlock(block))!.timestamp;
-      const state = stateAt(db, block, { timestamp: ts });
+      const state = await stateAt(db, block, { timestamp: ts });
       for (let q = 0; q < 12; q++) {
         const [o, g, d] = [pick(owners).address, pick(grantees).address, pick(queryIds)];
         const purpose = rnd() < 0.05 ? 200 : Math.floor(rnd() * 9);
@@ -341,7 +342,7 @@ describe("audit: differential check of the verifier against the contract", funct
     expect(zeroWithAllData, "data id 0 asked while an ALL_DATA consent allowed").to.be.greaterThan(0);
 
     // Full state at head equals the contract's storage for every key, manager and epoch.
-    const final = stateAt(db);
+    const final = await stateAt(db);
     expect(final.block).to.equal(head);
     expect(final.timestamp).to.equal((await ethers.provider.getBlock(head))!.timestamp);
     let activeAtHead = 0;
@@ -380,10 +381,10 @@ describe("audit: differential check of the verifier against the contract", funct
     const db = openAuditDb(":memory:");
     const addr = await registry.getAddress();
     await syncEvents({ db, rpc: ethers.provider, registry: addr, progress: "none" });
-    expect(verifyHistory(db).violations).to.deep.equal([]);
+    expect((await verifyHistory(db)).violations).to.deep.equal([]);
 
     const head = (await ethers.provider.getBlock("latest"))!;
-    const forge = db.prepare(
+    const forge = db.sql.prepare(
       `INSERT INTO events (chain_id, block_number, block_hash, log_index, tx_hash, address, event_name, args_json, block_timestamp)
        VALUES (31337, ?, ?, 0, ?, ?, ?, ?, ?)`,
     );
@@ -427,7 +428,7 @@ describe("audit: differential check of the verifier against the contract", funct
       ),
     );
 
-    const verdict = verifyHistory(db);
+    const verdict = await verifyHistory(db);
     expect(verdict.ok).to.equal(false);
     expect(verdict.violations.map((v) => [v.rule, v.event.txHash])).to.deep.equal([
       ["use-without-consent", ethers.id("forged-0")],
@@ -450,7 +451,7 @@ describe("audit: differential check of the verifier against the contract", funct
       purpose: 1,
       consent: { grantee: p, ownerEpoch: "1", exact: null, allData: null },
     });
-    expect(stateAt(db, head.number).isAllowed(o, p, ALL_DATA, 1)).to.equal(true);
+    expect((await stateAt(db, head.number)).isAllowed(o, p, ALL_DATA, 1)).to.equal(true);
     expect(await registry.isAllowed(o, p, ALL_DATA, 1)).to.equal(true);
     expect(await registry.isAllowed(o, p, ethers.ZeroHash, 1)).to.equal(false);
     expect(notManager.evidence).to.deep.equal({
@@ -488,7 +489,7 @@ describe("audit: differential check of the verifier against the contract", funct
     expect((await registry.getConsent(owner.address, processor.address, data)).version).to.equal(131072n);
     const head = (await ethers.provider.getBlock("latest"))!;
     const o = owner.address.toLowerCase();
-    const insert = db.prepare(
+    const insert = db.sql.prepare(
       `INSERT INTO events (chain_id, block_number, block_hash, log_index, tx_hash, address, event_name, args_json, block_timestamp)
        VALUES (31337, ?, ?, 0, ?, ?, ?, ?, ?)`,
     );
@@ -520,7 +521,7 @@ describe("audit: differential check of the verifier against the contract", funct
       JSON.stringify({ owner: o, manager: manager.address.toLowerCase(), approved: true }),
       head.timestamp + 2,
     );
-    expect(verifyHistory(db).violations.map((v) => [v.rule, v.evidence, v.message])).to.deep.equal([
+    expect((await verifyHistory(db)).violations.map((v) => [v.rule, v.evidence, v.message])).to.deep.equal([
       [
         "version-not-next-generation",
         { previousVersion: "131072", expected: "196608", version: "131072" },
@@ -542,7 +543,7 @@ describe("audit: differential check of the verifier against the contract", funct
       JSON.stringify({ owner: o, grantee: o, dataId: data, actor: o, via: "0" }),
       head.timestamp + 3,
     );
-    expect(() => verifyHistory(db)).to.throw(
+    expect((await rejection(verifyHistory(db))).message).to.include(
       `ConsentRevoked at block ${head.number + 3} log 0: field version is undefined, not an unsigned integer`,
     );
   });

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,60 +9,13 @@ import { JsonRpcProvider, type Log, id as keccakId } from "ethers";
 
 import { type AuditDb, HistoryMismatchError, openAuditDb, syncEvents, verifyHistory } from "../../src/audit/index.js";
 import { ALL_DATA, NO_EXPIRY } from "../../src/sdk/constants.js";
-import { initialPurposeMetadata } from "../../src/sdk/purposes.js";
-import {
-  AccessManager__factory,
-  ConsentRegistry__factory,
-  IntegrationRegistry__factory,
-} from "../../types/ethers-contracts/index.js";
 import { ROOT, startFaultProxy, startHardhatNode } from "./helpers/chain.js";
-
-/** Runs the CLI (`omni-consent … audit <args> --db <dbPath>`) as a user does. */
-function auditCli(rpc: string, registry: string, dbPath: string, ...args: string[]) {
-  return spawnSync(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      join(ROOT, "src/cli/main.ts"),
-      "--rpc",
-      rpc,
-      "--registry",
-      registry,
-      "audit",
-      ...args,
-      "--db",
-      dbPath,
-    ],
-    { cwd: ROOT, encoding: "utf8", env: { ...process.env, OMNI_RPC_URL: "", OMNI_REGISTRY: "" } },
-  );
-}
-
-/**
- * Deploys AccessManager, IntegrationRegistry and ConsentRegistry from account 0 as its first three
- * transactions (so every node gets the same addresses), registers `partner` as an integration.
- */
-async function deployOn(provider: JsonRpcProvider) {
-  const [admin, , , , partner] = await Promise.all([0, 1, 2, 3, 4].map((i) => provider.getSigner(i)));
-  const manager = await (await new AccessManager__factory(admin).deploy(admin.address)).waitForDeployment();
-  const integrations = await (
-    await new IntegrationRegistry__factory(admin).deploy(await manager.getAddress())
-  ).waitForDeployment();
-  const reg = await (
-    await new ConsentRegistry__factory(admin).deploy(
-      await manager.getAddress(),
-      await integrations.getAddress(),
-      initialPurposeMetadata(),
-    )
-  ).waitForDeployment();
-  await (await integrations.registerIntegration(partner.address, keccakId("partner"), 0xffn)).wait();
-  return { reg, addresses: [await reg.getAddress(), await integrations.getAddress(), await manager.getAddress()] };
-}
+import { auditCli, deployOn } from "./helpers/deploy.js";
 
 type Row = [number, number, string, string];
 const rowsOf = (db: AuditDb | Database.Database, upTo = Number.MAX_SAFE_INTEGER) =>
   (
-    db
+    ("sql" in db ? db.sql : db)
       .prepare(
         "SELECT block_number, log_index, block_hash, tx_hash FROM events WHERE block_number <= ? ORDER BY block_number, log_index",
       )
@@ -135,13 +88,14 @@ describe("audit: sync against a faulty RPC (hardhat node behind a fault-injectin
         timeoutMs: 400,
         maxRetries: 40,
       });
-      expect(proxy.counts.error500, "500s injected").to.be.greaterThan(0);
-      expect(proxy.counts.hang, "hangs injected").to.be.greaterThan(0);
-      expect(proxy.counts.rangeErrors, "range errors injected").to.be.greaterThan(0);
+      const counts = await proxy.counts();
+      expect(counts.error500, "500s injected").to.be.greaterThan(0);
+      expect(counts.hang, "hangs injected").to.be.greaterThan(0);
+      expect(counts.rangeErrors, "range errors injected").to.be.greaterThan(0);
       expect(res.failures).to.be.greaterThan(0);
       expect(res.inserted).to.equal(logs.length);
       expect(rowsOf(db)).to.deep.equal(rowsOfLogs(logs));
-      expect(verifyHistory(db).violations).to.deep.equal([]);
+      expect((await verifyHistory(db)).violations).to.deep.equal([]);
       // A second run is a no-op: nothing duplicated.
       const again = await syncEvents({
         db,
@@ -155,6 +109,77 @@ describe("audit: sync against a faulty RPC (hardhat node behind a fault-injectin
       expect(again.inserted).to.equal(0);
       expect(rowsOf(db).length).to.equal(logs.length);
       db.close();
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("syncs blocks with more logs than the provider's result cap (40 logs per block, cap 30) and learns the cap", async () => {
+    const proxy = await startFaultProxy(node.url, {
+      error500: 0,
+      hang: 0,
+      maxLogRange: Number.MAX_SAFE_INTEGER,
+      maxResults: 30,
+    });
+    try {
+      const db = openAuditDb(":memory:");
+      const res = await syncEvents({
+        db,
+        rpc: proxy.url,
+        registry,
+        toBlock: head,
+        progress: "none",
+        initialRange: 1000,
+      });
+      const counts = await proxy.counts();
+      expect(counts.resultCapErrors, "the cap was hit").to.be.greaterThan(0);
+      expect(rowsOf(db)).to.deep.equal(rowsOfLogs(logs));
+      expect(res.inserted).to.equal(logs.length);
+      // 12 blocks hold 40 logs each. A range holding one is refused and halved down to that
+      // block, which is then read narrower (per address, then per transaction receipt: hardhat
+      // has no eth_getBlockReceipts): at most log2(range) + 2 refusals per dense block, never
+      // "failed N times".
+      expect(counts.resultCapErrors).to.be.at.most(12 * (Math.ceil(Math.log2(1000)) + 2));
+      expect((await verifyHistory(db)).ok).to.equal(true);
+      db.close();
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("fault profile: 15% HTTP 500s and 5% stalls that never answer cost retries and hedges, not timeouts", async () => {
+    // Fault-free first, through the same proxy and the same range cap, for the comparison.
+    const plan = { error500: 0, hang: 0, maxLogRange: 40 };
+    const proxy = await startFaultProxy(node.url, plan, 11);
+    try {
+      const opts = {
+        rpc: proxy.url,
+        registry,
+        toBlock: head,
+        progress: "none" as const,
+        initialRange: 40,
+        maxRange: 40,
+      };
+      const clean = openAuditDb(":memory:");
+      let t = performance.now();
+      await syncEvents({ ...opts, db: clean });
+      const cleanMs = performance.now() - t;
+      await proxy.setPlan({ error500: 0.15, hang: 0.05, maxLogRange: 40 });
+      const faulty = openAuditDb(":memory:");
+      t = performance.now();
+      const res = await syncEvents({ ...opts, db: faulty, timeoutMs: 10_000, maxRetries: 40 });
+      const faultyMs = performance.now() - t;
+      const counts = await proxy.counts();
+      expect(counts.error500, "500s injected").to.be.greaterThan(5);
+      expect(counts.hang, "stalls injected").to.be.greaterThan(1);
+      expect(res.rpc.hedges, "stalled requests were hedged").to.be.at.least(counts.hang);
+      expect(rowsOf(faulty)).to.deep.equal(rowsOfLogs(logs));
+      expect(rowsOf(clean)).to.deep.equal(rowsOfLogs(logs));
+      // Each stall waited out would cost the 10 s timeout; hedged, it costs about one hedge delay.
+      expect(faultyMs, `fault-free ${cleanMs.toFixed(0)} ms, faulty ${faultyMs.toFixed(0)} ms`).to.be.lessThan(
+        cleanMs * 2 + 1000 * counts.hang,
+      );
+      expect(faultyMs).to.be.lessThan(10_000);
     } finally {
       await proxy.close();
     }
@@ -192,7 +217,7 @@ describe("audit: sync against a faulty RPC (hardhat node behind a fault-injectin
       expect(await exited, stderr).to.equal("SIGKILL");
 
       const db = openAuditDb(dbPath);
-      const cp = db.prepare("SELECT block_number, block_hash FROM sync_state").get() as {
+      const cp = db.sql.prepare("SELECT block_number, block_hash FROM sync_state").get() as {
         block_number: number;
         block_hash: string;
       };
@@ -256,7 +281,13 @@ describe("audit: sync against a faulty RPC (hardhat node behind a fault-injectin
     const failed = cli("verify");
     expect(failed.status).to.equal(1);
     expect(failed.stdout).to.include(`VIOLATION use-without-consent at block ${head + 1} tx 0x${"ee".repeat(32)}`);
-    expect(failed.stderr.trim()).to.equal("error: 1 violation(s) found in the recorded history");
+    // The forged row is also not what sync stored: it lies above the checkpoint (issue 11's integrity check).
+    expect(failed.stdout).to.include(
+      `VIOLATION row-above-checkpoint at block ${head + 1}: block ${head + 1} holds 1 event(s) and 0 signed request(s) above the sync checkpoint ${head}: sync never writes there`,
+    );
+    expect(failed.stderr.trim()).to.equal(
+      "error: 1 violation(s) found in the recorded history; 1 integrity finding(s): the database is not the chain's record",
+    );
   });
 });
 

@@ -9,7 +9,7 @@ const { ethers, networkHelpers } = await network.create();
 
 /** (block, logIndex, blockHash, txHash) of every stored row, in chain order. */
 function stored(db: AuditDb) {
-  return db
+  return db.sql
     .prepare(
       "SELECT block_number, log_index, block_hash, tx_hash, event_name FROM events ORDER BY block_number, log_index",
     )
@@ -65,12 +65,12 @@ describe("audit: reorg handling", function () {
         .filter((r) => r.block_number > forkPoint)
         .map((r) => r.event_name);
       expect(names).to.deep.equal(["ConsentGranted", "DataUsed"]);
-      const checkpoint = db.prepare("SELECT block_number, block_hash FROM sync_state").get();
+      const checkpoint = db.sql.prepare("SELECT block_number, block_hash FROM sync_state").get();
       expect(checkpoint).to.deep.equal({
         block_number: headB,
         block_hash: (await ethers.provider.getBlock(headB))!.hash,
       });
-      expect(verifyHistory(db).violations).to.deep.equal([]);
+      expect((await verifyHistory(db)).violations).to.deep.equal([]);
     });
   }
 

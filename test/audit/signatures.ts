@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import Database from "better-sqlite3";
 import { expect } from "chai";
 import { Interface, Signature } from "ethers";
 import { network } from "hardhat";
@@ -55,7 +54,7 @@ interface SignedRow {
 }
 
 function rows(db: AuditDb): SignedRow[] {
-  return db
+  return db.sql
     .prepare(
       `SELECT block_number, tx_hash, item_index, kind, owner, args_json, epoch, version, deadline, signature, erc1271_valid
        FROM signed_requests ORDER BY block_number, item_index`,
@@ -65,7 +64,7 @@ function rows(db: AuditDb): SignedRow[] {
 
 /** An independent copy of a synced database, to forge without touching the original. */
 function copyOf(db: AuditDb): AuditDb {
-  return new Database(db.serialize());
+  return openAuditDb(db.sql.serialize());
 }
 
 interface GrantOpts {
@@ -291,7 +290,7 @@ describe("audit: consent changes made by signature (registry 2.0: epoch + versio
   });
 
   it("events store the derived via and the version as columns; SignedRevokeFailed is stored with its reason", async () => {
-    const consentRows = db
+    const consentRows = db.sql
       .prepare(
         `SELECT tx_hash, event_name, via, version FROM events
          WHERE event_name IN ('ConsentGranted', 'ConsentRevoked', 'AllConsentsRevoked', 'SignedRevokeFailed')
@@ -314,7 +313,7 @@ describe("audit: consent changes made by signature (registry 2.0: epoch + versio
       { tx_hash: t.forwarded, event_name: "ConsentGranted", via: 2, version: "1" },
       { tx_hash: t.late, event_name: "ConsentGranted", via: 2, version: "3" },
     ]);
-    const failure = db
+    const failure = db.sql
       .prepare("SELECT args_json FROM events WHERE event_name = 'SignedRevokeFailed' ORDER BY log_index LIMIT 1")
       .get() as { args_json: string };
     expect(JSON.parse(failure.args_json)).to.deep.equal({
@@ -327,7 +326,7 @@ describe("audit: consent changes made by signature (registry 2.0: epoch + versio
   });
 
   it("verify checks every signed change and failure: 0 violations, one warning for the forwarded grant", async () => {
-    const res = verifyHistory(db);
+    const res = await verifyHistory(db);
     expect(res.violations).to.deep.equal([]);
     expect(res.ok).to.equal(true);
     expect(res.signaturesChecked).to.equal(11);
@@ -354,14 +353,14 @@ describe("audit: consent changes made by signature (registry 2.0: epoch + versio
     expect((await ask(h.stranger.address)).slice(0, 10)).to.equal("0x00000000");
     const stored = rows(db).find((r) => r.tx_hash === h.txs.bound)!;
     expect([stored.owner, stored.erc1271_valid]).to.deep.equal([h.CB, 1]);
-    expect(verifyHistory(db).violations.filter((v) => v.event.txHash === h.txs.bound)).to.deep.equal([]);
+    expect((await verifyHistory(db)).violations.filter((v) => v.event.txHash === h.txs.bound)).to.deep.equal([]);
   });
 
   it("CLI `audit verify` prints the warning with its evidence and the count of checked signatures", () => {
     const dir = mkdtempSync(join(tmpdir(), "omni-sig-"));
     try {
       const dbPath = join(dir, "audit.db");
-      writeFileSync(dbPath, db.serialize());
+      writeFileSync(dbPath, db.sql.serialize());
       const out = spawnSync(
         process.execPath,
         ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "audit", "verify", "--db", dbPath],
@@ -391,11 +390,11 @@ describe("audit: consent changes made by signature (registry 2.0: epoch + versio
     const grantDigest = (m: GrantMessage) => consentDigest("Grant", h.domain, m);
     /** Rewrites the args (and the version column) of the consent event of `tx`. */
     const forgeEvent = (forged: AuditDb, tx: string, name: string, patch: Record<string, string>) => {
-      const row = forged
+      const row = forged.sql
         .prepare("SELECT rowid, args_json FROM events WHERE tx_hash = ? AND event_name = ?")
         .get(tx, name) as { rowid: number; args_json: string };
       const args = { ...(JSON.parse(row.args_json) as Record<string, string>), ...patch };
-      forged
+      forged.sql
         .prepare("UPDATE events SET args_json = ?, version = ? WHERE rowid = ?")
         .run(JSON.stringify(args), args.version ?? null, row.rowid);
     };
@@ -404,8 +403,10 @@ describe("audit: consent changes made by signature (registry 2.0: epoch + versio
       const forged = copyOf(db);
       const m = grantMsg(h.A, h.G, X, 1n, h.deadline);
       const other = await signConsent("Grant", h.stranger as HardhatEthersSigner, h.domain, m);
-      forged.prepare("UPDATE signed_requests SET signature = ? WHERE tx_hash = ?").run(other.signature, h.txs.grant);
-      const res = verifyHistory(forged);
+      forged.sql
+        .prepare("UPDATE signed_requests SET signature = ? WHERE tx_hash = ?")
+        .run(other.signature, h.txs.grant);
+      const res = await verifyHistory(forged);
       expect(res.ok).to.equal(false);
       expect(res.violations.map((v) => [v.rule, v.event.txHash, v.evidence])).to.deep.equal([
         [
@@ -435,8 +436,8 @@ describe("audit: consent changes made by signature (registry 2.0: epoch + versio
       const sig = Signature.from(h.signed.g1.signature);
       const highS = `0x${(N - BigInt(sig.s)).toString(16).padStart(64, "0")}`;
       const twin = sig.r + highS.slice(2) + (sig.v === 27 ? "1c" : "1b");
-      forged.prepare("UPDATE signed_requests SET signature = ? WHERE tx_hash = ?").run(twin, h.txs.grant);
-      const [v] = verifyHistory(forged).violations;
+      forged.sql.prepare("UPDATE signed_requests SET signature = ? WHERE tx_hash = ?").run(twin, h.txs.grant);
+      const [v] = (await verifyHistory(forged)).violations;
       expect([v.rule, v.evidence.recoveredSigner, v.evidence.reason]).to.deep.equal([
         "signature-invalid",
         null,
@@ -449,11 +450,11 @@ describe("audit: consent changes made by signature (registry 2.0: epoch + versio
       // The revocation re-signed by A with version 1, the version the grant already set: a
       // contract that failed to order messages would produce exactly this history.
       const replay = await signConsent("Revoke", h.a, h.domain, revokeMsg(h.A, h.G, X, 1n, h.deadline));
-      forged
+      forged.sql
         .prepare("UPDATE signed_requests SET version = '1', signature = ? WHERE tx_hash = ?")
         .run(replay.signature, h.txs.revoke);
       forgeEvent(forged, h.txs.revoke, "ConsentRevoked", { version: "1" });
-      const res = verifyHistory(forged);
+      const res = await verifyHistory(forged);
       expect(res.violations[0]).to.deep.include({
         rule: "signature-version-stale",
         evidence: { previousVersion: "1", version: "1" },
@@ -479,11 +480,11 @@ describe("audit: consent changes made by signature (registry 2.0: epoch + versio
           expiresAt: h.signed.late.expiresAt,
         }),
       );
-      forged
+      forged.sql
         .prepare("UPDATE signed_requests SET version = ?, signature = ? WHERE tx_hash = ?")
         .run(String(0x10003), replay.signature, h.txs.late);
       forgeEvent(forged, h.txs.late, "ConsentGranted", { version: String(0x10003) });
-      expect(verifyHistory(forged).violations.map((v) => [v.rule, v.evidence])).to.deep.equal([
+      expect((await verifyHistory(forged)).violations.map((v) => [v.rule, v.evidence])).to.deep.equal([
         ["signature-version-stale", { previousVersion: "2", version: "65539" }],
       ]);
     });
@@ -496,10 +497,10 @@ describe("audit: consent changes made by signature (registry 2.0: epoch + versio
         expiresAt: h.signed.late.expiresAt,
       });
       const old = await signConsent("Grant", h.a, h.domain, m);
-      forged
+      forged.sql
         .prepare("UPDATE signed_requests SET epoch = '0', signature = ? WHERE tx_hash = ?")
         .run(old.signature, h.txs.late);
-      const res = verifyHistory(forged);
+      const res = await verifyHistory(forged);
       expect(res.violations.map((v) => [v.rule, v.event.txHash, v.evidence])).to.deep.equal([
         [
           "signature-epoch-stale",
@@ -523,7 +524,7 @@ describe("audit: consent changes made by signature (registry 2.0: epoch + versio
     it("a signed grant that kept a purpose no longer grantable: purpose-not-grantable and signature-purposes-mismatch", async () => {
       const forged = copyOf(db);
       forgeEvent(forged, h.txs.late, "ConsentGranted", { purposes: String(0b11n | RESEARCH) });
-      const res = verifyHistory(forged);
+      const res = await verifyHistory(forged);
       expect(res.violations.map((v) => [v.rule, v.evidence.grantable, v.evidence.keepable])).to.deep.equal([
         ["signature-purposes-mismatch", "127", "0"],
         ["purpose-not-grantable", "127", "0"],
@@ -537,10 +538,10 @@ describe("audit: consent changes made by signature (registry 2.0: epoch + versio
       const ts = (await ethers.provider.getBlock(await h.blockOf("revokeAll")))!.timestamp;
       const late = BigInt(ts - 1);
       const resigned = await signConsent("RevokeAll", h.a, h.domain, { owner: h.A, epoch: 0n, deadline: late });
-      forged
+      forged.sql
         .prepare("UPDATE signed_requests SET deadline = ?, signature = ? WHERE tx_hash = ?")
         .run(late.toString(), resigned.signature, h.txs.revokeAll);
-      const res = verifyHistory(forged);
+      const res = await verifyHistory(forged);
       expect(
         res.violations.map((v) => [v.rule, v.event.name, v.evidence.deadline, v.evidence.timestamp]),
       ).to.deep.equal([["signature-expired", "AllConsentsRevoked", late.toString(), ts]]);
@@ -549,18 +550,18 @@ describe("audit: consent changes made by signature (registry 2.0: epoch + versio
     it("a signed lockdown of another epoch: signature-epoch-stale", async () => {
       const forged = copyOf(db);
       const resigned = await signConsent("RevokeAll", h.a, h.domain, { owner: h.A, epoch: 7n, deadline: h.deadline });
-      forged
+      forged.sql
         .prepare("UPDATE signed_requests SET epoch = '7', signature = ? WHERE tx_hash = ?")
         .run(resigned.signature, h.txs.revokeAll);
       expect(
-        verifyHistory(forged).violations.map((v) => [v.rule, v.evidence.epoch, v.evidence.currentEpoch]),
+        (await verifyHistory(forged)).violations.map((v) => [v.rule, v.evidence.epoch, v.evidence.currentEpoch]),
       ).to.deep.equal([["signature-epoch-stale", "7", "0"]]);
     });
 
     it("an ERC-1271 wallet that said no: signature-invalid with the wallet's answer", async () => {
       const forged = copyOf(db);
-      forged.prepare("UPDATE signed_requests SET erc1271_valid = 0 WHERE tx_hash = ?").run(h.txs.wallet);
-      const res = verifyHistory(forged);
+      forged.sql.prepare("UPDATE signed_requests SET erc1271_valid = 0 WHERE tx_hash = ?").run(h.txs.wallet);
+      const res = await verifyHistory(forged);
       expect(res.violations.map((v) => [v.rule, v.evidence.owner, v.evidence.erc1271Valid])).to.deep.equal([
         ["signature-invalid", h.W, 0],
       ]);
@@ -569,7 +570,7 @@ describe("audit: consent changes made by signature (registry 2.0: epoch + versio
 
     it("a signed change with no signed request in its tx: signature-request-missing", async () => {
       const forged = copyOf(db);
-      const last = forged.prepare("SELECT MAX(block_number) AS n FROM events").get() as { n: number };
+      const last = forged.sql.prepare("SELECT MAX(block_number) AS n FROM events").get() as { n: number };
       const fakeTx = ethers.id("no such transaction");
       const args = {
         owner: h.A,
@@ -581,14 +582,14 @@ describe("audit: consent changes made by signature (registry 2.0: epoch + versio
         actor: h.G,
         version: "1",
       };
-      forged
+      forged.sql
         .prepare(
           `INSERT INTO events (chain_id, block_number, block_hash, log_index, tx_hash, address, event_name, args_json, block_timestamp, via, version)
            SELECT chain_id, ?, block_hash, 0, ?, address, 'ConsentGranted', ?, block_timestamp + 12, 2, '1' FROM events
            WHERE block_number = ? LIMIT 1`,
         )
         .run(last.n + 1, fakeTx, JSON.stringify(args), last.n);
-      const res = verifyHistory(forged);
+      const res = await verifyHistory(forged);
       expect(res.violations.map((v) => [v.rule, v.event.txHash, v.evidence])).to.deep.equal([
         [
           "signature-request-missing",
@@ -609,15 +610,15 @@ describe("audit: consent changes made by signature (registry 2.0: epoch + versio
     it("a failed batch item reported for another reason than the contract's checks give: signed-revoke-reason-mismatch", async () => {
       const forged = copyOf(db);
       const expired = REGISTRY.encodeErrorResult("ConsentRegistrySignatureExpired", [h.deadline, 1n]);
-      const row = forged
+      const row = forged.sql
         .prepare(
           "SELECT rowid, args_json FROM events WHERE event_name = 'SignedRevokeFailed' ORDER BY log_index LIMIT 1",
         )
         .get() as { rowid: number; args_json: string };
-      forged
+      forged.sql
         .prepare("UPDATE events SET args_json = ? WHERE rowid = ?")
         .run(JSON.stringify({ ...JSON.parse(row.args_json), reason: expired }), row.rowid);
-      const res = verifyHistory(forged);
+      const res = await verifyHistory(forged);
       expect(
         res.violations.map((v) => [v.rule, v.evidence.index, v.evidence.reason, v.evidence.expected]),
       ).to.deep.equal([
@@ -633,18 +634,18 @@ describe("audit: consent changes made by signature (registry 2.0: epoch + versio
     it("a valid signed withdrawal reported as failed: signed-revoke-refused (withdrawal always works)", async () => {
       const forged = copyOf(db);
       // Item 0 of the batch (A's revocation of Y) applied; forge the history where it "failed".
-      const row = forged
+      const row = forged.sql
         .prepare(
           "SELECT rowid, * FROM events WHERE tx_hash = ? AND event_name = 'ConsentRevoked' ORDER BY log_index LIMIT 1",
         )
         .get(h.txs.revokeBatch) as { rowid: number };
       const reason = REGISTRY.encodeErrorResult("ConsentRegistryInvalidSignature", [h.A]);
-      forged
+      forged.sql
         .prepare(
           "UPDATE events SET event_name = 'SignedRevokeFailed', args_json = ?, via = NULL, version = NULL WHERE rowid = ?",
         )
         .run(JSON.stringify({ owner: h.A, grantee: h.G, dataId: Y, index: "0", reason }), row.rowid);
-      const res = verifyHistory(forged);
+      const res = await verifyHistory(forged);
       expect(res.violations.map((v) => [v.rule, v.event.txHash, v.evidence, v.message])).to.deep.equal([
         [
           "signed-revoke-refused",
@@ -667,8 +668,10 @@ describe("audit: consent changes made by signature (registry 2.0: epoch + versio
 
     it("a via column that disagrees with the event's version: via-column-mismatch", async () => {
       const forged = copyOf(db);
-      forged.prepare("UPDATE events SET via = 0 WHERE tx_hash = ? AND event_name = 'ConsentGranted'").run(h.txs.grant);
-      expect(verifyHistory(forged).violations.map((v) => [v.rule, v.evidence])).to.deep.equal([
+      forged.sql
+        .prepare("UPDATE events SET via = 0 WHERE tx_hash = ? AND event_name = 'ConsentGranted'")
+        .run(h.txs.grant);
+      expect((await verifyHistory(forged)).violations.map((v) => [v.rule, v.evidence])).to.deep.equal([
         ["via-column-mismatch", { stored: 0, derived: 2, version: "1", actor: h.R }],
       ]);
     });
@@ -700,7 +703,7 @@ describe("audit: consent changes made by signature (registry 2.0: epoch + versio
     expect(rows(fdb).map((r) => [r.tx_hash, r.version, JSON.parse(r.args_json).dataId])).to.deep.equal([
       [txB, "200", Y],
     ]);
-    const v = verifyHistory(fdb);
+    const v = await verifyHistory(fdb);
     expect([v.violations, v.warnings, v.signaturesChecked]).to.deep.equal([[], [], 1]);
   });
 });

@@ -6,15 +6,10 @@ import { expect } from "chai";
 import { JsonRpcProvider, Wallet, getAddress, keccak256, toUtf8Bytes } from "ethers";
 import type { JsonRpcSigner } from "ethers";
 
-import { encodeSignedFile } from "../../src/cli/signed-file.js";
+import { encodeSignedMessage as encodeSignedFile } from "../../src/sdk/signed-message.js";
 import { consentDomain, signConsent } from "../../src/sdk/eip712.js";
 import type { MessageOf } from "../../src/sdk/eip712.js";
-import { initialPurposeMetadata } from "../../src/sdk/purposes.js";
-import {
-  AccessManager__factory,
-  ConsentRegistry__factory,
-  IntegrationRegistry__factory,
-} from "../../types/ethers-contracts/index.js";
+import { deployDirect } from "../helpers/fixture.js";
 import { REGISTRY_V1_CODE } from "../sdk/stand-ins.js";
 import { freePort, nonceOf, rpc, runCli, startNode } from "./harness.js";
 import type { DevNode } from "./harness.js";
@@ -60,18 +55,9 @@ describe("omni-consent: bad input is refused in one line, before anything is sen
     const [admin, o, g] = await Promise.all([0, 1, 2].map((i) => provider.getSigner(i)));
     owner = o;
     grantee = g;
-    const manager = await new AccessManager__factory(admin).deploy(admin.address);
-    await manager.waitForDeployment();
-    const ints = await new IntegrationRegistry__factory(admin).deploy(await manager.getAddress());
-    await ints.waitForDeployment();
-    const reg = await new ConsentRegistry__factory(admin).deploy(
-      await manager.getAddress(),
-      await ints.getAddress(),
-      initialPurposeMetadata(),
-    );
-    await reg.waitForDeployment();
-    registry = await reg.getAddress();
-    integrations = await ints.getAddress();
+    const deployed = await deployDirect(admin);
+    registry = deployed.ConsentRegistry;
+    integrations = deployed.IntegrationRegistry;
     // A stand-in answering version() "1.0.0": the nonce-based registry of major 1.
     wrongVersion = Wallet.createRandom().address;
     await rpc(node.url, "hardhat_setCode", [wrongVersion, REGISTRY_V1_CODE]);

@@ -66,11 +66,37 @@ export async function startNode(timeoutMs = 60_000): Promise<DevNode> {
 
 async function startNodeOnce(timeoutMs: number): Promise<DevNode> {
   const port = await freePort();
+  return startServer(
+    "hardhat node",
+    process.execPath,
+    [HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", String(port)],
+    port,
+    timeoutMs,
+  );
+}
+
+/** The anvil binary of the `@foundry-rs/anvil` package (its platform package ships it; it runs offline). */
+export const ANVIL = join(ROOT, "node_modules", "@foundry-rs", "anvil-linux-amd64", "bin", "anvil");
+
+/**
+ * Starts anvil (Foundry's dev node: chain 31337, the same ten default accounts as hardhat node)
+ * on a free port of 127.0.0.1, as its own process, and waits until it answers `eth_chainId`.
+ */
+export async function startAnvil(timeoutMs = 60_000): Promise<DevNode> {
+  const port = await freePort();
+  return startServer("anvil", ANVIL, ["--host", "127.0.0.1", "--port", String(port), "--silent"], port, timeoutMs);
+}
+
+/** Spawns a JSON-RPC server process listening on 127.0.0.1:`port`; `stop` ends that process by its pid. */
+async function startServer(
+  name: string,
+  cmd: string,
+  args: string[],
+  port: number,
+  timeoutMs: number,
+): Promise<DevNode> {
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(cmd, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   child.stdout?.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
   child.stderr?.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
@@ -84,14 +110,14 @@ async function startNodeOnce(timeoutMs: number): Promise<DevNode> {
   };
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`hardhat node exited early (${child.exitCode}):\n${log}`);
+    if (child.exitCode !== null) throw new Error(`${name} exited early (${child.exitCode}):\n${log}`);
     try {
       await rpc(url, "eth_chainId");
       return { url, port, process: child, stop };
     } catch {
       if (Date.now() > deadline) {
         await stop();
-        throw new Error(`hardhat node did not answer on ${url} within ${timeoutMs} ms:\n${log}`);
+        throw new Error(`${name} did not answer on ${url} within ${timeoutMs} ms:\n${log}`);
       }
       await new Promise((r) => setTimeout(r, 250));
     }

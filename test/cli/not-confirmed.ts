@@ -1,12 +1,8 @@
 import { expect } from "chai";
 import { JsonRpcProvider, Wallet, getAddress, keccak256, toUtf8Bytes } from "ethers";
 
-import { initialPurposeMetadata } from "../../src/sdk/purposes.js";
-import {
-  AccessManager__factory,
-  ConsentRegistry__factory,
-  IntegrationRegistry__factory,
-} from "../../types/ethers-contracts/index.js";
+import { ConsentRegistry__factory } from "../../types/ethers-contracts/index.js";
+import { deployDirect } from "../helpers/fixture.js";
 import type { ConsentRegistry } from "../../types/ethers-contracts/index.js";
 import { nonceOf, rpc, runCli, startNode, startProxy } from "./harness.js";
 import type { DevNode, RpcProxy } from "./harness.js";
@@ -37,15 +33,8 @@ describe("omni-consent: sent, not confirmed (exit code 3)", function () {
     node = await startNode();
     direct = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, cacheTimeout: -1 });
     const admin = await direct.getSigner(0);
-    const manager = await new AccessManager__factory(admin).deploy(admin.address);
-    const integrations = await new IntegrationRegistry__factory(admin).deploy(await manager.getAddress());
-    registry = await new ConsentRegistry__factory(admin).deploy(
-      await manager.getAddress(),
-      await integrations.getAddress(),
-      initialPurposeMetadata(),
-    );
-    await registry.waitForDeployment();
-    registryAddress = await registry.getAddress();
+    registryAddress = (await deployDirect(admin)).ConsentRegistry;
+    registry = ConsentRegistry__factory.connect(registryAddress, admin);
   });
 
   after(async () => {

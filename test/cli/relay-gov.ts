@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { JsonRpcProvider, keccak256, toUtf8Bytes } from "ethers";
 import type { JsonRpcSigner } from "ethers";
 
-import { encodeSignedFile } from "../../src/cli/signed-file.js";
+import { encodeSignedMessage as encodeSignedFile } from "../../src/sdk/signed-message.js";
 import { Via, viaOf } from "../../src/sdk/constants.js";
 import { consentDomain, signConsent } from "../../src/sdk/eip712.js";
 import type { ConsentMessageKind, MessageOf } from "../../src/sdk/eip712.js";
@@ -175,7 +175,7 @@ describe("omni-consent relay (revocation batches) and gov (pending, propose, exe
         dataId,
         actor: relayer.address,
         version: (GEN1 + 1n).toString(),
-        via: Via.Signature,
+        via: "Signature",
         index,
       })),
     );

@@ -6,12 +6,8 @@ import { expect } from "chai";
 import { JsonRpcProvider, Wallet, getAddress, keccak256, toUtf8Bytes } from "ethers";
 import type { JsonRpcSigner } from "ethers";
 
-import { initialPurposeMetadata } from "../../src/sdk/purposes.js";
-import {
-  AccessManager__factory,
-  ConsentRegistry__factory,
-  IntegrationRegistry__factory,
-} from "../../types/ethers-contracts/index.js";
+import { ConsentRegistry__factory } from "../../types/ethers-contracts/index.js";
+import { deployDirect } from "../helpers/fixture.js";
 import type { ConsentRegistry } from "../../types/ethers-contracts/index.js";
 import { freePort, nonceOf, runCli, startNode } from "./harness.js";
 import type { CliRun, DevNode } from "./harness.js";
@@ -60,15 +56,8 @@ describe("omni-consent signing and lockdown", function () {
     const admin = await provider.getSigner(0);
     owner = await provider.getSigner(1);
     grantee = (await provider.getSigner(2)).address;
-    const manager = await new AccessManager__factory(admin).deploy(admin.address);
-    const integrations = await new IntegrationRegistry__factory(admin).deploy(await manager.getAddress());
-    registry = await new ConsentRegistry__factory(admin).deploy(
-      await manager.getAddress(),
-      await integrations.getAddress(),
-      initialPurposeMetadata(),
-    );
-    await registry.waitForDeployment();
-    registryAddress = await registry.getAddress();
+    registryAddress = (await deployDirect(admin)).ConsentRegistry;
+    registry = ConsentRegistry__factory.connect(registryAddress, admin);
     store = mkdtempSync(join(tmpdir(), "omni-cli-store-"));
     dir = mkdtempSync(join(tmpdir(), "omni-cli-signed-"));
   });
@@ -316,7 +305,12 @@ describe("omni-consent signing and lockdown", function () {
     expect(await registry.isManager(lockOwner.address, manager)).to.equal(false);
     // The old name still works, with the registry's event in --json.
     const again = ok<{ result: Record<string, unknown> }>(await e("--json", "revoke-all"));
-    expect(again.result).to.deep.equal({ owner: lockOwner.address, newEpoch: "2", actor: lockOwner.address, via: 0 });
+    expect(again.result).to.deep.equal({
+      owner: lockOwner.address,
+      newEpoch: "2",
+      actor: lockOwner.address,
+      via: "Owner",
+    });
     // The manager is gone: removing it again is refused before anything is sent.
     const remove = await e("managers", "remove", manager);
     expect(remove.stderr).to.equal(

@@ -174,7 +174,7 @@ describe("omni-consent end to end against hardhat node + Ignition", function () 
       noticeHash: notice,
       actor: owner,
       version: String(1n << 16n),
-      via: 0,
+      via: "Owner",
     });
     expect(granted.result.purposes).to.deep.equal([2, 6]);
     const expiresAt = BigInt(granted.result.expiresAt as string);
@@ -283,7 +283,7 @@ describe("omni-consent end to end against hardhat node + Ignition", function () 
       dataId,
       actor: owner,
       version: String(2n << 16n),
-      via: 0,
+      via: "Owner",
     });
     const refused = await cli(
       2,
@@ -352,7 +352,7 @@ describe("omni-consent end to end against hardhat node + Ignition", function () 
       dataId,
       actor: relayer,
       version: "1",
-      via: 2,
+      via: "Signature",
     });
     expect(relayed.result.purposes).to.deep.equal([3]);
     const replay = await cli(4, "relay", file);
@@ -384,7 +384,7 @@ describe("omni-consent end to end against hardhat node + Ignition", function () 
       grantee: processor,
       actor: relayer,
       version: String((2n << 16n) + 1n),
-      via: 2,
+      via: "Signature",
     });
 
     const history = ok<{ entries: { kind: string; actor: string; via: string }[] }>(
@@ -405,7 +405,7 @@ describe("omni-consent end to end against hardhat node + Ignition", function () 
 
     // 7. Lockdown: one transaction ends every consent (and signature, and manager) of the owner.
     const all = ok<Sent<Record<string, unknown>>>(await cli(1, "lockdown"));
-    expect(all.result).to.deep.equal({ owner, newEpoch: "1", actor: owner, via: 0 });
+    expect(all.result).to.deep.equal({ owner, newEpoch: "1", actor: owner, via: "Owner" });
     expect(ok<{ consents: unknown[] }>(await cli(1, "my-consents")).consents).to.deep.equal([]);
     const after = ok<Record<string, unknown>>(
       await cli(

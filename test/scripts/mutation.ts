@@ -8,12 +8,17 @@ import { CI_SUBSET, FOCUS, MUTANTS, type Mutant, applyMutant } from "../../scrip
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const read = (file: string) => readFileSync(join(ROOT, file), "utf8");
 
-/** Shipped Solidity sources: contracts/ without the test-only mocks and the code-free interfaces. */
+/**
+ * Shipped Solidity sources: contracts/ without the test-only mocks, the verification-only
+ * harnesses (contracts/verification, proved by `npm run verify:smt`) and the code-free interfaces.
+ */
 function shippedSources(dir = "contracts"): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
     const path = `${dir}/${e.name}`;
     if (e.isDirectory())
-      return path === "contracts/mocks" || path === "contracts/interfaces" ? [] : shippedSources(path);
+      return ["contracts/mocks", "contracts/verification", "contracts/interfaces"].includes(path)
+        ? []
+        : shippedSources(path);
     return e.name.endsWith(".sol") ? [path] : [];
   });
 }

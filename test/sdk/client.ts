@@ -6,14 +6,15 @@ import { JsonRpcProvider, Wallet, ZeroHash, getAddress, id } from "ethers";
 import type { Signer } from "ethers";
 import { network } from "hardhat";
 
-import { ALL_DATA, NO_EXPIRY, REGISTRY_VERSION, Via } from "../../src/sdk/constants.js";
+import { ALL_DATA, NO_EXPIRY, REGISTRY_VERSION } from "../../src/sdk/constants.js";
 import { ConsentRegistryClient } from "../../src/sdk/client.js";
 import { consentDomain, signConsent } from "../../src/sdk/eip712.js";
-import { ConsentSdkError, decodeConsentError } from "../../src/sdk/errors.js";
+import { decodeConsentError } from "../../src/sdk/errors.js";
 import { PURPOSES, Purpose, initialPurposeMetadata, purposesToMask } from "../../src/sdk/purposes.js";
 import { MemorySigningStore, sharedSigningStore } from "../../src/sdk/signing-store.js";
 import { deploySystem } from "../helpers/fixture.js";
 import { ALWAYS_VALID_WALLET_CODE, REGISTRY_V1_CODE } from "./stand-ins.js";
+import { rejects } from "./rejects.js";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -22,16 +23,6 @@ const DATA2 = id("omnitensor:dataset:alice-images");
 const NOTICE = id("privacy-notice-v3");
 /** The first version a transaction gives a key (generation 1, sequence 0). */
 const GEN1 = 1n << 16n;
-
-async function rejects(p: Promise<unknown>): Promise<ConsentSdkError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConsentSdkError);
-    return err as ConsentSdkError;
-  }
-  expect.fail("expected a ConsentSdkError");
-}
 
 async function setup() {
   const sys = await deploySystem(ethers);
@@ -144,7 +135,7 @@ describe("ConsentRegistryClient", () => {
         noticeHash: NOTICE,
         actor: owner.address,
         version: GEN1,
-        via: Via.Owner,
+        via: "Owner",
       });
       expect(await client.getConsent(owner.address, grantee.address, DATA)).to.deep.equal({
         purposes: [2, 3],
@@ -193,7 +184,7 @@ describe("ConsentRegistryClient", () => {
         dataId: DATA,
         actor: owner.address,
         version: 2n * GEN1,
-        via: Via.Owner,
+        via: "Owner",
       });
       // Revoking again, or a key never granted, is no error: it is how an owner voids signatures too.
       const again = await client.revoke({ grantee: grantee.address, dataId: DATA }).wait();
@@ -257,8 +248,8 @@ describe("ConsentRegistryClient", () => {
         ])
         .wait();
       expect(revoked.result.items.map((r) => [r.grantee, r.version, r.via])).to.deep.equal([
-        [stranger.address, 2n * GEN1, Via.Owner],
-        [grantee.address, 2n * GEN1, Via.Owner],
+        [stranger.address, 2n * GEN1, "Owner"],
+        [grantee.address, 2n * GEN1, "Owner"],
       ]);
     });
 
@@ -270,7 +261,7 @@ describe("ConsentRegistryClient", () => {
       expect(await client.managersOf(owner.address)).to.deep.equal([manager.address]);
 
       const { result } = await client.lockdown().wait();
-      expect(result).to.deep.equal({ owner: owner.address, newEpoch: 1n, actor: owner.address, via: Via.Owner });
+      expect(result).to.deep.equal({ owner: owner.address, newEpoch: 1n, actor: owner.address, via: "Owner" });
       expect(await client.epochOf(owner.address)).to.equal(1n);
       expect((await client.getConsent(owner.address, grantee.address, DATA)).active).to.equal(false);
       expect(await client.isManager(owner.address, manager.address)).to.equal(false);
@@ -396,7 +387,7 @@ describe("ConsentRegistryClient", () => {
       expect([g.result.owner, g.result.actor, g.result.via, g.result.version, g.result.purposesMask]).to.deep.equal([
         owner.address,
         manager.address,
-        Via.Manager,
+        "Manager",
         GEN1,
         32n,
       ]);
@@ -404,7 +395,7 @@ describe("ConsentRegistryClient", () => {
       expect([r.result.owner, r.result.actor, r.result.via, r.result.version]).to.deep.equal([
         owner.address,
         manager.address,
-        Via.Manager,
+        "Manager",
         2n * GEN1,
       ]);
       const all = await byManager.revokeAllFor(owner.address).wait();
@@ -412,7 +403,7 @@ describe("ConsentRegistryClient", () => {
         owner: owner.address,
         newEpoch: 1n,
         actor: manager.address,
-        via: Via.Manager,
+        via: "Manager",
       });
       // The lockdown removed this manager too.
       expect(await client.isManager(owner.address, manager.address)).to.equal(false);
@@ -480,7 +471,7 @@ describe("ConsentRegistryClient", () => {
       expect([result.owner, result.actor, result.via, result.version, result.purposesMask]).to.deep.equal([
         owner.address,
         relayer.address,
-        Via.Signature,
+        "Signature",
         1n,
         2n,
       ]);
@@ -508,7 +499,7 @@ describe("ConsentRegistryClient", () => {
       expect(older.revert?.args).to.deep.include({ version: 1n, currentVersion: 2n });
       expect((await client.getConsent(owner.address, grantee.address, DATA)).purposesMask).to.equal(4n);
       const revoked = await relay.relayRevoke(revoke).wait();
-      expect([revoked.result.version, revoked.result.via]).to.deep.equal([3n, Via.Signature]);
+      expect([revoked.result.version, revoked.result.via]).to.deep.equal([3n, "Signature"]);
       // grant → revoke → the old grant cannot come back.
       expect((await rejects(relay.relayGrant(narrow).wait())).revert?.args).to.deep.include({ currentVersion: 3n });
       expect((await client.getConsent(owner.address, grantee.address, DATA)).active).to.equal(false);
@@ -593,7 +584,7 @@ describe("ConsentRegistryClient", () => {
         owner: owner.address,
         newEpoch: 1n,
         actor: relayer.address,
-        via: Via.Signature,
+        via: "Signature",
       });
       const replay = await rejects(relay.relayRevokeAll(lockdown).wait());
       expect(replay.revert?.args).to.deep.equal({
@@ -603,7 +594,7 @@ describe("ConsentRegistryClient", () => {
         currentEpoch: 1n,
         currentVersion: 0n,
       });
-      expect((await relay.relayGrant(after).wait()).result.via).to.equal(Via.Signature);
+      expect((await relay.relayGrant(after).wait()).result.via).to.equal("Signature");
       // The lockdown was relayed: grants are signed normally again, for the new epoch.
       expect(
         (await client.signGrant(owner, { grantee: grantee.address, dataId: DATA2, purposes: [1] })).epoch,
@@ -626,8 +617,8 @@ describe("ConsentRegistryClient", () => {
       const b = await client.signGrant(stranger, { grantee: grantee.address, dataId: DATA, purposes: [1] });
       const batch = await relay.relayGrantBatch([a, b]).wait();
       expect(batch.result.items.map((i) => [i.owner, i.via, i.version])).to.deep.equal([
-        [owner.address, Via.Signature, 1n],
-        [stranger.address, Via.Signature, 1n],
+        [owner.address, "Signature", 1n],
+        [stranger.address, "Signature", 1n],
       ]);
       const c = await client.signGrant(owner, { grantee: grantee.address, dataId: DATA2, purposes: [2] });
       const err = await rejects(relay.relayGrantBatch([c, b]).wait());
@@ -659,8 +650,8 @@ describe("ConsentRegistryClient", () => {
       expect(receipt.status).to.equal(1);
       expect(result.count).to.equal(2);
       expect(result.items.map((i) => [i.index, i.grantee, i.version, i.via])).to.deep.equal([
-        [0, grantee.address, GEN1 + 1n, Via.Signature],
-        [3, processor.address, GEN1 + 1n, Via.Signature],
+        [0, grantee.address, GEN1 + 1n, "Signature"],
+        [3, processor.address, GEN1 + 1n, "Signature"],
       ]);
       expect(result.failures.map((f) => [f.index, f.grantee, f.reason?.message])).to.deep.equal([
         [
@@ -712,7 +703,7 @@ describe("ConsentRegistryClient", () => {
       for (const [i, signature] of ["0x", "0x01", `0x${"ab".repeat(63)}`].entries()) {
         const version = BigInt(i + 1);
         const { result } = await relay.relayRevoke({ ...message, version, signature }).wait();
-        expect([result.owner, result.version, result.via]).to.deep.equal([wallet, version, Via.Signature]);
+        expect([result.owner, result.version, result.via]).to.deep.equal([wallet, version, "Signature"]);
       }
       const odd = await rejects(relay.relayRevoke({ ...message, version: 9n, signature: "0x123" }).populate());
       expect(odd.message).to.equal(
@@ -845,7 +836,7 @@ describe("ConsentRegistryClient", () => {
           noticeHash: NOTICE,
           actor: owner.address,
           version: GEN1,
-          via: Via.Owner,
+          via: "Owner",
           blockNumber: g1.receipt.blockNumber,
           transactionHash: g1.receipt.hash,
           logIndex: 0,
@@ -854,7 +845,7 @@ describe("ConsentRegistryClient", () => {
           kind: "revoked",
           actor: relayer.address,
           version: GEN1 + 1n,
-          via: Via.Signature,
+          via: "Signature",
           blockNumber: r1.receipt.blockNumber,
           transactionHash: r1.receipt.hash,
           logIndex: 0,
@@ -867,7 +858,7 @@ describe("ConsentRegistryClient", () => {
           noticeHash: ZeroHash,
           actor: manager.address,
           version: 2n * GEN1,
-          via: Via.Manager,
+          via: "Manager",
           blockNumber: g2.receipt.blockNumber,
           transactionHash: g2.receipt.hash,
           logIndex: 0,
@@ -876,7 +867,7 @@ describe("ConsentRegistryClient", () => {
           kind: "allRevoked",
           newEpoch: 1n,
           actor: manager.address,
-          via: Via.Manager,
+          via: "Manager",
           blockNumber: all.receipt.blockNumber,
           transactionHash: all.receipt.hash,
           logIndex: 0,

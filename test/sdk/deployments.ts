@@ -3,24 +3,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { ConsentSdkError } from "../../src/sdk/errors.js";
 import { loadDeployment } from "../../src/sdk/deployments.js";
+import { rejects } from "./rejects.js";
 
 const ADDRESSES = {
   "ConsentSystem#AccessManager": "0xd1B4B90d5AC9c34311f28E8Ac6BB4B266e2562A3",
   "ConsentSystem#IntegrationRegistry": "0xb11972a2b1bA68B522A2bFc6ee4193aFEcd94b4B",
   "ConsentSystem#ConsentRegistry": "0xc8cb054e56a155622a5dafa22edfa1ec8dfa0ca7",
 };
-
-async function rejects(p: Promise<unknown>): Promise<ConsentSdkError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConsentSdkError);
-    return err as ConsentSdkError;
-  }
-  expect.fail("expected a ConsentSdkError");
-}
 
 describe("loadDeployment (Ignition's deployed_addresses.json)", () => {
   let root: string;

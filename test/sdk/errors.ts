@@ -100,6 +100,7 @@ describe("errors: revert data in words", () => {
     const exported = Object.entries(abi).filter(([name]) => name.endsWith("_ABI"));
     expect(exported.map(([name]) => name).sort()).to.deep.equal([
       "CONSENT_ACCESS_MANAGER_ABI",
+      "CONSENT_GATED_ABI",
       "CONSENT_REGISTRY_ABI",
       "CONSENT_SYSTEM_DEPLOYER_ABI",
       "INTEGRATION_REGISTRY_ABI",
@@ -134,7 +135,7 @@ describe("errors: revert data in words", () => {
       });
     }
     expect(missing).to.deep.equal([]);
-    expect(checked).to.equal(51); // 23 + 8 + 18 + 2: the AccessManaged errors are in both registries
+    expect(checked).to.equal(53); // 23 + 8 + 18 + 2 + 2 (ConsentGated): the AccessManaged errors are in both registries
   });
 
   it("decodes the inner error of a failed batch item, and says so when it cannot", () => {

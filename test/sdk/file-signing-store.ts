@@ -9,27 +9,17 @@ import { Wallet, id } from "ethers";
 
 import { consentDomain, recoverConsentSigner } from "../../src/sdk/eip712.js";
 import type { MessageOf } from "../../src/sdk/eip712.js";
-import { ConsentSdkError } from "../../src/sdk/errors.js";
 import { FileSigningStore } from "../../src/sdk/file-signing-store.js";
 import { keyOf, scopeId } from "../../src/sdk/signing-store.js";
 import type { SigningScope } from "../../src/sdk/signing-store.js";
 import { planKeyMessage } from "../../src/sdk/signing.js";
+import { rejects } from "./rejects.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const WORKER = join(ROOT, "test", "sdk", "signing-worker.ts");
 const REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 const GRANTEE = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
 const DATA = id("concurrent-signing:one-key");
-
-async function rejects(p: Promise<unknown>): Promise<ConsentSdkError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConsentSdkError);
-    return err as ConsentSdkError;
-  }
-  expect.fail("expected a ConsentSdkError");
-}
 
 /** One reservation for (GRANTEE, DATA) against chain state epoch 0, version `chainVersion`. */
 function reserve(store: FileSigningStore, scope: SigningScope, chainVersion = 0n) {

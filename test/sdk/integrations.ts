@@ -7,9 +7,11 @@ import { buildConsentSystemModule } from "../../ignition/modules/ConsentSystem.j
 import { ConsentRegistryClient } from "../../src/sdk/client.js";
 import { ConsentSdkError } from "../../src/sdk/errors.js";
 import { simulateGovernedCall, supportsStateOverride } from "../../src/sdk/governance-simulation.js";
-import { GovernanceClient, IntegrationRegistryClient } from "../../src/sdk/integrations.js";
-import type { GovernedAction } from "../../src/sdk/integrations.js";
+import { GovernanceClient } from "../../src/sdk/governance-client.js";
+import type { GovernedAction } from "../../src/sdk/governance-client.js";
+import { IntegrationRegistryClient } from "../../src/sdk/integrations.js";
 import { isoTime } from "../../src/sdk/time-words.js";
+import { rejects } from "./rejects.js";
 
 const { ethers, ignition, networkHelpers } = await network.create();
 
@@ -18,9 +20,9 @@ const ALICE_LABS = "0x00000000000000000000000000000000000A11cE";
 const BOB_AI = "0x0000000000000000000000000000000000000B0b";
 const META = id("integration:alice-labs:dpa-v1");
 
-async function rejects(p: Promise<unknown>): Promise<ConsentSdkError> {
+function invalidCall(build: () => unknown): ConsentSdkError {
   try {
-    await p;
+    build();
   } catch (err) {
     expect(err).to.be.instanceOf(ConsentSdkError);
     return err as ConsentSdkError;
@@ -84,7 +86,7 @@ describe("GovernanceClient", () => {
   it("propose → pending → (too early: refused in words) → time passes → execute → effect", async () => {
     const { gov, governor, integrations, addresses } = await networkHelpers.loadFixture(setup);
     const proposed = await gov
-      .proposeRegisterIntegration({ integration: BOB_AI, metadataHash: META, purposes: [0, 3] })
+      .propose(gov.calls.registerIntegration({ integration: BOB_AI, metadataHash: META, purposes: [0, 3] }))
       .wait();
     const scheduledAt = BigInt((await ethers.provider.getBlock(proposed.receipt.blockNumber))!.timestamp);
     const data = integrations.contract.interface.encodeFunctionData("registerIntegration", [BOB_AI, META, 9n]);
@@ -103,7 +105,7 @@ describe("GovernanceClient", () => {
     ]);
 
     const early = await rejects(
-      gov.executeRegisterIntegration({ integration: BOB_AI, metadataHash: META, purposes: [0, 3] }).wait(),
+      gov.execute(gov.calls.registerIntegration({ integration: BOB_AI, metadataHash: META, purposes: [0, 3] })).wait(),
     );
     expect(early.code).to.equal("REVERTED");
     expect(early.message).to.equal(
@@ -114,7 +116,7 @@ describe("GovernanceClient", () => {
     await networkHelpers.time.increaseTo(scheduledAt + DELAY);
     expect((await gov.pending()).map((p) => p.ready)).to.deep.equal([true]);
     const executed = await gov
-      .executeRegisterIntegration({ integration: BOB_AI, metadataHash: META, purposes: [0, 3] })
+      .execute(gov.calls.registerIntegration({ integration: BOB_AI, metadataHash: META, purposes: [0, 3] }))
       .wait();
     expect(executed.result).to.deep.equal({ operationId, nonce: 1n, target: addresses.integrations, data });
     expect((await integrations.getIntegration(BOB_AI)).status).to.equal("Active");
@@ -126,15 +128,15 @@ describe("GovernanceClient", () => {
     const registry = await ConsentRegistryClient.connect(addresses.registry, governor);
     const newPurposeMeta = id("omnitensor-purpose:8:SYNTHETIC_DATA");
     const ops = [
-      await gov.proposeSuspendIntegration(ALICE_LABS).wait(),
-      await gov.proposeDeprecatePurpose(7).wait(),
-      await gov.proposeDefinePurpose(8, newPurposeMeta).wait(),
+      await gov.propose(gov.calls.suspendIntegration(ALICE_LABS)).wait(),
+      await gov.propose(gov.calls.deprecatePurpose(7)).wait(),
+      await gov.propose(gov.calls.definePurpose(8, newPurposeMeta)).wait(),
     ];
     expect((await gov.pending()).map((p) => p.operationId)).to.deep.equal(ops.map((o) => o.result.operationId));
     await networkHelpers.time.increaseTo(ops[2]!.result.readyAt);
-    await gov.executeSuspendIntegration(ALICE_LABS).wait();
-    await gov.executeDeprecatePurpose(7).wait();
-    await gov.executeDefinePurpose(8, newPurposeMeta).wait();
+    await gov.execute(gov.calls.suspendIntegration(ALICE_LABS)).wait();
+    await gov.execute(gov.calls.deprecatePurpose(7)).wait();
+    await gov.execute(gov.calls.definePurpose(8, newPurposeMeta)).wait();
 
     expect((await integrations.getIntegration(ALICE_LABS)).status).to.equal("Suspended");
     expect(await integrations.isActiveIntegration(ALICE_LABS, "INFERENCE")).to.equal(false);
@@ -150,7 +152,7 @@ describe("GovernanceClient", () => {
   it("a non-governor cannot schedule: refused in words", async () => {
     const { stranger, addresses, targets } = await networkHelpers.loadFixture(setup);
     const gov = await GovernanceClient.connect(addresses.manager, stranger, targets);
-    const err = await rejects(gov.proposeDeprecatePurpose(1).wait());
+    const err = await rejects(gov.propose(gov.calls.deprecatePurpose(1)).wait());
     expect(err.message).to.equal(
       `AccessManagerUnauthorizedCall: ${stranger.address} may not call selector ${id("deprecatePurpose(uint8)").slice(0, 10)} on ${addresses.registry}`,
     );
@@ -159,24 +161,22 @@ describe("GovernanceClient", () => {
   it("validates before building: purpose id and integration request", async () => {
     const { gov, governor } = await networkHelpers.loadFixture(setup);
     const before = await ethers.provider.getTransactionCount(governor.address);
-    const badId = await rejects(gov.proposeDefinePurpose(128, META).wait());
-    expect([badId.code, badId.message]).to.deep.equal([
-      "INVALID_INPUT",
-      "proposeDefinePurpose.id: purpose ids are 0..127",
-    ]);
-    const badMeta = await rejects(
-      gov.proposeRegisterIntegration({ integration: BOB_AI, metadataHash: "0x12", purposes: [0] }).populate(),
+    // The call builders validate before anything is built or sent.
+    const badId = invalidCall(() => gov.calls.definePurpose(128, META));
+    expect([badId.code, badId.message]).to.deep.equal(["INVALID_INPUT", "definePurpose.id: purpose ids are 0..127"]);
+    const badMeta = invalidCall(() =>
+      gov.calls.registerIntegration({ integration: BOB_AI, metadataHash: "0x12", purposes: [0] }),
     );
     expect(badMeta.message).to.equal(
-      "proposeRegisterIntegration.metadataHash: expected a 0x-prefixed 32-byte hex string (66 characters)",
+      "registerIntegration.metadataHash: expected a 0x-prefixed 32-byte hex string (66 characters)",
     );
     expect(await ethers.provider.getTransactionCount(governor.address)).to.equal(before);
   });
 
   it("cancel: by the proposer or a guardian at once; by anyone else refused in words; a call not pending is refused before sending", async () => {
     const { gov, governor, guardian, stranger, addresses, targets } = await networkHelpers.loadFixture(setup);
-    const a = await gov.proposeSuspendIntegration(ALICE_LABS).wait();
-    const b = await gov.proposeDeprecatePurpose(5).wait();
+    const a = await gov.propose(gov.calls.suspendIntegration(ALICE_LABS)).wait();
+    const b = await gov.propose(gov.calls.deprecatePurpose(5)).wait();
 
     const byStranger = await GovernanceClient.connect(addresses.manager, stranger, targets);
     const refused = await rejects(byStranger.cancel(a.result.operationId).wait());
@@ -205,7 +205,7 @@ describe("GovernanceClient", () => {
     expect(await ethers.provider.getTransactionCount(governor.address)).to.equal(before);
     // A cancelled call can never be executed.
     await networkHelpers.time.increase(DELAY);
-    const late = await rejects(gov.executeSuspendIntegration(ALICE_LABS).wait());
+    const late = await rejects(gov.execute(gov.calls.suspendIntegration(ALICE_LABS)).wait());
     expect(late.revert?.name).to.equal("AccessManagerNotScheduled");
     expect(await gov.membership(2n, guardian.address)).to.deep.equal({ isMember: true, executionDelay: DELAY });
     expect(await gov.membership(2n, stranger.address)).to.deep.equal({ isMember: false, executionDelay: 0n });
@@ -265,7 +265,7 @@ describe("GovernanceClient", () => {
       it(`${name}: ${expected === null ? "would succeed" : "would fail"}, by state override and by reading state alike`, async () => {
         const { gov, addresses } = await networkHelpers.loadFixture(setup);
         const call = gov.callOf(action);
-        const precise = await gov.simulate(call.target, call.data);
+        const precise = await gov.simulate(call);
         expect(precise.method).to.equal("state-override");
         expect(precise.error?.message ?? null).to.equal(expected);
         const callOnly = { call: (tx: object) => ethers.provider.call(tx) } as unknown as Provider;

@@ -3,27 +3,12 @@ import { JsonRpcProvider, id } from "ethers";
 import type { JsonRpcSigner } from "ethers";
 
 import { ConsentRegistryClient } from "../../src/sdk/client.js";
-import { ConsentSdkError } from "../../src/sdk/errors.js";
-import { initialPurposeMetadata } from "../../src/sdk/purposes.js";
-import {
-  AccessManager__factory,
-  ConsentRegistry__factory,
-  IntegrationRegistry__factory,
-} from "../../types/ethers-contracts/index.js";
+import { deployDirect } from "../helpers/fixture.js";
 import { startNode } from "../cli/harness.js";
 import type { DevNode } from "../cli/harness.js";
+import { rejects } from "./rejects.js";
 
 const DATA = id("omnitensor:dataset:over-json-rpc");
-
-async function rejects(p: Promise<unknown>): Promise<ConsentSdkError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConsentSdkError);
-    return err as ConsentSdkError;
-  }
-  expect.fail("expected a ConsentSdkError");
-}
 
 /**
  * The same client over a real JSON-RPC node (a `hardhat node` on a free port): revert data
@@ -43,15 +28,8 @@ describe("ConsentRegistryClient over JSON-RPC (hardhat node)", function () {
     provider = new JsonRpcProvider(node.url, undefined, { cacheTimeout: -1 });
     const admin = await provider.getSigner(0);
     [owner, grantee, relayer] = await Promise.all([1, 2, 3].map((i) => provider.getSigner(i)));
-    const manager = await new AccessManager__factory(admin).deploy(admin.address);
-    const integrations = await new IntegrationRegistry__factory(admin).deploy(await manager.getAddress());
-    const registry = await new ConsentRegistry__factory(admin).deploy(
-      await manager.getAddress(),
-      await integrations.getAddress(),
-      initialPurposeMetadata(),
-    );
-    await registry.waitForDeployment();
-    client = await ConsentRegistryClient.connect(await registry.getAddress(), owner, { expectedChainId: 31337n });
+    const { ConsentRegistry } = await deployDirect(admin);
+    client = await ConsentRegistryClient.connect(ConsentRegistry, owner, { expectedChainId: 31337n });
   });
 
   after(async () => {

@@ -3,7 +3,6 @@ import { JsonRpcProvider, Wallet, id } from "ethers";
 import type { JsonRpcSigner, Signer } from "ethers";
 
 import { ConsentRegistryClient } from "../../src/sdk/client.js";
-import { ConsentSdkError } from "../../src/sdk/errors.js";
 import { initialPurposeMetadata } from "../../src/sdk/purposes.js";
 import { MemorySigningStore } from "../../src/sdk/signing-store.js";
 import {
@@ -13,19 +12,10 @@ import {
 } from "../../types/ethers-contracts/index.js";
 import { nonceOf, rpc, startNode, startProxy } from "../cli/harness.js";
 import type { DevNode, RpcProxy } from "../cli/harness.js";
+import { rejects } from "./rejects.js";
 
 /** Hardhat's well-known dev key of account 5 (the node funds it). */
 const WALLET_KEY = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba";
-
-async function rejects(p: Promise<unknown>): Promise<ConsentSdkError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConsentSdkError);
-    return err as ConsentSdkError;
-  }
-  expect.fail("expected a ConsentSdkError");
-}
 
 /**
  * A write whose connection drops after the transaction left is reported as NOT_CONFIRMED with

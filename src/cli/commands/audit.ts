@@ -5,6 +5,7 @@ import { type Command, Option } from "commander";
 import {
   expiryText,
   openAuditDb,
+  openRpc,
   readSyncMeta,
   type ReportFormat,
   type ReportKind,
@@ -13,9 +14,11 @@ import {
   verifyHistory,
   writeReport,
 } from "../../audit/index.js";
-import { CliContext } from "../context.js";
+import type { CliContext } from "../context.js";
 import { CliError } from "../failure.js";
+import { printJson, printLines } from "../output.js";
 import { parseAddress, parseUint } from "../parse.js";
+import { withContext } from "./shared.js";
 
 /**
  * The auditor commands, grouped under `omni-consent audit`:
@@ -23,8 +26,9 @@ import { parseAddress, parseUint } from "../parse.js";
  *   state   the consent state rebuilt from events at a block
  *   verify  re-check every recorded use/share and consent change; exit 1 on any violation
  *   report  subject-access (--owner), processor (--processor) or Art. 30 (default) report
- * They use the global --rpc / --registry / --chain-id / --json options; `state`, `verify` and
- * `report` work offline from the database alone.
+ * They use the global --rpc / --registry / --chain-id / --json options and the same context and
+ * output helpers as every other command; `state`, `verify` and `report` work offline from the
+ * database alone.
  */
 export function registerAuditCommands(program: Command): void {
   const audit = program
@@ -52,30 +56,31 @@ export function registerAuditCommands(program: Command): void {
     .option("--max-range <n>", "largest eth_getLogs block range to try", "5000")
     .option("--timeout <ms>", "per-request timeout", "10000")
     .option("--reset", "discard what the database holds for this chain and sync from the start (e.g. another history)")
-    .action(async (o: Record<string, string | boolean | undefined>, cmd: Command) => {
-      const ctx = CliContext.of(cmd);
-      await ctx.chainId(); // reachability and --chain-id check, in words
-      const registry = await ctx.registryAddress();
-      const db = openAuditDb(String(o.db));
-      try {
-        const res = await syncEvents({
-          db,
-          rpc: ctx.opts.rpc,
-          registry,
-          confirmations: blockNumber("--confirmations", String(o.confirmations)),
-          finalized: o.finalized === true,
-          fromBlock: blockNumber("--from-block", String(o.fromBlock)),
-          toBlock: blockNumber("--to-block", o.toBlock as string | undefined),
-          maxRange: Math.max(1, blockNumber("--max-range", String(o.maxRange)) ?? 5000),
-          timeoutMs: blockNumber("--timeout", String(o.timeout)),
-          reset: o.reset === true,
-        });
-        if (ctx.json) process.stdout.write(JSON.stringify(res, null, 2) + "\n");
-        else process.stdout.write(`synced to block ${res.toBlock}: ${res.inserted} new events (${String(o.db)})\n`);
-      } finally {
-        db.close();
-      }
-    });
+    .action(
+      withContext<Record<string, string | boolean | undefined>>(async (ctx, o) => {
+        await checkChain(ctx, blockNumber("--timeout", String(o.timeout)));
+        const registry = await ctx.registryAddress();
+        const db = openAuditDb(String(o.db));
+        try {
+          const res = await syncEvents({
+            db,
+            rpc: ctx.opts.rpc,
+            registry,
+            confirmations: blockNumber("--confirmations", String(o.confirmations)),
+            finalized: o.finalized === true,
+            fromBlock: blockNumber("--from-block", String(o.fromBlock)),
+            toBlock: blockNumber("--to-block", o.toBlock as string | undefined),
+            maxRange: Math.max(1, blockNumber("--max-range", String(o.maxRange)) ?? 5000),
+            timeoutMs: blockNumber("--timeout", String(o.timeout)),
+            reset: o.reset === true,
+          });
+          if (ctx.json) printJson(res);
+          else printLines(`synced to block ${res.toBlock}: ${res.inserted} new events (${String(o.db)})`);
+        } finally {
+          db.close();
+        }
+      }),
+    );
 
   audit
     .command("state")
@@ -83,66 +88,89 @@ export function registerAuditCommands(program: Command): void {
     .addOption(dbOption())
     .option("--block <n>", "block number")
     .option("--owner <address>", "only this owner's consents")
-    .action((o: { db: string; block?: string; owner?: string }, cmd: Command) => {
-      const json = cmd.optsWithGlobals<{ json?: boolean }>().json === true;
-      const owner = o.owner === undefined ? undefined : parseAddress("--owner", o.owner).toLowerCase();
-      const db = existingDb(o.db);
-      try {
-        const state = stateAt(db, blockNumber("--block", o.block)).toJSON();
-        const consents = owner === undefined ? state.consents : state.consents.filter((c) => c.owner === owner);
-        if (json) {
-          process.stdout.write(JSON.stringify({ ...state, consents }, null, 2) + "\n");
-          return;
-        }
-        const lines = [`chain ${state.chainId}, block ${state.block} (time ${state.timestamp})`];
-        for (const c of consents) {
+    .action(
+      withContext<{ db: string; block?: string; owner?: string }>(async (ctx, o) => {
+        const owner = o.owner === undefined ? undefined : parseAddress("--owner", o.owner).toLowerCase();
+        const db = existingDb(o.db);
+        try {
+          const state = (await stateAt(db, blockNumber("--block", o.block))).toJSON();
+          const consents = owner === undefined ? state.consents : state.consents.filter((c) => c.owner === owner);
+          if (ctx.json) {
+            printJson({ ...state, consents });
+            return;
+          }
+          const lines = [`chain ${state.chainId}, block ${state.block} (time ${state.timestamp})`];
+          for (const c of consents) {
+            lines.push(
+              `${c.active ? "active " : "expired/withdrawn"} ${c.owner} → ${c.grantee} data ${c.dataId} for ${c.purposeNames.join(",")} until ${expiryText(BigInt(c.expiresAt))}`,
+            );
+          }
           lines.push(
-            `${c.active ? "active " : "expired/withdrawn"} ${c.owner} → ${c.grantee} data ${c.dataId} for ${c.purposeNames.join(",")} until ${expiryText(BigInt(c.expiresAt))}`,
+            `${consents.length} consents, ${state.managers.length} managers, ${state.integrations.length} integrations, ${state.purposes.length} purposes`,
           );
+          printLines(...lines);
+        } finally {
+          db.close();
         }
-        lines.push(
-          `${consents.length} consents, ${state.managers.length} managers, ${state.integrations.length} integrations, ${state.purposes.length} purposes`,
-        );
-        process.stdout.write(lines.join("\n") + "\n");
-      } finally {
-        db.close();
-      }
-    });
+      }),
+    );
 
   audit
     .command("verify")
     .description("re-check the whole history with an independent implementation of the rules (exit 1 on any violation)")
     .addOption(dbOption())
     .option("--to-block <n>", "only events up to this block")
-    .action((o: { db: string; toBlock?: string }, cmd: Command) => {
-      const json = cmd.optsWithGlobals<{ json?: boolean }>().json === true;
-      const db = existingDb(o.db);
-      try {
-        const meta = readSyncMeta(db);
-        const res = verifyHistory(db, { toBlock: blockNumber("--to-block", o.toBlock) });
-        if (json) process.stdout.write(JSON.stringify({ registry: meta?.registry, ...res }, null, 2) + "\n");
-        else {
-          const lines = [
-            `checked ${res.eventsChecked} events (${res.usesChecked} uses, ${res.sharesChecked} shares) up to block ${res.lastBlock} in ${res.elapsedMs.toFixed(0)} ms`,
-          ];
-          for (const v of res.violations) {
-            lines.push(`VIOLATION ${v.rule} at block ${v.event.blockNumber} tx ${v.event.txHash}: ${v.message}`);
-            lines.push(`  evidence: ${JSON.stringify(v.evidence)}`);
+    .addHelpText(
+      "after",
+      '\nWith --rpc <url> on the command line, verify first proves the database equals that chain (every log by\nblock hash, the block hashes, each ERC-1271 answer asked again); without it, the database is only\nchecked against the log digest sync stored ("self-consistent only").',
+    )
+    .action(
+      withContext<{ db: string; toBlock?: string }>(async (ctx, o, _args, cmd) => {
+        // --rpc is the global option (it has a default URL): only one given on the command line anchors.
+        let root: Command = cmd;
+        while (root.parent) root = root.parent;
+        const rpc = root.getOptionValueSource("rpc") === "cli" ? cmd.optsWithGlobals<{ rpc: string }>().rpc : undefined;
+        const db = existingDb(o.db);
+        try {
+          const meta = await readSyncMeta(db);
+          const res = await verifyHistory(db, { toBlock: blockNumber("--to-block", o.toBlock), rpc });
+          if (ctx.json) printJson({ registry: meta?.registry, ...res });
+          else {
+            const lines = [
+              `checked ${res.eventsChecked} events (${res.usesChecked} uses, ${res.sharesChecked} shares) up to block ${res.lastBlock} in ${res.elapsedMs.toFixed(0)} ms; ` +
+                `${res.integrity.statement}; digest ${res.integrity.digest} at block ${res.integrity.digestBlock}`,
+            ];
+            for (const f of res.integrity.findings) {
+              lines.push(`VIOLATION ${f.rule} at block ${f.block}: ${f.message}`);
+              lines.push(`  evidence: ${JSON.stringify(f.evidence)}`);
+            }
+            for (const v of res.violations) {
+              lines.push(`VIOLATION ${v.rule} at block ${v.event.blockNumber} tx ${v.event.txHash}: ${v.message}`);
+              lines.push(`  evidence: ${JSON.stringify(v.evidence)}`);
+            }
+            for (const w of res.warnings) {
+              lines.push(`WARNING ${w.rule} at block ${w.event.blockNumber} tx ${w.event.txHash}: ${w.message}`);
+              lines.push(`  evidence: ${JSON.stringify(w.evidence)}`);
+            }
+            if (res.signaturesChecked !== 0 || res.warnings.length !== 0) {
+              lines.push(`${res.signaturesChecked} signed consent changes checked, ${res.warnings.length} warning(s)`);
+            }
+            printLines(...lines);
           }
-          for (const w of res.warnings) {
-            lines.push(`WARNING ${w.rule} at block ${w.event.blockNumber} tx ${w.event.txHash}: ${w.message}`);
-            lines.push(`  evidence: ${JSON.stringify(w.evidence)}`);
+          if (!res.ok) {
+            const n = res.integrity.findings.length;
+            throw new CliError(
+              `${res.violations.length} violation(s) found in the recorded history` +
+                (n === 0
+                  ? ""
+                  : `; ${n} integrity finding(s): the database is not ${res.integrity.mode === "chain" ? "the chain's record" : "what sync stored"}`),
+            );
           }
-          if (res.signaturesChecked !== 0 || res.warnings.length !== 0) {
-            lines.push(`${res.signaturesChecked} signed consent changes checked, ${res.warnings.length} warning(s)`);
-          }
-          process.stdout.write(lines.join("\n") + "\n");
+        } finally {
+          db.close();
         }
-        if (!res.ok) throw new CliError(`${res.violations.length} violation(s) found in the recorded history`);
-      } finally {
-        db.close();
-      }
-    });
+      }),
+    );
 
   audit
     .command("report")
@@ -152,25 +180,53 @@ export function registerAuditCommands(program: Command): void {
     .option("--processor <address>", "processor or integration: what it may use and what it recorded")
     .addOption(new Option("--format <format>", "output format").choices(["html", "json", "csv"]))
     .option("--out <file>", "write to this file (default: stdout)")
-    .action((o: { db: string; owner?: string; processor?: string; format?: string; out?: string }) => {
-      if (o.owner !== undefined && o.processor !== undefined)
-        throw new CliError("give either --owner or --processor, not both");
-      const kind: ReportKind = o.owner !== undefined ? "owner" : o.processor !== undefined ? "processor" : "ropa";
-      const subject =
-        o.owner !== undefined
-          ? parseAddress("--owner", o.owner)
-          : o.processor !== undefined
-            ? parseAddress("--processor", o.processor)
-            : undefined;
-      const fromExt = o.out?.match(/\.(html|json|csv)$/i)?.[1].toLowerCase();
-      const format = (o.format ?? fromExt ?? "json") as ReportFormat;
-      const db = existingDb(o.db);
-      try {
-        const { text } = writeReport(db, { kind, format, out: o.out, subject });
-        if (o.out === undefined) process.stdout.write(text);
-        else process.stdout.write(`wrote ${kind} report (${format}) to ${o.out}\n`);
-      } finally {
-        db.close();
-      }
-    });
+    .action(
+      withContext<{ db: string; owner?: string; processor?: string; format?: string; out?: string }>(
+        async (_ctx, o) => {
+          if (o.owner !== undefined && o.processor !== undefined)
+            throw new CliError("give either --owner or --processor, not both");
+          const kind: ReportKind = o.owner !== undefined ? "owner" : o.processor !== undefined ? "processor" : "ropa";
+          const subject =
+            o.owner !== undefined
+              ? parseAddress("--owner", o.owner)
+              : o.processor !== undefined
+                ? parseAddress("--processor", o.processor)
+                : undefined;
+          const fromExt = o.out?.match(/\.(html|json|csv)$/i)?.[1].toLowerCase();
+          const format = (o.format ?? fromExt ?? "json") as ReportFormat;
+          const db = existingDb(o.db);
+          try {
+            const { text } = await writeReport(db, { kind, format, out: o.out, subject });
+            if (o.out === undefined) process.stdout.write(text);
+            else printLines(`wrote ${kind} report (${format}) to ${o.out}`);
+          } finally {
+            db.close();
+          }
+        },
+      ),
+    );
+}
+
+/**
+ * The node's reachability and --chain-id, checked through the audit RPC client (retried with
+ * fresh requests: one dropped request at start-up must not fail a sync with a misleading
+ * "is it an Ethereum JSON-RPC node?").
+ */
+async function checkChain(ctx: CliContext, timeoutMs: number | undefined): Promise<void> {
+  let chainId: bigint;
+  try {
+    const rpc = await openRpc(ctx.opts.rpc, { timeoutMs: timeoutMs ?? 10_000, retries: 8 });
+    chainId = rpc.chainId;
+    rpc.close();
+  } catch (err) {
+    throw new CliError(
+      `cannot reach the RPC endpoint ${ctx.opts.rpc} (${(err as Error).message}); start a node or point --rpc / OMNI_RPC_URL at one`,
+    );
+  }
+  const expected = ctx.expectedChainId;
+  if (expected !== undefined && expected !== chainId) {
+    throw new CliError(
+      `wrong chain: the node at ${ctx.opts.rpc} is chain ${chainId} but --chain-id says ${expected}; fix --rpc or --chain-id`,
+    );
+  }
 }

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 
 import { ConsentSdkError } from "../../sdk/errors.js";
-import type { GovernanceClient, GovernedAction } from "../../sdk/integrations.js";
+import { roleWords } from "../../sdk/errors.js";
+import type { GovernanceClient, GovernedAction, GovernedCall } from "../../sdk/governance-client.js";
 import { decodeGovernedCall, readyWords, targetName } from "../calldata.js";
 import type { CliContext } from "../context.js";
 import { CliError } from "../failure.js";
@@ -37,59 +38,54 @@ function integrationOptions(cmd: Command): Command {
     .requiredOption("--metadata <text|0xhash>", METADATA_HELP);
 }
 
+/** register-integration / update-integration: the same arguments, another function. */
+function integrationDefinition(kind: "registerIntegration" | "updateIntegration"): Definition {
+  const register = kind === "registerIntegration";
+  return {
+    name: register ? "register-integration" : "update-integration",
+    args: "<address>",
+    description: register
+      ? "register a third-party integration allowed to receive the given purposes"
+      : "change a registered integration's purposes and metadata",
+    options: integrationOptions,
+    parse: ([address], o) => {
+      const request = {
+        integration: parseAddress("<address>", address),
+        purposes: parsePurposeList("--purposes", o.purposes),
+        metadataHash: parseHashOrText("--metadata", o.metadata),
+      };
+      const verb = register
+        ? `register integration ${request.integration} for`
+        : `update integration ${request.integration} to`;
+      return { action: { kind, request }, summary: `${verb} ${purposesWords(request.purposes)}` };
+    },
+  };
+}
+
+/** suspend-integration / reinstate-integration: one address, another function. */
+function statusDefinition(kind: "suspendIntegration" | "reinstateIntegration"): Definition {
+  const suspend = kind === "suspendIntegration";
+  return {
+    name: suspend ? "suspend-integration" : "reinstate-integration",
+    args: "<address>",
+    description: suspend
+      ? "suspend an integration (stops new shares to it; consents are untouched)"
+      : "reinstate a suspended integration",
+    parse: ([address]) => {
+      const integration = parseAddress("<address>", address);
+      return {
+        action: { kind, integration },
+        summary: `${suspend ? "suspend" : "reinstate"} integration ${integration}`,
+      };
+    },
+  };
+}
+
 const DEFINITIONS: Definition[] = [
-  {
-    name: "register-integration",
-    args: "<address>",
-    description: "register a third-party integration allowed to receive the given purposes",
-    options: integrationOptions,
-    parse: ([address], o) => {
-      const request = {
-        integration: parseAddress("<address>", address),
-        purposes: parsePurposeList("--purposes", o.purposes),
-        metadataHash: parseHashOrText("--metadata", o.metadata),
-      };
-      return {
-        action: { kind: "registerIntegration", request },
-        summary: `register integration ${request.integration} for ${purposesWords(request.purposes)}`,
-      };
-    },
-  },
-  {
-    name: "update-integration",
-    args: "<address>",
-    description: "change a registered integration's purposes and metadata",
-    options: integrationOptions,
-    parse: ([address], o) => {
-      const request = {
-        integration: parseAddress("<address>", address),
-        purposes: parsePurposeList("--purposes", o.purposes),
-        metadataHash: parseHashOrText("--metadata", o.metadata),
-      };
-      return {
-        action: { kind: "updateIntegration", request },
-        summary: `update integration ${request.integration} to ${purposesWords(request.purposes)}`,
-      };
-    },
-  },
-  {
-    name: "suspend-integration",
-    args: "<address>",
-    description: "suspend an integration (stops new shares to it; consents are untouched)",
-    parse: ([address]) => {
-      const integration = parseAddress("<address>", address);
-      return { action: { kind: "suspendIntegration", integration }, summary: `suspend integration ${integration}` };
-    },
-  },
-  {
-    name: "reinstate-integration",
-    args: "<address>",
-    description: "reinstate a suspended integration",
-    parse: ([address]) => {
-      const integration = parseAddress("<address>", address);
-      return { action: { kind: "reinstateIntegration", integration }, summary: `reinstate integration ${integration}` };
-    },
-  },
+  integrationDefinition("registerIntegration"),
+  integrationDefinition("updateIntegration"),
+  statusDefinition("suspendIntegration"),
+  statusDefinition("reinstateIntegration"),
   {
     name: "define-purpose",
     args: "<id>",
@@ -115,19 +111,13 @@ const DEFINITIONS: Definition[] = [
 ];
 
 /** Refuses, before anything is sent, a signer that holds no role allowed to call the governed function. */
-async function checkRole(
-  ctx: CliContext,
-  gov: GovernanceClient,
-  call: { target: string; data: string },
-): Promise<void> {
+async function checkRole(ctx: CliContext, gov: GovernanceClient, call: GovernedCall): Promise<void> {
   const me = await ctx.signerAddress();
-  const selector = call.data.slice(0, 10);
-  const role = await gov.contract.getTargetFunctionRole(call.target, selector);
+  const role = await gov.roleOf(call);
   const { isMember } = await gov.membership(role, me);
   if (!isMember) {
-    const roleName = role === 1n ? "GOVERNOR_ROLE (1)" : `role ${role}`;
     throw new CliError(
-      `${me} does not hold ${roleName}, the role this governed function needs; only its members can propose or execute it. Nothing was sent`,
+      `${me} does not hold ${roleWords(role)}, the role this governed function needs; only its members can propose or execute it. Nothing was sent`,
     );
   }
 }
@@ -137,12 +127,8 @@ async function checkRole(
  * eth_call with state overrides where the node has them, else the target's state), and refuses
  * one that would fail on execution unless `--force`.
  */
-async function checkWouldSucceed(
-  gov: GovernanceClient,
-  call: { target: string; data: string },
-  summary: string,
-): Promise<void> {
-  const sim = await gov.simulate(call.target, call.data);
+async function checkWouldSucceed(gov: GovernanceClient, call: GovernedCall, summary: string): Promise<void> {
+  const sim = await gov.simulate(call);
   if (sim.error === null) return;
   const how =
     sim.method === "state-override"
@@ -175,8 +161,8 @@ function addPhase(gov: Command, phase: Phase): void {
           await checkWouldSucceed(client, call, summary);
         const tx =
           phase === "propose"
-            ? client.schedule(call.target, call.data, `propose ${def.name}`)
-            : client.execute(call.target, call.data, `execute ${def.name}`);
+            ? client.propose(call, `propose ${def.name}`)
+            : client.execute(call, `execute ${def.name}`);
         const sent = await ctx.send<unknown>(tx);
         const result = sent.result as { readyAt?: bigint; operationId?: string | null };
         const when =

@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 
-import { Via } from "../../sdk/constants.js";
 import { versionWords } from "../../sdk/errors.js";
 import { purposeName } from "../../sdk/purposes.js";
 import { formatFields, formatTable, printJson, printLines, shortHash } from "../output.js";
@@ -78,7 +77,7 @@ export function registerReadCommands(program: Command): void {
       const client = await ctx.registry({ write: false });
       const entries = await client.history(key.owner, key.grantee, key.dataId);
       if (ctx.json) {
-        printJson({ ...key, entries: entries.map((e) => ({ ...e, via: Via[e.via] })) });
+        printJson({ ...key, entries });
         return;
       }
       printLines(
@@ -92,7 +91,7 @@ export function registerReadCommands(program: Command): void {
               : e.kind === "allRevoked"
                 ? `lockdown: new epoch ${e.newEpoch}`
                 : `version ${e.version}`,
-            `${e.actor} (${Via[e.via]})`,
+            `${e.actor} (${e.via})`,
             e.transactionHash,
           ]),
           "(no events for this consent)",

@@ -1,12 +1,13 @@
 import type { Command } from "commander";
+import { dataLength } from "ethers";
+import type { Provider } from "ethers";
 
-import type {
-  ConsentRegistryClient,
-  ConsentTransaction,
-  RevokeBatchResult,
-  SignedRevokeFailure,
-} from "../../sdk/client.js";
+import type { ConsentRegistryClient } from "../../sdk/client.js";
 import type { Signed } from "../../sdk/eip712.js";
+import type { RevokeBatchResult, SignedRevokeFailure } from "../../sdk/requests.js";
+import { recoverStrict } from "../../sdk/signature-check.js";
+import { digestOf } from "../../sdk/signed-message.js";
+import type { ConsentTransaction } from "../../sdk/transaction.js";
 import { decodeConsentError } from "../../sdk/errors.js";
 import type { DecodedConsentError } from "../../sdk/errors.js";
 import type { CliContext } from "../context.js";
@@ -243,6 +244,36 @@ function printStep(step: Step, record: RelayedTransaction): void {
   printLines(`relayed ${describeSigned(step.files[0].file)}${note}`, txLine(record));
 }
 
+/**
+ * Refuses, before anything is sent, a file whose signature the registry would refuse, by the
+ * SDK's copy of its rule (ECDSA first, then the owner's ERC-1271 wallet asked from the
+ * registry's address), in words that say what is wrong with it.
+ */
+async function checkSignatureOf(
+  client: ConsentRegistryClient,
+  provider: Provider,
+  path: string,
+  file: SignedFile,
+): Promise<void> {
+  const verdict = await client.checkSigned(file.kind, file.signed);
+  if (verdict.valid) return;
+  const { owner, signature } = file.signed;
+  if ((await provider.getCode(owner)) !== "0x") {
+    throw new CliError(`${path}: the registry would refuse this signature of the contract ${owner}: ${verdict.reason}`);
+  }
+  const length = dataLength(signature);
+  if (length !== 65 && length !== 64) {
+    throw new CliError(`${path}.signature: ${length} bytes; an EOA signature has 65 (or 64, compact) bytes`);
+  }
+  const recovered = recoverStrict(digestOf(file), signature);
+  if ("signer" in recovered) {
+    throw new CliError(
+      `${path}: the signature was made by ${recovered.signer}, not by the owner ${owner} (or for another chain/registry)`,
+    );
+  }
+  throw new CliError(`${path}.signature: not a valid signature of ${owner} (${recovered.reason})`);
+}
+
 export function registerRelayCommands(program: Command): void {
   program
     .command("relay <files...>")
@@ -259,10 +290,9 @@ export function registerRelayCommands(program: Command): void {
         const provider = await ctx.provider();
         const chainId = await ctx.chainId();
         const now = await ctx.now();
-        const isContract = async (a: string): Promise<boolean> => (await provider.getCode(a)) !== "0x";
         const loaded: LoadedFile[] = [];
         for (const path of files) {
-          const file = await readSignedFile(path, isContract);
+          const file = await readSignedFile(path);
           if (file.chainId !== chainId) {
             throw new CliError(`${path}: signed for chain ${file.chainId}, but the node is chain ${chainId}`);
           }
@@ -275,6 +305,7 @@ export function registerRelayCommands(program: Command): void {
           if (deadline < now) {
             throw new CliError(`${path}: the signature expired at ${isoOf(deadline)} (chain time ${isoOf(now)})`);
           }
+          await checkSignatureOf(client, provider, path, file);
           loaded.push({ path, file });
         }
 
@@ -283,54 +314,63 @@ export function registerRelayCommands(program: Command): void {
     );
 }
 
-export function registerProcessorCommands(program: Command): void {
-  program
-    .command("record-use")
-    .description("record a use of an owner's data by the signer (reverts unless consent covers it)")
-    .requiredOption("--owner <address>", "the data owner")
-    .requiredOption("--data <id|ALL>", "the data id used")
-    .requiredOption("--purpose <name|id>", "the purpose of the use")
-    .requiredOption("--evidence <text|0xhash>", "job / receipt reference (text is hashed with keccak256)")
-    .action(
-      withContext<UseOptions>(async (ctx, o) => {
-        const req = {
-          owner: parseAddress("--owner", o.owner),
-          dataId: parseDataId("--data", o.data),
-          purpose: parseOnePurpose("--purpose", o.purpose),
-          evidence: parseHashOrText("--evidence", o.evidence),
-        };
-        const client = await ctx.registry({ write: true });
-        const sent = await ctx.send(client.recordUse(req));
-        printSent(ctx, `recorded use of ${req.owner}'s data ${req.dataId} for purpose ${req.purpose}`, sent);
-      }),
-    );
+interface RecordDefinition {
+  name: "record-use" | "record-share";
+  description: string;
+  /** The record as the SDK takes it (options parsed), and its words. */
+  send(ctx: CliContext, o: UseOptions & { to?: string }): Promise<void>;
+}
 
-  program
-    .command("record-share")
-    .description(
+function useRequest(o: UseOptions) {
+  return {
+    owner: parseAddress("--owner", o.owner),
+    dataId: parseDataId("--data", o.data),
+    purpose: parseOnePurpose("--purpose", o.purpose),
+    evidence: parseHashOrText("--evidence", o.evidence),
+  };
+}
+
+const RECORDS: RecordDefinition[] = [
+  {
+    name: "record-use",
+    description: "record a use of an owner's data by the signer (reverts unless consent covers it)",
+    async send(ctx, o) {
+      const req = useRequest(o);
+      const sent = await ctx.send((await ctx.registry({ write: true })).recordUse(req));
+      printSent(ctx, `recorded use of ${req.owner}'s data ${req.dataId} for purpose ${req.purpose}`, sent);
+    },
+  },
+  {
+    name: "record-share",
+    description:
       "record a share of an owner's data with an integration (both need consent; the integration must be active)",
-    )
-    .requiredOption("--owner <address>", "the data owner")
-    .requiredOption("--to <address>", "the receiving integration")
-    .requiredOption("--data <id|ALL>", "the data id shared")
-    .requiredOption("--purpose <name|id>", "the purpose of the share")
-    .requiredOption("--evidence <text|0xhash>", "transfer reference (text is hashed with keccak256)")
-    .action(
-      withContext<UseOptions & { to: string }>(async (ctx, o) => {
-        const req = {
-          owner: parseAddress("--owner", o.owner),
-          to: parseAddress("--to", o.to),
-          dataId: parseDataId("--data", o.data),
-          purpose: parseOnePurpose("--purpose", o.purpose),
-          evidence: parseHashOrText("--evidence", o.evidence),
-        };
-        const client = await ctx.registry({ write: true });
-        const sent = await ctx.send(client.recordShare(req));
-        printSent(
-          ctx,
-          `recorded share of ${req.owner}'s data ${req.dataId} with ${req.to} for purpose ${req.purpose}`,
-          sent,
-        );
-      }),
-    );
+    async send(ctx, o) {
+      const req = { ...useRequest(o), to: parseAddress("--to", o.to ?? "") };
+      const sent = await ctx.send((await ctx.registry({ write: true })).recordShare(req));
+      printSent(
+        ctx,
+        `recorded share of ${req.owner}'s data ${req.dataId} with ${req.to} for purpose ${req.purpose}`,
+        sent,
+      );
+    },
+  },
+];
+
+export function registerProcessorCommands(program: Command): void {
+  for (const def of RECORDS) {
+    let cmd = program
+      .command(def.name)
+      .description(def.description)
+      .requiredOption("--owner <address>", "the data owner");
+    if (def.name === "record-share") cmd = cmd.requiredOption("--to <address>", "the receiving integration");
+    const noun = def.name === "record-use" ? "used" : "shared";
+    cmd
+      .requiredOption("--data <id|ALL>", `the data id ${noun}`)
+      .requiredOption("--purpose <name|id>", `the purpose of the ${def.name === "record-use" ? "use" : "share"}`)
+      .requiredOption(
+        "--evidence <text|0xhash>",
+        `${def.name === "record-use" ? "job / receipt" : "transfer"} reference (text is hashed with keccak256)`,
+      )
+      .action(withContext<UseOptions & { to?: string }>((ctx, o) => def.send(ctx, o)));
+  }
 }

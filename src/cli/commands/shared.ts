@@ -1,24 +1,28 @@
+import { ZeroHash } from "ethers";
 import type { Command } from "commander";
 
 import { CliContext } from "../context.js";
-import { isoOf } from "../parse.js";
+import { PURPOSE_WORDS, isoOf, parseAddress, parseDataId, parseHashOrText, parsePurposeList } from "../parse.js";
 import { formatFields, printJson, printLines } from "../output.js";
-import { maskToPurposes, purposeName } from "../../sdk/purposes.js";
+import { purposeListLabel } from "../../sdk/purposes.js";
 
 /**
  * Glue shared by the command modules: the action wrapper that builds the context, and the
  * printing of a sent transaction.
  */
 
-/** Wraps a commander action: `fn(ctx, options, args)`; errors propagate to `main`, which prints one line. */
+/**
+ * Wraps a commander action: `fn(ctx, options, args, command)`; errors propagate to `main`, which
+ * prints one line.
+ */
 export function withContext<O>(
-  fn: (ctx: CliContext, options: O, args: string[]) => Promise<void>,
+  fn: (ctx: CliContext, options: O, args: string[], command: Command) => Promise<void>,
 ): (...received: unknown[]) => Promise<void> {
   return async (...received: unknown[]) => {
     const command = received[received.length - 1] as Command;
     const options = received[received.length - 2] as O;
     const args = received.slice(0, -2).flat() as string[];
-    await fn(CliContext.of(command), options, args);
+    await fn(CliContext.of(command), options, args, command);
   };
 }
 
@@ -40,11 +44,52 @@ export function printSent<T>(ctx: CliContext, summary: string, sent: SentTransac
 
 /** `INFERENCE(2), MODEL_TRAINING(0)` for a purpose list or bitmap. */
 export function purposesWords(purposes: readonly number[] | bigint): string {
-  const ids = typeof purposes === "bigint" ? maskToPurposes(purposes) : purposes;
-  return ids.map((id) => `${purposeName(id)}(${id})`).join(", ");
+  return purposeListLabel(purposes);
 }
 
 /** `until 2026-12-01T00:00:00Z` or `with no expiry`. */
 export function expiryWords(expiresAt: bigint): string {
   return expiresAt === 0n ? "with no expiry" : `until ${isoOf(expiresAt)}`;
+}
+
+// Options of the grant and key commands (owner.ts and sign.ts) --------------------------------
+
+export interface GrantOptions {
+  grantee: string;
+  data: string;
+  purposes: string;
+  expires?: string;
+  notice?: string;
+}
+
+export interface KeyOptions {
+  grantee: string;
+  data: string;
+}
+
+export const PURPOSES_HELP = `comma-separated purposes: ${PURPOSE_WORDS.join(", ")} (or MODEL_TRAINING, model_training: any case, - or _), or ids 0..127`;
+export const DATA_HELP = "data id: 0x + 64 hex digits (a salted hash of the asset), or ALL for all of the owner's data";
+
+/** Validates the grant options that need no chain; the expiry needs the chain's clock. */
+export function grantBasics(o: GrantOptions): {
+  grantee: string;
+  dataId: string;
+  purposes: number[];
+  noticeHash: string;
+} {
+  return {
+    grantee: parseAddress("--grantee", o.grantee),
+    dataId: parseDataId("--data", o.data),
+    purposes: parsePurposeList("--purposes", o.purposes),
+    noticeHash: o.notice === undefined ? ZeroHash : parseHashOrText("--notice", o.notice),
+  };
+}
+
+export function addGrantOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption("--grantee <address>", "who receives the consent")
+    .requiredOption("--data <id|ALL>", DATA_HELP)
+    .requiredOption("--purposes <list>", PURPOSES_HELP)
+    .option("--expires <time>", "ISO date, unix seconds, +30d (s/m/h/d/w) or never", "never")
+    .option("--notice <text|0xhash>", "the consent notice shown to the owner (text is hashed with keccak256)");
 }

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer, type IncomingMessage, request as httpRequest, type ServerResponse } from "node:http";
 import { createServer as createNetServer } from "node:net";
 import { fileURLToPath } from "node:url";
+
+import type { FaultPlan, ProxyCounts, ReorgTrigger } from "./rpc-proxy.js";
 
 /** A free TCP port on 127.0.0.1 (bind to 0, read it, close). */
 export async function freePort(): Promise<number> {
@@ -81,91 +82,76 @@ async function startOnce(initialDate?: string): Promise<{ url: string; child: Ch
   throw new Error(`hardhat node did not answer on ${url}: ${stderr}`);
 }
 
-export interface FaultPlan {
-  /** Probability of answering HTTP 500. */
-  error500: number;
-  /** Probability of never answering (the client must time out). */
-  hang: number;
-  /** eth_getLogs over more than this many blocks fails with "block range too large". */
-  maxLogRange: number;
-  /** Extra latency per request, ms. */
-  delayMs?: number;
-}
+export type { FaultPlan, ProxyCounts, ReorgTrigger } from "./rpc-proxy.js";
 
-export interface FaultProxy {
+export interface RpcProxy {
   url: string;
-  counts: { requests: number; error500: number; hang: number; rangeErrors: number };
-  plan: FaultPlan;
+  /** The proxy's counters (requests, faults injected, reorgs forced). */
+  counts(): Promise<ProxyCounts>;
+  /** Replaces the fault plan. */
+  setPlan(plan: FaultPlan): Promise<void>;
+  /** Arms a reorg at a point of the next chunk above `trigger.afterBlock`. */
+  arm(trigger: ReorgTrigger): Promise<void>;
+  /** Forces the armed reorg now (answers when the new branch is in place). */
+  reorgNow(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** An HTTP JSON-RPC proxy that injects faults in front of `target` (seeded, reproducible). */
-export async function startFaultProxy(target: string, plan: FaultPlan, seed = 7): Promise<FaultProxy> {
-  let s = seed >>> 0;
-  const rnd = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-  const counts = { requests: 0, error500: 0, hang: 0, rangeErrors: 0 };
-  const hung: ServerResponse[] = [];
-  const t = new URL(target);
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", async () => {
-      counts.requests++;
-      const body = Buffer.concat(chunks).toString();
-      if (plan.delayMs) await new Promise((r) => setTimeout(r, plan.delayMs));
-      const roll = rnd();
-      if (roll < plan.error500) {
-        counts.error500++;
-        res.writeHead(500).end("internal error");
-        return;
-      }
-      if (roll < plan.error500 + plan.hang) {
-        counts.hang++;
-        hung.push(res);
-        return;
-      }
-      const msg = JSON.parse(body) as {
-        id: number;
-        method: string;
-        params: { fromBlock?: string; toBlock?: string }[];
-      };
-      if (msg.method === "eth_getLogs") {
-        const p = msg.params[0];
-        if (Number(p.toBlock) - Number(p.fromBlock) + 1 > plan.maxLogRange) {
-          counts.rangeErrors++;
-          res
-            .writeHead(200, { "content-type": "application/json" })
-            .end(
-              JSON.stringify({ jsonrpc: "2.0", id: msg.id, error: { code: -32005, message: "block range too large" } }),
-            );
-          return;
-        }
-      }
-      const up = httpRequest(
-        { host: t.hostname, port: t.port, path: "/", method: "POST", headers: { "content-type": "application/json" } },
-        (upRes) => {
-          res.writeHead(upRes.statusCode ?? 502, { "content-type": "application/json" });
-          upRes.pipe(res);
-        },
-      );
-      up.on("error", () => res.writeHead(502).end());
-      up.end(body);
+/**
+ * Starts the JSON-RPC proxy (helpers/rpc-proxy.ts) as its own process on 127.0.0.1 at a free
+ * port in front of `target`, with a fault plan (seeded, reproducible); `close()` kills its pid.
+ */
+export async function startRpcProxy(
+  target: string,
+  plan: FaultPlan = { error500: 0, hang: 0, maxLogRange: Number.MAX_SAFE_INTEGER },
+  seed = 7,
+): Promise<RpcProxy> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", `${ROOT}test/audit/helpers/rpc-proxy.ts`, target, String(seed)],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = "";
+    child.stdout?.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /PORT (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
     });
+    child.on("exit", (code) => reject(new Error(`rpc proxy exited with ${code}: ${stderr}`)));
   });
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${port}`;
+  const control = async (op: object) => {
+    const res = await fetch(`${url}/__control`, { method: "POST", body: JSON.stringify(op) });
+    return (await res.json()) as ProxyCounts;
+  };
+  await control({ op: "plan", plan });
   return {
-    url: `http://127.0.0.1:${port}`,
-    counts,
-    plan,
+    url,
+    counts: () => control({ op: "counts" }),
+    setPlan: async (p) => void (await control({ op: "plan", plan: p })),
+    arm: async (trigger) => void (await control({ op: "arm", trigger })),
+    reorgNow: async () => void (await control({ op: "reorg" })),
     close: () =>
       new Promise<void>((resolve) => {
-        for (const r of hung) r.destroy();
-        server.closeAllConnections();
-        server.close(() => resolve());
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
       }),
   };
+}
+
+/** The fault-injecting proxy of the fault tests (same process model as startRpcProxy). */
+export const startFaultProxy = startRpcProxy;
+
+/** The error a promise rejects with (fails the test when it resolves). */
+export async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error("expected a rejection, but the promise resolved");
 }

@@ -1,0 +1,48 @@
+/**
+ * One measured auditor step in its own process, so its peak RSS is its own (not the bench's,
+ * which holds the generated history): `tsx scripts/bench-audit-child.ts <step> <json args>`.
+ * Prints one JSON line: { ms, cpuMs (all threads), maxRssMb, ...result }.
+ *
+ *   sync    { rpc, registry, db, toBlock? }   → inserted, chunks, failures, rpc stats
+ *   verify  { db, rpc? }                      → events, signatures, ok, integrity mode
+ */
+import { openAuditDb, syncEvents, verifyHistory } from "../src/audit/index.js";
+
+const [step, raw] = process.argv.slice(2);
+const args = JSON.parse(raw ?? "{}") as { rpc?: string; registry?: string; db: string; toBlock?: number };
+const db = openAuditDb(args.db);
+const t = performance.now();
+const cpu0 = process.cpuUsage();
+let out: Record<string, unknown>;
+if (step === "sync") {
+  const r = await syncEvents({
+    db,
+    rpc: args.rpc!,
+    registry: args.registry!,
+    toBlock: args.toBlock,
+    progress: "none",
+    maxRetries: 60,
+  });
+  out = { inserted: r.inserted, chunks: r.chunks, failures: r.failures, rpc: r.rpc, digest: r.digest };
+} else if (step === "verify") {
+  const r = await verifyHistory(db, { rpc: args.rpc });
+  out = {
+    events: r.eventsChecked,
+    signatures: r.signaturesChecked,
+    ok: r.ok,
+    violations: r.violations.length,
+    findings: r.integrity.findings.length,
+    firstProblem: r.violations[0] ?? r.integrity.findings[0] ?? null,
+    mode: r.integrity.mode,
+    digest: r.integrity.digest,
+  };
+} else throw new Error(`unknown step ${step}`);
+const ms = performance.now() - t;
+const cpu = process.cpuUsage(cpu0);
+db.close();
+process.stdout.write(
+  JSON.stringify(
+    { ms, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMb: process.resourceUsage().maxRSS / 1024, ...out },
+    (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v),
+  ) + "\n",
+);

@@ -1,0 +1,173 @@
+import type { ConsentMessageKind } from "../sdk/eip712.js";
+import type { ReplayEvent } from "./events.js";
+
+/**
+ * The audit store: what the auditor keeps, asked by name. `sqlite-store.ts` is the embedded
+ * implementation (the default; `openAuditDb`); PostgreSQL (issue 14) implements the same
+ * interface. Nothing outside a store module writes SQL.
+ *
+ * Every method is one transaction or one streamed query and returns a promise, so a networked
+ * database fits behind it; the SQLite store answers synchronously inside the promise. `replay`
+ * streams rows in chain order to a synchronous visitor (the model is CPU-bound: a per-row await
+ * would cost more than the rule checks).
+ *
+ * What is stored (all integers that may exceed 2^53 — versions, epochs, deadlines, purposes —
+ * are exact decimal strings):
+ * - events: every log of the watched contracts, decoded (`args` = the typed union's args), tied
+ *   to the block hash it came with; `via` is derived at sync time (the contract's rule) so
+ *   consent changes can be filtered by how they were authorised, `version` is the key's version
+ *   after a ConsentGranted / ConsentRevoked;
+ * - the sync checkpoint (block number AND hash), the watched addresses and the genesis hash;
+ * - recent block hashes (common-ancestor search after a reorg) with their timestamps;
+ * - signed requests taken from the calldata of transactions that changed consent by signature.
+ */
+export interface AuditStore {
+  /** Which implementation (for messages and for tests that forge rows). */
+  readonly dialect: "sqlite" | "postgresql";
+
+  /** The sync checkpoint and watched addresses of `chainId` (default: the first chain held). */
+  meta(chainId?: number): Promise<SyncMeta | undefined>;
+  /** How many events the store holds for `chainId`. */
+  countEvents(chainId: number): Promise<number>;
+  /**
+   * Writes the first checkpoint of a sync. With `reset`, everything held for the chain goes in
+   * the same transaction; returns how many events were discarded.
+   */
+  startSync(meta: SyncMeta, reset: boolean): Promise<number>;
+  /** Writes one chunk (events, signed requests, block hashes, digests, checkpoint) atomically; returns the new events. */
+  commitChunk(chunk: ChunkWrite): Promise<number>;
+  /** Deletes everything above `ancestor` and moves the checkpoint (and its digest) there (one transaction). */
+  rewind(chainId: number, ancestor: BlockRef, digest: string): Promise<void>;
+  /** The log digest after the last block with rows at or below `block` (undefined: none stored). */
+  digestAt(chainId: number, block: number): Promise<string | undefined>;
+  /** Blocks at or below `below` whose hash the store knows (kept hashes and event blocks), oldest first. */
+  knownBlocks(chainId: number, below: number): Promise<BlockRef[]>;
+  /** The timestamp of a block whose header was kept, if any. */
+  blockTimestamp(chainId: number, block: number): Promise<number | undefined>;
+
+  /**
+   * Streams the events of a chain in chain order (block, log index) up to `toBlock`; with
+   * `rows`, the visitor also gets the stored row (for the log digest).
+   */
+  replay(
+    query: { chainId: number; toBlock?: number; rows?: boolean },
+    visit: (e: ReplayEvent, row?: EventRow) => void,
+  ): Promise<ReplaySummary>;
+  /** The stored rows of blocks from..to (verify --rpc compares them with the chain's logs). */
+  eventsInRange(chainId: number, from: number, to: number): Promise<EventRow[]>;
+  /** The stored log digest of each block with rows, up to `toBlock`, ascending. */
+  blockDigests(chainId: number, toBlock?: number): Promise<{ block: number; digest: string }[]>;
+  /** The kept block headers (hash and timestamp) up to `toBlock`, ascending. */
+  keptHeaders(chainId: number, toBlock?: number): Promise<BlockHeader[]>;
+  /** The stored signed requests of a chain up to `toBlock`, in (block, tx, item) order. */
+  signedRequests(chainId: number, toBlock?: number): Promise<SignedRequestRow[]>;
+
+  close(): void;
+}
+
+/**
+ * The schema this auditor writes and reads. 2 = registry 2.0.0 events (versions instead of
+ * nonces); 3 = schema 2 plus the log digest (digest.ts) of each block and of the checkpoint.
+ * Stores of other schemas are refused, not converted: schema 1 (registry 1.x) events carry
+ * nonces and a `via` field that the 2.0 rules do not have, schema 2 has no digest to check.
+ */
+export const AUDIT_SCHEMA_VERSION = 3;
+
+export interface BlockRef {
+  number: number;
+  hash: string;
+}
+
+export interface BlockHeader extends BlockRef {
+  timestamp: number;
+}
+
+export interface Checkpoint {
+  chainId: number;
+  blockNumber: number;
+  blockHash: string;
+}
+
+export interface SyncMeta {
+  chainId: number;
+  registry: string;
+  integrations: string;
+  authority: string;
+  /** Hash of block 0 of the synced history: another node with the same chain id but another genesis is refused. */
+  genesisHash: string;
+  fromBlock: number;
+  blockNumber: number;
+  blockHash: string;
+  /** The log digest at the checkpoint (digest.ts). */
+  digest: string;
+}
+
+/** One stored log (a row of the events table). */
+export interface EventRow {
+  chain_id: number;
+  block_number: number;
+  block_hash: string;
+  log_index: number;
+  tx_hash: string;
+  address: string;
+  event_name: string;
+  args_json: string;
+  block_timestamp: number;
+  via: number | null;
+  version: string | null;
+}
+
+/** A signed-request kind, or a marker row for a transaction whose requests are not readable. */
+export type SignedRowKind = ConsentMessageKind | "internal" | "unsigned";
+
+export interface SignedRequestRow {
+  chain_id: number;
+  block_number: number;
+  tx_hash: string;
+  item_index: number;
+  kind: SignedRowKind;
+  owner: string;
+  /** The message fields other than owner, epoch, version and deadline (JSON: strings, addresses lowercase). */
+  args_json: string;
+  epoch: string | null;
+  /** Null for RevokeAll (it has no version) and marker rows. */
+  version: string | null;
+  deadline: string | null;
+  signature: string | null;
+  erc1271_valid: number | null;
+}
+
+/** What one committed sync chunk writes. */
+export interface ChunkWrite {
+  chainId: number;
+  events: EventRow[];
+  signed: SignedRequestRow[];
+  /** Headers to keep (the chunk's end and the blocks holding its events). */
+  headers: BlockHeader[];
+  /** The new checkpoint: the chunk's last block. */
+  checkpoint: BlockRef;
+  /** The log digest of each block of the chunk with rows, and the digest at the new checkpoint. */
+  blockDigests: { block: number; digest: string }[];
+  digest: string;
+  /** How many recent block hashes to keep. */
+  keepHashes: number;
+}
+
+export interface ReplaySummary {
+  chainId: number;
+  events: number;
+  lastBlock: number;
+  lastTimestamp: number;
+}
+
+/** The single chain id held by the store (the first one if several were synced). */
+export async function defaultChainId(store: AuditStore): Promise<number | undefined> {
+  return (await store.meta())?.chainId;
+}
+
+/** The chain to read: the one asked for, or the store's only one; throws on an empty store. */
+export async function chainToRead(store: AuditStore, chainId?: number): Promise<number> {
+  const id = chainId ?? (await defaultChainId(store));
+  if (id === undefined) throw new Error("the audit database is empty; run `omni-consent audit sync` first");
+  return id;
+}
