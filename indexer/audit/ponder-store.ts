@@ -5,8 +5,10 @@ import type {
   AuditStore,
   BlockHeader,
   BlockRef,
+  ChainClaim,
   ChunkWrite,
   EventRow,
+  ReplayQuery,
   ReplaySummary,
   SignedRequestRow,
   SyncMeta,
@@ -64,6 +66,15 @@ export class PonderAuditStore implements AuditStore {
     return undefined;
   }
 
+  /** No chain has a sync checkpoint here (see `chainIds` for the chains indexed). */
+  async chains(): Promise<SyncMeta[]> {
+    return [];
+  }
+
+  async claimChain(): Promise<ChainClaim> {
+    return readOnly();
+  }
+
   async countEvents(chainId: number): Promise<number> {
     const r = await this.pool.query(`SELECT count(*) AS n FROM ${this.table} WHERE chain_id = $1`, [chainId]);
     return Number(r.rows[0].n);
@@ -99,10 +110,8 @@ export class PonderAuditStore implements AuditStore {
     return r.rowCount === 0 ? undefined : Number(r.rows[0].block_timestamp);
   }
 
-  async replay(
-    q: { chainId: number; toBlock?: number; rows?: boolean },
-    visit: (e: ReplayEvent, row?: EventRow) => void,
-  ): Promise<ReplaySummary> {
+  /** With `owner`: its events and those naming no owner, through the `owner` index (ownerScoped). */
+  async replay(q: ReplayQuery, visit: (e: ReplayEvent, row?: EventRow) => void): Promise<ReplaySummary> {
     let events = 0;
     let lastBlock = -1;
     let lastTimestamp = 0;
@@ -112,8 +121,9 @@ export class PonderAuditStore implements AuditStore {
       const page = await this.pool.query(
         `SELECT ${COLUMNS} FROM ${this.table}
          WHERE chain_id = $1 AND block_number <= $2 AND (block_number, log_index) > ($3, $4)
+           ${q.owner === undefined ? "" : "AND (owner = $5 OR owner IS NULL)"}
          ORDER BY block_number, log_index LIMIT ${PAGE}`,
-        [q.chainId, toBlock, after[0], after[1]],
+        [q.chainId, toBlock, after[0], after[1], ...(q.owner === undefined ? [] : [q.owner.toLowerCase()])],
       );
       for (const raw of page.rows) {
         const row = eventRow(raw);
@@ -134,6 +144,18 @@ export class PonderAuditStore implements AuditStore {
         after = [row.block_number, row.log_index];
       }
       if (page.rows.length < PAGE) break;
+    }
+    if (q.owner !== undefined) {
+      // Owner-scoped: the summary's last block and time are still the chain's.
+      const last = await this.pool.query(
+        `SELECT block_number, block_timestamp FROM ${this.table} WHERE chain_id = $1 AND block_number <= $2
+         ORDER BY block_number DESC, log_index DESC LIMIT 1`,
+        [q.chainId, toBlock],
+      );
+      if (last.rowCount !== 0) {
+        lastBlock = Number(last.rows[0].block_number);
+        lastTimestamp = Number(last.rows[0].block_timestamp);
+      }
     }
     return { chainId: q.chainId, events, lastBlock, lastTimestamp };
   }
@@ -159,13 +181,13 @@ export class PonderAuditStore implements AuditStore {
     return [];
   }
 
-  close(): void {
-    void this.pool.end();
+  async close(): Promise<void> {
+    await this.pool.end();
   }
 
-  /** Closes the pool and waits for it. */
+  /** The same as `close`. */
   async end(): Promise<void> {
-    await this.pool.end();
+    await this.close();
   }
 }
 

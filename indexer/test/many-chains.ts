@@ -10,6 +10,8 @@ import { playBranch, playHistory } from "./helpers/history.js";
 import { type Node, type Ponder, startNode, startPonder } from "./helpers/processes.js";
 import { chainState, indexedState } from "./helpers/state.js";
 import { CREATE_X, deploySystem, head, indexedChain, mine, type System } from "./helpers/system.js";
+import { buildReport, openAuditDb, ownerScoped } from "../../src/audit/index.js";
+import { PonderAuditStore } from "../audit/ponder-store.js";
 import { auditRows, auditSync, diffRows, pgClient, ponderRows, verifyBoth, waitIndexed } from "./helpers/tables.js";
 
 /**
@@ -171,6 +173,27 @@ describe("indexer: two chains, one database", function () {
       expect(v.auditRules).to.deep.include({ ok: true, chainId: id, eventsChecked: rows.length, violations: [] });
       expect(v.auditRules.usesChecked).to.equal(rows.filter((r) => r[6] === "DataUsed").length);
       expect(v.audit.integrity.findings).to.deep.equal([]);
+    }
+  });
+
+  it("an owner's report over Ponder's tables (owner-scoped, through its owner index) is the auditor's, on each chain", async () => {
+    const owner = systems[0].actors.owners[0].address.toLowerCase();
+    const store = await PonderAuditStore.open(databaseUrl, "consent");
+    const sqlite = openAuditDb(dbFile);
+    try {
+      for (const s of systems) {
+        const opts = { kind: "owner" as const, subject: owner, chainId: s.node.chainId };
+        const indexed = { ...(await buildReport(ownerScoped(store, owner), opts)), generatedAt: "" };
+        const audit = { ...(await buildReport(sqlite, opts)), generatedAt: "" };
+        expect(indexed).to.deep.equal(audit);
+        expect(indexed.chainId).to.equal(s.node.chainId);
+        expect(indexed.lastBlock).to.equal((await head(s.node)) - 40); // the chain's last event, not the owner's
+        const rows = new Map(indexed.sections.map((x) => [x.name, x.rows.length]));
+        expect([...rows.values()].reduce((a, b) => a + b, 0)).to.be.greaterThan(10);
+      }
+    } finally {
+      sqlite.close();
+      await store.close();
     }
   });
 });
