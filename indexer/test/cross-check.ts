@@ -282,6 +282,42 @@ describe("indexer: Ponder's events equal the auditor's, event for event", functi
     expect(o1.chains[0].managers).to.deep.equal([sys.actors.manager.address.toLowerCase()]);
   });
 
+  it("ponder serve, a read-only replica on the same database, answers exactly as the indexing process", async () => {
+    const replica = await startPonder({
+      chains: [indexedChain(sys)],
+      databaseUrl,
+      schema: "consent",
+      command: "serve",
+    });
+    try {
+      expect(replica.pid).to.not.equal(ponder!.pid);
+      const ask = async (base: string) => {
+        const owners = [];
+        for (const o of sys.actors.owners) owners.push(await (await fetch(`${base}/owners/${o.address}`)).json());
+        const gql = await fetch(`${base}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            query: "{ events(limit: 1000) { totalCount items { blockNumber logIndex argsJson } } }",
+          }),
+        });
+        const q = encodeURIComponent(
+          JSON.stringify({ json: { sql: "SELECT count(*) AS n FROM consents WHERE purposes <> 0", params: [] } }),
+        );
+        const sql = await fetch(`${base}/sql/db?sql=${q}`);
+        return { owners, gql: await gql.json(), sql: await sql.json() };
+      };
+      const primary = await ask(ponder!.url);
+      const served = await ask(replica.url);
+      expect(served).to.deep.equal(primary);
+      expect((primary.gql as { data: { events: { totalCount: number } } }).data.events.totalCount).to.equal(
+        auditRows(dbFile).length,
+      );
+    } finally {
+      await replica.stop();
+    }
+  });
+
   it("/owners/:owner refuses a malformed owner or chain id with a stable code", async () => {
     const bad = await fetch(`${ponder!.url}/owners/0x12`);
     expect(bad.status).to.equal(400);
