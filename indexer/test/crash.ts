@@ -23,7 +23,7 @@ import { auditRows, auditSync, diffRows, pgClient, ponderRows, verifyBoth, waitI
 describe("indexer: Ponder killed mid-backfill and restarted", function () {
   this.timeout(300_000);
 
-  const EVENTS = 24_000;
+  const EVENTS = 12_000;
   let cluster: PgCluster;
   let node: Node;
   let sys: System;
