@@ -248,9 +248,15 @@ export class SqliteAuditStore implements AuditStore {
         .raw(true),
       replayOwner: db
         .prepare(
-          `SELECT block_number, log_index, tx_hash, event_name, args_json, block_timestamp, via, block_hash, address, version FROM events
-           WHERE chain_id = ? AND (json_extract(args_json, '$.owner') = ? OR json_extract(args_json, '$.owner') IS NULL)
-             AND block_number <= ? ORDER BY block_number, log_index`,
+          // Two lookups of the owner index, named: without statistics SQLite prefers the primary key
+          // (it gives the order) and reads the whole chain.
+          `SELECT * FROM (
+             SELECT block_number, log_index, tx_hash, event_name, args_json, block_timestamp, via, block_hash, address, version
+               FROM events INDEXED BY events_by_owner WHERE chain_id = ? AND json_extract(args_json, '$.owner') = ? AND block_number <= ?
+             UNION ALL
+             SELECT block_number, log_index, tx_hash, event_name, args_json, block_timestamp, via, block_hash, address, version
+               FROM events INDEXED BY events_by_owner WHERE chain_id = ? AND json_extract(args_json, '$.owner') IS NULL AND block_number <= ?
+           ) ORDER BY block_number, log_index`,
         )
         .raw(true),
       signed: db.prepare(
@@ -425,7 +431,7 @@ export class SqliteAuditStore implements AuditStore {
     const rows = (
       q.owner === undefined
         ? this.stmts.replay.iterate(q.chainId, to)
-        : this.stmts.replayOwner.iterate(q.chainId, q.owner, to)
+        : this.stmts.replayOwner.iterate(q.chainId, q.owner, to, q.chainId, to)
     ) as IterableIterator<
       [number, number, string, string, string, number, number | null, string, string, string | null]
     >;

@@ -276,6 +276,55 @@ for (const backend of backends()) {
     });
   });
 
+  if (backend.name === "postgresql") {
+    describe("audit store: PostgreSQL schema", function () {
+      this.timeout(60_000);
+      it("a database of another audit schema, or with a foreign events table, is refused unchanged", async () => {
+        const url = await backend.target("");
+        const store = await openAuditStore(url);
+        const sql = (store as unknown as { sql: { query(s: string): Promise<unknown> } }).sql;
+        await sql.query("UPDATE audit_schema SET version = 4");
+        await store.close();
+        const shown = url.replace(/:[^:@/]+@/, ":***@");
+        expect((await rejection(openAuditStore(url))).message).to.equal(
+          `${shown} was written by audit schema 4; this auditor reads audit schema 3 (registry 2.0.0) only and does not convert databases of other schemas: sync into a new --db`,
+        );
+        const other = await backend.target("");
+        const { Client } = (await import("pg")).default;
+        const c = new Client({ connectionString: other });
+        await c.connect();
+        await c.query("CREATE TABLE events (id INTEGER)");
+        await c.end();
+        expect((await rejection(openAuditStore(other))).message).to.equal(
+          `${other.replace(/:[^:@/]+@/, ":***@")} has an events table but no audit_schema: it was not written by this auditor; sync into another database`,
+        );
+        expect(shown).to.not.include(new URL(url).password);
+      });
+
+      it("a snapshot reader sees one moment while a sync writes, and refuses writes", async () => {
+        const url = await backend.target("");
+        const writer = await openAuditStore(url);
+        await writer.startSync(meta(7), false);
+        await writer.commitChunk(chunk(7, [ev(7, 1, 0, "DataUsed", { owner: A })], 1));
+        const reader = await openAuditStore(url, { snapshot: true });
+        try {
+          expect(await reader.countEvents(7)).to.equal(1);
+          await writer.commitChunk(chunk(7, [ev(7, 2, 0, "DataUsed", { owner: A })], 2));
+          let seen = 0;
+          await reader.replay({ chainId: 7 }, () => seen++);
+          expect([seen, await reader.countEvents(7), (await reader.meta(7))!.blockNumber]).to.deep.equal([1, 1, 1]);
+          expect(await writer.countEvents(7)).to.equal(2);
+          expect((await rejection(reader.startSync(meta(8), false))).message).to.equal(
+            "this audit store was opened read-only (snapshot)",
+          );
+        } finally {
+          await reader.close();
+          await writer.close();
+        }
+      });
+    });
+  }
+
   describe(`audit store: one sync per chain (${backend.name}, two connections)`, function () {
     this.timeout(60_000);
     const dir = mkdtempSync(join(tmpdir(), "omni-store-"));
