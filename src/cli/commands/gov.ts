@@ -7,7 +7,15 @@ import { decodeGovernedCall, readyWords, targetName } from "../calldata.js";
 import type { CliContext } from "../context.js";
 import { CliError } from "../failure.js";
 import { formatFields, printJson, printLines } from "../output.js";
-import { isoOf, parseAddress, parseHashOrText, parsePurposeId, parsePurposeList } from "../parse.js";
+import {
+  builtInTokens,
+  isoOf,
+  parseAddress,
+  parseHashOrText,
+  parsePurposeId,
+  parsePurposeList,
+  purposeTokens,
+} from "../parse.js";
 import { printSent, purposesWords, withContext } from "./shared.js";
 
 /**
@@ -153,6 +161,9 @@ function addPhase(gov: Command, phase: Phase): void {
     if (phase === "propose") cmd = cmd.option("--force", "schedule it even if it would fail when executed now");
     cmd.action(
       withContext<Record<string, string>>(async (ctx, o, args) => {
+        // Purposes that governance defined are named by their documents: read them only when needed.
+        if (o.purposes !== undefined && !builtInTokens(purposeTokens("--purposes", o.purposes)))
+          await ctx.purposeNames();
         const { action, summary } = def.parse(args, o);
         const client = await ctx.governance({ write: true });
         const call = client.callOf(action);
