@@ -126,7 +126,10 @@ export function rpcUnreachableWords(url: string, err: unknown): string {
   if (cause instanceof SyntaxError || /Unexpected (end of JSON|token)|is not valid JSON/.test(message)) {
     return `the RPC endpoint ${url} answered, but not with JSON-RPC (an empty or non-JSON reply): check the host, port and path of the node's URL; ${fix}`;
   }
-  const code = /\((E[A-Z_]+|timed out)\)/.exec(message)?.[1];
+  const inner = (cause as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  const code =
+    /\((E[A-Z_]+|timed out)\)/.exec(message)?.[1] ?? (typeof inner?.code === "string" ? inner.code : undefined);
+  const detail = typeof inner?.message === "string" ? inner.message : /\(([^()]*)\)$/.exec(message)?.[1];
   const reason =
     code === "ECONNREFUSED"
       ? "nothing listens there (ECONNREFUSED)"
@@ -136,7 +139,9 @@ export function rpcUnreachableWords(url: string, err: unknown): string {
           ? `no route to that host (${code})`
           : code === "timed out"
             ? "no answer in time (timed out)"
-            : (code ?? message.replace(/^cannot reach the RPC endpoint \S+ /, ""));
+            : detail === "bad port"
+              ? "that port is one HTTP clients refuse to use (bad port); nodes listen on e.g. 8545"
+              : (code ?? detail ?? message);
   return `cannot reach the RPC endpoint ${url}: ${reason}; ${fix}`;
 }
 
@@ -266,6 +271,8 @@ export class CliContext {
     if (this.opts.account !== undefined && (process.env.OMNI_PRIVATE_KEY ?? "") !== "") {
       throw new CliError("both OMNI_PRIVATE_KEY and --account are set; use only one signer");
     }
+    const key = process.env.OMNI_PRIVATE_KEY ?? "";
+    if (key !== "") parsePrivateKey("OMNI_PRIVATE_KEY", key);
     if (!this.hasSigner()) {
       throw new CliError(
         "no signer: set OMNI_PRIVATE_KEY in the environment, or pass --account <index> (an unlocked account of a local dev node)",

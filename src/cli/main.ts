@@ -15,8 +15,8 @@ import { registerReadCommands } from "./commands/read.js";
 import { registerProcessorCommands, registerRelayCommands } from "./commands/relay.js";
 import { registerSignCommands } from "./commands/sign.js";
 import { addGlobalOptions } from "./context.js";
-import { EXIT_PARTIAL, EXIT_USAGE, describeFailure, exitCodeOf, notConfirmedLine, notConfirmedOf } from "./failure.js";
-import { printJson } from "./output.js";
+import { EXIT_USAGE, describeFailure, exitCodeOf, notConfirmedLine, notConfirmedOf } from "./failure.js";
+import { printJson, takePrintedJson } from "./output.js";
 
 /**
  * `omni-consent`: the command line of the consent registry. Commands only parse, validate and
@@ -113,10 +113,12 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       },
     }),
   );
+  takePrintedJson();
   try {
     await program.parseAsync([...argv]);
     return 0;
   } catch (err) {
+    const printedAlready = takePrintedJson();
     if (err instanceof CommanderError) {
       if (err.exitCode === 0) return 0;
       // Commander's message (unknown option, missing argument, …) as one line; a misspelt option
@@ -143,8 +145,9 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       process.stderr.write(`${notConfirmedLine(sent)}\n`);
     } else {
       const line = describeFailure(err);
-      // A partly applied relay has printed its JSON already (each file with its outcome).
-      if (json() && code !== EXIT_PARTIAL) printJson({ status: "error", error: line, exitCode: code });
+      // A command that printed its JSON document before failing (a partly applied relay, a
+      // verification with violations) has said it all there: stdout keeps one document.
+      if (json() && !printedAlready) printJson({ status: "error", error: line, exitCode: code });
       process.stderr.write(`error: ${line}\n`);
     }
     return code;
