@@ -404,7 +404,11 @@ describe("omni-consent end to end against hardhat node + Ignition", function () 
     ]);
 
     // 7. Lockdown: one transaction ends every consent (and signature, and manager) of the owner.
-    const all = ok<Sent<Record<string, unknown>>>(await cli(1, "lockdown"));
+    // It warns first (on stderr); --yes is the script's answer.
+    const lockdown = await cli(1, "--yes", "lockdown");
+    expect(lockdown.stderr.split("\n")[0]).to.equal(`warning: lockdown of ${owner} ends at once, with no undo:`);
+    expect(lockdown.code).to.equal(0);
+    const all = JSON.parse(lockdown.stdout) as Sent<Record<string, unknown>>;
     expect(all.result).to.deep.equal({ owner, newEpoch: "1", actor: owner, via: "Owner" });
     expect(ok<{ consents: unknown[] }>(await cli(1, "my-consents")).consents).to.deep.equal([]);
     const after = ok<Record<string, unknown>>(
