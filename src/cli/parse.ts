@@ -110,9 +110,7 @@ export function parseTime(option: string, value: string, now: bigint, opts: { al
   if (at >= 1n << 64n) throw new CliError(`${option}: ${text} is too far in the future (must fit in uint64)`);
   if (at <= now) {
     const meaning = text === isoOf(at) ? timeWords(at, now) : `${text} = ${timeWords(at, now)}`;
-    throw new CliError(
-      `${option}: ${meaning} is not in the future (chain time ${isoOf(now)}); give a later time`,
-    );
+    throw new CliError(`${option}: ${meaning} is not in the future (chain time ${isoOf(now)}); give a later time`);
   }
   return at;
 }

@@ -316,7 +316,11 @@ describe("omni-consent signing and lockdown", function () {
     expect(await nonceOf(node.url, lockOwner.address)).to.equal(nonce + 1n);
     expect(await registry.isManager(lockOwner.address, manager)).to.equal(false);
     // The old name still works, with the registry's event in --json.
-    const again = ok<{ result: Record<string, unknown> }>(await e("--json", "--yes", "revoke-all"));
+    const againRun = await e("--json", "--yes", "revoke-all");
+    expect(againRun.stderr).to.equal(
+      `warning: lockdown of ${lockOwner.address} ends at once, with no undo:\nwarning:   all 0 active consents (ALL-data ones included), every signed message made before, and every manager (0)\n`,
+    );
+    const again = JSON.parse(againRun.stdout) as { result: Record<string, unknown> };
     expect(again.result).to.deep.equal({
       owner: lockOwner.address,
       newEpoch: "2",
