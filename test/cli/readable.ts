@@ -466,7 +466,10 @@ describe("omni-consent, readable (issue 13)", function () {
         language: "en",
       });
       const gov = (...args: string[]) => cli("--account", "4", ...args);
-      expect((await gov("gov", "propose", "define-purpose", "8", "--metadata", hash)).code).to.equal(0);
+      const defined = await gov("--documents", docs, "gov", "propose", "define-purpose", "8", "--metadata", hash);
+      expect(defined.stdout.split("\n")[0]).to.match(
+        /^proposed: define purpose 8 SYNTHETIC_DATA; executable from \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(in 1 d 0 h\)$/,
+      );
       expect((await gov("gov", "propose", "deprecate-purpose", "7")).code).to.equal(0);
       const wrong = await sendsNothing(governor.address, () =>
         gov("gov", "execute", "define-purpose", "8", "--metadata", "another text"),
