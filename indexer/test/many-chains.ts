@@ -182,9 +182,14 @@ describe("indexer: two chains, one database", function () {
     const sqlite = openAuditDb(dbFile);
     try {
       for (const s of systems) {
-        const opts = { kind: "owner" as const, subject: owner, chainId: s.node.chainId };
-        const indexed = { ...(await buildReport(ownerScoped(store, owner), opts)), generatedAt: "" };
-        const audit = { ...(await buildReport(sqlite, opts)), generatedAt: "" };
+        const opts = {
+          kind: "owner" as const,
+          subject: owner,
+          chainId: s.node.chainId,
+          generatedAt: "2026-12-01T00:00:00.000Z",
+        };
+        const indexed = await buildReport(ownerScoped(store, owner), opts);
+        const audit = await buildReport(sqlite, opts);
         expect(indexed).to.deep.equal(audit);
         expect(indexed.chainId).to.equal(s.node.chainId);
         expect(indexed.lastBlock).to.equal((await head(s.node)) - 40); // the chain's last event, not the owner's

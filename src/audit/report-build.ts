@@ -41,6 +41,8 @@ export interface ReportOptions {
   accounts?: ReadonlyMap<string, string> | Record<string, string>;
   /** Key releases of the owner's assets (`releasesByOwner` of custodians' logs, src/custodian/verify-releases.ts). */
   releases?: readonly KeyRelease[];
+  /** The time the report says it was made (ISO 8601; default: now): fixed, two reports compare equal. */
+  generatedAt?: string;
 }
 
 /** One row of any report table; CSV writes all rows with these columns. */
@@ -424,7 +426,7 @@ export async function buildReport(
     });
   }
 
-  const generatedAt = new Date().toISOString();
+  const generatedAt = opts.generatedAt ?? new Date().toISOString();
   const src = {
     chainId: r.chainId,
     lastBlock: r.lastBlock,
