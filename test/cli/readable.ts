@@ -724,6 +724,45 @@ describe("omni-consent, readable (issue 13)", function () {
         JSON.parse(edited.stdout) as { releases: { violations: { code: string }[] } }
       ).releases.violations.map((v) => v.code);
       expect(codes[0]).to.equal("LOG_TAMPERED");
+
+      // The owner's report takes the same logs (--releases) and the label book (--labels).
+      const db = join(dir, "audit.db");
+      expect((await cli("audit", "sync", "--db", db)).code).to.equal(0);
+      const out = join(dir, "owner.json");
+      const report = await cli(
+        "audit",
+        "report",
+        "--db",
+        db,
+        "--owner",
+        owner.address,
+        "--releases",
+        log,
+        "--out",
+        out,
+      );
+      expect([report.code, report.stderr]).to.deep.equal([0, ""]);
+      const view = (
+        JSON.parse(readFileSync(out, "utf8")) as {
+          view: { releases: { requester: string; dataId: string; purposeName: string; custodians: string[] }[] };
+        }
+      ).view;
+      expect(view.releases.map((r) => [r.requester, r.dataId, r.purposeName, r.custodians])).to.deep.equal([
+        [requester.address, dataId, "MODEL_TRAINING", ["custodian-1"]],
+      ]);
+      const html = join(dir, "owner.html");
+      expect(
+        (await cli("audit", "report", "--db", db, "--owner", owner.address, "--releases", log, "--out", html)).code,
+      ).to.equal(0);
+      const page = readFileSync(html, "utf8");
+      expect(page).to.include("holiday photos");
+      expect(page).to.include("1 custodian");
+      expect(page).not.to.include("No custodian release logs were given");
+      const wrongKind = await cli("audit", "report", "--db", db, "--releases", log);
+      expect([wrongKind.code, wrongKind.stderr]).to.deep.equal([
+        1,
+        "error: --releases: key releases belong in an owner's report; add --owner <address>\n",
+      ]);
     });
   });
 });

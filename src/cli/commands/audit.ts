@@ -2,6 +2,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 
 import { type Command, Option } from "commander";
+import { getAddress } from "ethers";
 
 import {
   expiryText,
@@ -15,15 +16,20 @@ import {
   verifyHistory,
   writeReport,
 } from "../../audit/index.js";
-import { verifyReleases } from "../../custodian/verify-releases.js";
+import { releasesByOwner, verifyReleases } from "../../custodian/verify-releases.js";
+import { readLabelBookFile } from "../../labels/label-book-file.js";
+import { LabelBookError } from "../../labels/label-book.js";
+import type { LabelBook } from "../../labels/label-book.js";
 import type { ReleaseViolationCode } from "../../custodian/verify-releases.js";
 import type { ReleaseEntry } from "../../custodian/store.js";
 import type { CliContext } from "../context.js";
+import { documentSources } from "../purposes.js";
 import { rpcUnreachableWords } from "../context.js";
 import { CliError } from "../failure.js";
 import { printJson, printLines } from "../output.js";
 import { isoOf, parseAddress, parseUint, whenOf } from "../parse.js";
 import { chainsToRead, dbLabel, openDbForRead, openDbForSync } from "./audit-store.js";
+import { labelBookPath } from "./labels.js";
 import { withContext } from "./shared.js";
 
 /**
@@ -224,8 +230,19 @@ export function registerAuditCommands(program: Command): void {
     .option("--processor <address>", "processor or integration: what it may use and what it recorded")
     .addOption(new Option("--format <format>", "output format").choices(["html", "json", "csv"]))
     .option("--out <file>", "write to this file (default: stdout)")
+    .option(
+      "--releases <file...>",
+      "custodians' release logs (`custodian log`): the owner report lists each opening of the owner's sealed assets",
+    )
     .action(
-      withContext<{ db: string; owner?: string; processor?: string; format?: string; out?: string }>(async (ctx, o) => {
+      withContext<{
+        db: string;
+        owner?: string;
+        processor?: string;
+        format?: string;
+        out?: string;
+        releases?: string[];
+      }>(async (ctx, o) => {
         if (o.owner !== undefined && o.processor !== undefined)
           throw new CliError("give either --owner or --processor, not both");
         const kind: ReportKind = o.owner !== undefined ? "owner" : o.processor !== undefined ? "processor" : "ropa";
@@ -237,13 +254,31 @@ export function registerAuditCommands(program: Command): void {
               : undefined;
         const fromExt = o.out?.match(/\.(html|json|csv)$/i)?.[1].toLowerCase();
         const format = (o.format ?? fromExt ?? "json") as ReportFormat;
+        if (o.releases !== undefined && kind !== "owner")
+          throw new CliError("--releases: key releases belong in an owner's report; add --owner <address>");
+        // Names in the HTML: integration documents (--documents), the owner's label book (--labels).
+        const documents = documentSources(ctx.opts.documents);
+        const labels = kind === "owner" && existsSync(labelBookPath(ctx)) ? await readLabelBook(ctx) : undefined;
+        const releases =
+          o.releases === undefined
+            ? undefined
+            : (releasesByOwner(await readReleaseLogs(o.releases)).get(getAddress(subject!)) ?? []);
         const db = await openDbForRead(o.db);
         try {
           const chains = await chainsToRead(db, o.db, ctx.expectedChainId);
           // An owner's report reads only the owner's events (and those naming no owner) through the owner index.
           const source = kind === "owner" ? ownerScoped(db, subject!) : db;
           if (chains.length === 1) {
-            const { text } = await writeReport(source, { kind, format, out: o.out, subject, chainId: chains[0] });
+            const { text } = await writeReport(source, {
+              kind,
+              format,
+              out: o.out,
+              subject,
+              chainId: chains[0],
+              documents,
+              labels,
+              releases,
+            });
             if (o.out === undefined) process.stdout.write(text);
             else printLines(`wrote ${kind} report (${format}) to ${o.out}`);
             return;
@@ -255,7 +290,7 @@ export function registerAuditCommands(program: Command): void {
             );
           const reports = [];
           for (const chainId of chains)
-            reports.push((await writeReport(source, { kind, format, subject, chainId })).report);
+            reports.push((await writeReport(source, { kind, format, subject, chainId, releases })).report);
           const text =
             JSON.stringify({ kind, subject: subject?.toLowerCase() ?? null, chains: reports }, null, 2) + "\n";
           if (o.out === undefined) process.stdout.write(text);
@@ -288,22 +323,7 @@ const RELEASE_WORDS: Record<ReleaseViolationCode, string> = {
  * Returns the failure to report (exit 1) when any release was not covered, else null.
  */
 async function verifyReleaseLogs(ctx: CliContext, files: readonly string[]): Promise<CliError | null> {
-  const logs: ReleaseEntry[][] = [];
-  for (const file of files) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(await readFile(file, "utf8"));
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      throw new CliError(
-        `--releases: ${file}: ${code !== undefined ? `cannot read the file (${code})` : `not JSON (${(err as Error).message})`}`,
-      );
-    }
-    if (!Array.isArray(parsed)) {
-      throw new CliError(`--releases: ${file} is not a release log (expected the JSON array \`custodian log\` writes)`);
-    }
-    logs.push(parsed as ReleaseEntry[]);
-  }
+  const logs = await readReleaseLogs(files);
   const chain = { rpcUrl: ctx.opts.rpc, chainId: await ctx.chainId(), registry: await ctx.registryAddress() };
   const [res, now, names] = await Promise.all([verifyReleases(logs, chain), ctx.now(), ctx.purposeNames()]);
   const entries = new Map(logs.flat().map((e) => [`${e.custodian}|${e.seq}`, e]));
@@ -351,5 +371,36 @@ async function checkChain(ctx: CliContext, timeoutMs: number | undefined): Promi
     throw new CliError(
       `wrong chain: the node at ${ctx.opts.rpc} is chain ${chainId} but --chain-id says ${expected}; fix --rpc or --chain-id`,
     );
+  }
+}
+
+/** Custodians' release logs (`custodian log` writes a JSON array each), refused in one line when unreadable. */
+async function readReleaseLogs(files: readonly string[]): Promise<ReleaseEntry[][]> {
+  const logs: ReleaseEntry[][] = [];
+  for (const file of files) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await readFile(file, "utf8"));
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      throw new CliError(
+        `--releases: ${file}: ${code !== undefined ? `cannot read the file (${code})` : `not JSON (${(err as Error).message})`}`,
+      );
+    }
+    if (!Array.isArray(parsed)) {
+      throw new CliError(`--releases: ${file} is not a release log (expected the JSON array \`custodian log\` writes)`);
+    }
+    logs.push(parsed as ReleaseEntry[]);
+  }
+  return logs;
+}
+
+/** The owner's label book (--labels) for the report's names; a damaged book is refused in one line. */
+async function readLabelBook(ctx: CliContext): Promise<LabelBook> {
+  try {
+    return await readLabelBookFile(labelBookPath(ctx));
+  } catch (err) {
+    if (err instanceof LabelBookError) throw new CliError(`--labels: ${err.message}`);
+    throw err;
   }
 }
