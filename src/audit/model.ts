@@ -1,3 +1,7 @@
+// Over 450 lines on purpose: the contracts' rules replayed event by event (consent words, epochs,
+// versions, managers, integrations, the use/share checks). Kept whole so that the one "is this
+// consent active" rule and the ordering rule sit beside every event that depends on them.
+
 import { ALL_DATA, MAX_PURPOSE_ID, Via, viaOf } from "../sdk/constants.js";
 import type { ConsentChange, ReplayEvent } from "./events.js";
 import {

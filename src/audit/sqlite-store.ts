@@ -1,3 +1,6 @@
+// Over 450 lines on purpose: the whole AuditStore interface in SQLite's SQL. One store module owns
+// all of a backend's SQL (docs/AUDIT.md), so a schema change is reviewed in one file.
+
 import { createRequire } from "node:module";
 import { hostname } from "node:os";
 

@@ -1,3 +1,6 @@
+// Over 450 lines on purpose: every section of the owner's view, in the order the page shows them,
+// so the subject-access report and the dashboard import the very same sections from one module.
+
 import type { ChartSvg, ChartSvgs } from "./charts.js";
 import { useViewSettings } from "./context.js";
 import type {
