@@ -8,6 +8,7 @@ import { RpcClient } from "./rpc.js";
 import { isMagicValue, isValidSignatureCalldata, recoverSigner } from "./signatures.js";
 import { GENESIS_HASH, entryHashOf } from "./store.js";
 import type { ReleaseEntry } from "./store.js";
+import type { KeyRelease } from "../views/data.js";
 
 /**
  * The auditor's check of custodians' release logs (`custodian log` output), independent of the
@@ -202,20 +203,8 @@ export async function verifyReleases(
   return { checked, violations };
 }
 
-/** One opening as an owner sees it: k custodians' releases of one request grouped. */
-export interface AssetRelease {
-  owner: string;
-  dataId: string;
-  version: string;
-  requester: string;
-  purpose: number;
-  purposeName: string;
-  /** Earliest release time of the request, ISO. */
-  at: string;
-  block: number;
-  custodians: string[];
-  ownRequest: boolean;
-}
+/** One opening as an owner sees it: k custodians' releases of one request grouped (the views' type). */
+export type AssetRelease = KeyRelease;
 
 /** Every release of every asset, per owner (for reports): who, for what purpose, when. */
 export function releasesByOwner(logs: readonly (readonly ReleaseEntry[])[]): Map<string, AssetRelease[]> {
