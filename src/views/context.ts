@@ -2,6 +2,7 @@ import { createContext } from "preact";
 import { useContext } from "preact/hooks";
 
 import type { NameBook } from "./data.js";
+import type { ViewNames } from "./names.js";
 
 /**
  * What every component of a view needs beside its data: whose names to show, the time relative
@@ -9,7 +10,7 @@ import type { NameBook } from "./data.js";
  * report and the live app each provide it once at the top (`<ViewSettings.Provider value=…>`).
  */
 export interface ViewSettingsValue {
-  names: NameBook;
+  names: ViewNames;
   /** Unix seconds: "in 23 h" / "3 days ago" are said from here (the report's as-of time; the app's clock). */
   now: number;
   /** The owner whose report this is: their address reads "you". Lowercase hex. */

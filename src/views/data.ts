@@ -1,9 +1,10 @@
 /**
  * The plain data the views render (JSON-safe: numbers, strings, arrays; no bigint, no class).
  *
- * One shape per view, whoever fills it: the auditor's report (src/audit/report-view-data.ts,
- * from the synced events) fills it today; the owner's dashboard (issue 15) fills the same shape
- * from the SDK's history or the indexer's API and renders the same components live. Addresses
+ * One shape per view, whoever fills it: `ViewBuilder` (src/views/build.ts) fills it from decoded
+ * registry events, one at a time — the auditor's report feeds it the synced events
+ * (src/audit/report-view-data.ts), the owner's dashboard (issue 15) the events it reads from the
+ * chain's logs or the indexer's API — and the same components render it, statically or live. Addresses
  * and data ids stay hex here: names and labels are looked up when rendering (NameBook), so one
  * data set serves every reader and the hex is always one click away.
  */
@@ -168,6 +169,33 @@ export interface ViewMeta {
   source: string;
 }
 
+/** One line of the owner's history timeline (every change, use and share, in chain order). */
+export interface HistoryItem {
+  when: ChainMoment;
+  kind:
+    | "granted"
+    | "withdrawn"
+    | "withdrew-all"
+    | "signed-withdrawal-not-applied"
+    | "manager-appointed"
+    | "manager-removed"
+    | "used"
+    | "shared";
+  /** The grantee, manager, processor, or the sender of a share. */
+  party?: string;
+  /** The recipient of a share. */
+  recipient?: string;
+  dataId?: string;
+  purposes?: PurposeRef[];
+  /** Of a grant: unix seconds, null for no expiry. */
+  expiresAt?: number | null;
+  /** Who sent it, and how it was authorised (consent changes). */
+  by?: string;
+  via?: ViaWord;
+  /** Words the row adds (a failed signed withdrawal's reason). */
+  note?: string;
+}
+
 export interface OwnerView {
   kind: "owner";
   meta: ViewMeta;
@@ -179,19 +207,10 @@ export interface OwnerView {
   withdrawals: WithdrawalItem[];
   managers: ManagerTerm[];
   integrations: IntegrationItem[];
-  /** Key releases of the owner's assets, when custodians' logs were given. */
+  /** Key releases of the owner's assets, when custodians' logs were given (undefined: none given). */
   releases?: KeyRelease[];
-  charts: ChartData;
-}
-
-export interface ProcessorView {
-  kind: "processor";
-  meta: ViewMeta;
-  processor: string;
-  integration: IntegrationItem | null;
-  consents: ConsentItem[];
-  uses: UseItem[];
-  shares: ShareItem[];
+  /** Every change, use and share of the owner's, in chain order. */
+  history: HistoryItem[];
   charts: ChartData;
 }
 
@@ -220,4 +239,4 @@ export interface RopaView {
   charts: ChartData;
 }
 
-export type ReportView = OwnerView | ProcessorView | RopaView;
+export type ReportView = OwnerView | RopaView;

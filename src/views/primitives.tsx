@@ -11,11 +11,20 @@ import { ALL_DATA_ID, isoTime, MAX_DATE_SECONDS, purposeWords, relativeTime, sho
  */
 
 /** A time: ISO 8601 with its zone, and below it the relative form ("in 23 h", "3 days ago"). */
-export function Time({ t, prefix }: { t: number | string; prefix?: string }) {
+export function Time({ t, prefix, inline }: { t: number | string; prefix?: string; inline?: boolean }) {
   const { now } = useViewSettings();
   const s = toSeconds(t);
   const inRange = Number.isFinite(s) && Math.abs(s) <= MAX_DATE_SECONDS;
   const iso = isoTime(t);
+  if (inline) {
+    return (
+      <span class="when-inline">
+        {prefix}
+        {inRange ? <time dateTime={iso}>{iso}</time> : <span>{iso}</span>}
+        {inRange && ` (${relativeTime(s, now)})`}
+      </span>
+    );
+  }
   return (
     <span class="when">
       {prefix}
@@ -66,7 +75,9 @@ export function DataRef({ dataId }: { dataId: string }) {
   const label = names.labelOf(dataId);
   return (
     <Disclose
-      summary={label === undefined ? <span class="unnamed">{shortHex(dataId)}</span> : <span class="name">{label}</span>}
+      summary={
+        label === undefined ? <span class="unnamed">{shortHex(dataId)}</span> : <span class="name">{label}</span>
+      }
       hex={dataId}
       kind={label === undefined ? "data id (no label in the label book)" : "data id"}
     />
@@ -84,6 +95,15 @@ export function Purposes({ purposes }: { purposes: readonly PurposeRef[] }) {
         </li>
       ))}
     </ul>
+  );
+}
+
+/** Purposes as words in a sentence: `model training and inference`. */
+export function PurposeWords({ purposes }: { purposes: readonly PurposeRef[] }) {
+  const w = purposes.map((p) => purposeWords(p.name));
+  if (w.length === 0) return <span class="muted">no purpose</span>;
+  return (
+    <span class="purpose-words">{w.length === 1 ? w[0] : `${w.slice(0, -1).join(", ")} and ${w[w.length - 1]}`}</span>
   );
 }
 
