@@ -3,29 +3,33 @@ import { keccak256, toUtf8Bytes } from "ethers";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 
 import { httpDocumentSource } from "../../src/documents/http-source.js";
-import { resolveIntegrationDocument } from "../../src/documents/resolve.js";
-import {
-  labelsByDataId,
-  parseLabelBook,
-  type LabelBook,
-  entryByLabel,
-  derivedDataId,
-} from "../../src/labels/label-book.js";
-import { ConsentRegistryClient } from "../../src/sdk/client.js";
+import type { IntegrationDocument } from "../../src/documents/schemas.js";
+import { parseLabelBook, type LabelBook, entryByLabel, derivedDataId } from "../../src/labels/label-book.js";
+import type { ConsentRegistryClient } from "../../src/sdk/client.js";
 import { ALL_DATA } from "../../src/sdk/constants.js";
 import { ConsentSdkError } from "../../src/sdk/errors.js";
-import { purposesToMask, PURPOSES } from "../../src/sdk/purposes.js";
-import { encodeSignedMessage } from "../../src/sdk/signed-message.js";
+import { PURPOSES } from "../../src/sdk/purposes.js";
 import { readTime, TIME_FORMS } from "../../src/sdk/time-input.js";
-import type { ConsentItem, NameBook } from "../../src/views/data.js";
+import type { ConsentItem } from "../../src/views/data.js";
 import { ViewSettings } from "../../src/views/context.js";
 import { count, purposeWords } from "../../src/views/format.js";
+import { resolveIntegrationNames, viewNames } from "../../src/views/names.js";
+import {
+  EndedConsents,
+  HistoryTimeline,
+  Integrations,
+  KeyReleases,
+  Managers,
+  Shares,
+  Uses,
+  Withdrawals,
+} from "../../src/views/owner.js";
 import { Account, DataRef, How, Note, Purposes, Section, Time } from "../../src/views/primitives.js";
-import { Governance, Managers, Releases, Timeline, UsesAndShares } from "./components/history.js";
+import { Governance, ReleaseLogs } from "./components/live.js";
 import { type DashboardConfig, watchedFor } from "./config.js";
 import { buildOwnerData, type OwnerData } from "./owner-view.js";
 import { releasesOf } from "./releases.js";
-import { download, type SarFormat, subjectAccessReport } from "./report.js";
+import type { SarFormat } from "./report.js";
 import { IndexerSource } from "./source/indexer.js";
 import { RpcSource } from "./source/rpc.js";
 import type { OwnerHistory, Watched } from "./source/types.js";
@@ -56,6 +60,8 @@ declare global {
 
 /** Grantees shown at first (and per "show more"): the first screen comes fast for a large history. */
 const GROUPS_PER_PAGE = 20;
+/** Rows of each shared table on the page (the subject-access report holds every row). */
+const ROWS_PER_TABLE = 50;
 
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
@@ -67,10 +73,12 @@ export function App({ cfg }: { cfg: DashboardConfig }) {
   const [problem, setProblem] = useState<Problem | null>(null);
   const [status, setStatus] = useState("");
   const [history, setHistory] = useState<OwnerHistory | null>(null);
-  const [data, setData] = useState<OwnerData | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [labels, setLabels] = useState<LabelBook | null>(null);
-  const [docNames, setDocNames] = useState<ReadonlyMap<string, string>>(new Map());
+  const [docs, setDocs] = useState<{ integrations: Map<string, IntegrationDocument>; problems: Map<string, string> }>({
+    integrations: new Map(),
+    problems: new Map(),
+  });
   const [releaseFiles, setReleaseFiles] = useState<string[]>([]);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const [confirm, setConfirm] = useState<null | "batch" | "lockdown">(null);
@@ -99,13 +107,7 @@ export function App({ cfg }: { cfg: DashboardConfig }) {
     }
   }, [session?.account, expected]);
 
-  const names: NameBook = useMemo(() => {
-    const byId = labels ? labelsByDataId(labels) : new Map<string, string>();
-    return {
-      nameOf: (a) => docNames.get(a.toLowerCase()),
-      labelOf: (d) => byId.get(d.toLowerCase()),
-    };
-  }, [labels, docNames]);
+  const names = useMemo(() => viewNames({ ...docs, labels: labels ?? undefined }), [labels, docs]);
 
   async function connect(open: () => Promise<Session>, action: string) {
     setBusy(action);
@@ -144,8 +146,16 @@ export function App({ cfg }: { cfg: DashboardConfig }) {
       source: source.kind,
     };
     setHistory(h);
-    setData(buildOwnerData(h, w));
   }
+
+  const releases = useMemo(
+    () => (session && releaseFiles.length ? safeReleases(session.account, releaseFiles, setProblem) : undefined),
+    [session?.account, releaseFiles],
+  );
+  const data: OwnerData | null = useMemo(
+    () => (history && watched ? buildOwnerData(history, watched, releases) : null),
+    [history, watched, releases],
+  );
 
   useEffect(() => {
     if (!session || !watched || wrongChain) return;
@@ -155,38 +165,30 @@ export function App({ cfg }: { cfg: DashboardConfig }) {
       .finally(() => setBusy(null));
   }, [session?.account, watched]);
 
-  // First meaningful render: the consents are on screen.
+  // First meaningful render: the consents are on screen. The other views follow a frame later,
+  // so a long history does not hold back the list an owner came for.
+  const [rest, setRest] = useState(false);
   useEffect(() => {
-    if (data && window.__dashboard && window.__dashboard.renderedMs === undefined) {
+    if (!data) return;
+    if (window.__dashboard && window.__dashboard.renderedMs === undefined) {
       window.__dashboard.renderedMs = performance.now();
     }
-  }, [data]);
+    const t = setTimeout(() => setRest(true), 0);
+    return () => clearTimeout(t);
+  }, [data !== null]);
 
-  // Names from integration documents, checked against their on-chain hash.
+  // Names from integration documents, checked against their on-chain hash (the views' resolver).
   useEffect(() => {
     if (!data || !cfg.documents) return;
-    const base = new URL(cfg.documents, location.href).href;
-    const source = httpDocumentSource(base);
     let cancelled = false;
-    void Promise.all(
-      data.view.integrations.map(async (i) => {
-        const r = await resolveIntegrationDocument(
-          {
-            integration: i.address,
-            metadataHash: i.metadataHash,
-            purposes: purposesToMask(i.purposes.map((p) => p.id)),
-          },
-          source,
-        ).catch(() => null);
-        return r?.status === "ok" ? ([i.address.toLowerCase(), r.document.displayName] as const) : null;
-      }),
-    ).then((pairs) => {
-      if (!cancelled) setDocNames(new Map(pairs.filter((p): p is readonly [string, string] => p !== null)));
-    });
+    const source = httpDocumentSource(new URL(cfg.documents, location.href).href);
+    void resolveIntegrationNames(data.view.integrations, source)
+      .then((found) => !cancelled && setDocs(found))
+      .catch(() => undefined);
     return () => {
       cancelled = true;
     };
-  }, [data]);
+  }, [data?.view.integrations.map((i) => `${i.address}${i.metadataHash}`).join()]);
 
   /** Runs one write: chain checked at the moment of sending, errors in words, the page reloaded. */
   async function act(action: string, run: (c: ConsentRegistryClient, s: Session, w: Watched) => Promise<string>) {
@@ -199,6 +201,8 @@ export function App({ cfg }: { cfg: DashboardConfig }) {
         setSession({ ...session, chainId: now });
         return false;
       }
+      // The writing half of the SDK (clients, bindings) loads on the first write, not before the first screen.
+      const { ConsentRegistryClient } = await import("./writes.js");
       const client = await ConsentRegistryClient.connect(watched.registry, session.signer, {
         expectedChainId: BigInt(watched.chainId),
       });
@@ -243,20 +247,15 @@ export function App({ cfg }: { cfg: DashboardConfig }) {
   }
 
   const live = data?.view.consents.filter((c) => c.status === "active") ?? [];
-  const ended = data?.view.consents.filter((c) => c.status !== "active") ?? [];
   const chosen = live.filter((c) => selected.has(keyOf(c)));
   const currentManagers = data?.view.managers.filter((m) => m.ended === null).length ?? 0;
   const now = history?.asOf ?? Math.floor(Date.now() / 1000);
 
   const settings = useMemo(
-    () => ({ names, now, self: session?.account.toLowerCase() }),
+    () => ({ names, now, self: session?.account.toLowerCase(), rowLimit: ROWS_PER_TABLE }),
     [names, now, session?.account],
   );
-  const releases = useMemo(
-    () => (session && releaseFiles.length ? safeReleases(session.account, releaseFiles, setProblem) : undefined),
-    [session, releaseFiles],
-  );
-  const view = data ? { ...data.view, releases } : null;
+  const view = data?.view ?? null;
 
   return (
     <ViewSettings.Provider value={settings}>
@@ -278,7 +277,6 @@ export function App({ cfg }: { cfg: DashboardConfig }) {
                 type="button"
                 onClick={() => {
                   setSession(null);
-                  setData(null);
                   setHistory(null);
                 }}
               >
@@ -376,7 +374,7 @@ export function App({ cfg }: { cfg: DashboardConfig }) {
           )}
         </section>
 
-        <div aria-live="polite" class="status" role="status">
+        <div aria-live="polite" class="app-status" role="status">
           {busy ? `Working: ${busy}…` : status}
         </div>
         {problem && (
@@ -402,7 +400,6 @@ export function App({ cfg }: { cfg: DashboardConfig }) {
             </p>
             <ConsentsPanel
               live={live}
-              ended={ended}
               selected={selected}
               setSelected={setSelected}
               busy={busy !== null}
@@ -428,6 +425,7 @@ export function App({ cfg }: { cfg: DashboardConfig }) {
               }
               onBatch={() => setConfirm("batch")}
             />
+            {rest && <EndedConsents view={view} />}
             {confirm === "batch" && (
               <Confirm
                 title={`Withdraw ${count(chosen.length, "consent")} in one transaction?`}
@@ -468,12 +466,14 @@ export function App({ cfg }: { cfg: DashboardConfig }) {
               onSign={(g) =>
                 act("signing the consent", async (client, s, w) => {
                   const signed = await client.signGrant(s.signer, g);
+                  const { encodeSignedMessage } = await import("./writes.js");
                   const text = encodeSignedMessage({
                     kind: "Grant",
                     chainId: BigInt(w.chainId),
                     registry: client.address,
                     signed,
                   });
+                  const { download } = await import("./report.js");
                   download(text, "application/json", `signed-grant-${g.grantee.slice(0, 10)}-v${signed.version}.json`);
                   return `Signed offline (version ${signed.version}, valid until ${new Date(Number(signed.deadline) * 1000).toISOString().replace(".000Z", "Z")}): the file for a relayer was downloaded. Nothing was sent.`;
                 })
@@ -513,11 +513,19 @@ export function App({ cfg }: { cfg: DashboardConfig }) {
               </Confirm>
             )}
 
-            <Timeline view={view} explorer={cfg.explorer} />
-            <UsesAndShares view={view} explorer={cfg.explorer} />
-            <Releases view={view} onFile={(text) => setReleaseFiles((f) => [...f, text])} />
-            <Managers view={view} />
-            <Governance pending={data.pending} now={now} />
+            {rest && (
+              <>
+                <HistoryTimeline history={view.history} />
+                <Uses uses={view.uses} />
+                <Shares shares={view.shares} />
+                <Withdrawals withdrawals={view.withdrawals} />
+                <KeyReleases releases={view.releases} />
+                <ReleaseLogs view={view} onFile={(text) => setReleaseFiles((f) => [...f, text])} />
+                <Managers managers={view.managers} />
+                <Integrations integrations={view.integrations} />
+                <Governance pending={data.pending} now={now} />
+              </>
+            )}
 
             <section id="downloads" aria-labelledby="downloads-title">
               <h2 id="downloads-title">My subject-access report</h2>
@@ -527,7 +535,9 @@ export function App({ cfg }: { cfg: DashboardConfig }) {
                   type="button"
                   key={f}
                   onClick={async () => {
-                    const r = await subjectAccessReport(history, watched, f);
+                    // The report code (with its chart renderer) loads on first use only.
+                    const { download, subjectAccessReport } = await import("./report.js");
+                    const r = await subjectAccessReport(history, watched, f, names);
                     download(r.text, r.type, r.name);
                     setStatus(`Downloaded ${r.name}.`);
                   }}
@@ -600,7 +610,6 @@ function Confirm({
 
 function ConsentsPanel({
   live,
-  ended,
   selected,
   setSelected,
   busy,
@@ -609,7 +618,6 @@ function ConsentsPanel({
   onBatch,
 }: {
   live: ConsentItem[];
-  ended: ConsentItem[];
   selected: ReadonlySet<string>;
   setSelected: (s: ReadonlySet<string>) => void;
   busy: boolean;
@@ -711,23 +719,6 @@ function ConsentsPanel({
             Show {Math.min(GROUPS_PER_PAGE, groups.size - shownGroups.length)} more grantees
           </button>
         </p>
-      )}
-      {ended.length > 0 && (
-        <details class="ended">
-          <summary>{count(ended.length, "consent")} ended (expired or by a lockdown)</summary>
-          <ul>
-            {ended.slice(0, 200).map((c) => (
-              <li key={keyOf(c)}>
-                <Account address={c.grantee} /> — <DataRef dataId={c.dataId} />:{" "}
-                {c.status === "expired"
-                  ? "expired"
-                  : c.status === "ended-by-lockdown"
-                    ? "ended by a lockdown"
-                    : "nothing granted"}
-              </li>
-            ))}
-          </ul>
-        </details>
       )}
     </Section>
   );

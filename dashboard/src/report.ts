@@ -1,6 +1,7 @@
 import { buildReport } from "../../src/audit/report-build.js";
 import { renderCsv } from "../../src/audit/report-csv.js";
 import { renderHtml } from "../../src/audit/report-html.js";
+import type { ViewNames } from "../../src/views/names.js";
 import type { AuditStore, ReplaySummary, SyncMeta } from "../../src/audit/store.js";
 import type { OwnerHistory, Watched } from "./source/types.js";
 
@@ -56,13 +57,14 @@ export async function subjectAccessReport(
   h: OwnerHistory,
   w: Watched,
   format: SarFormat,
+  names?: ViewNames,
 ): Promise<{ text: string; type: string; name: string }> {
   const store = new MemoryEvents(h, w) as unknown as AuditStore;
   const report = await buildReport(store, { kind: "owner", subject: h.owner, chainId: h.chainId });
   const name = `subject-access-${h.owner}-block-${h.lastBlock}.${format}`;
   if (format === "json") return { text: JSON.stringify(report, null, 2), type: "application/json", name };
   if (format === "csv") return { text: renderCsv(report), type: "text/csv", name };
-  return { text: renderHtml(report), type: "text/html", name };
+  return { text: await renderHtml(report, { names }), type: "text/html", name };
 }
 
 /** Hands a text to the browser as a file download. */

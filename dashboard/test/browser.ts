@@ -8,7 +8,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { expect } from "chai";
@@ -40,6 +40,7 @@ const UNTIL = "2027-06-01T00:00:00Z";
 const UNTIL_S = 1811808000n;
 
 type Proc = { url: string; pid: number; stop(): Promise<void> };
+type Timings = NonNullable<Window["__dashboard"]>;
 
 describe("the owner's dashboard in chromium", function () {
   this.timeout(240_000);
@@ -144,7 +145,7 @@ describe("the owner's dashboard in chromium", function () {
   const consent = (grantee: string, dataId: string) => registry().getConsent(s.owner, grantee, dataId);
   const status = (p: Page) => p.getByRole("status").innerText();
   const waitIdle = (p: Page) =>
-    p.waitForFunction(() => !document.querySelector(".status")?.textContent?.startsWith("Working"));
+    p.waitForFunction(() => !document.querySelector(".app-status")?.textContent?.startsWith("Working"));
 
   it("shows the owner's consents grouped by grantee, with names, purposes in words, expiry, how given and ALL_DATA", async () => {
     page = await openWithWallet();
@@ -170,9 +171,11 @@ describe("the owner's dashboard in chromium", function () {
     expect(await page.locator("#governance").innerText())
       .to.contain("suspend integration")
       .and.contain("you have consent in force");
-    expect(await page.locator("#usage").innerText()).to.contain("only through your ALL_DATA consent");
-    expect(await page.locator("#managers").innerText()).to.contain("current");
+    expect(await page.locator("#uses").innerText()).to.contain("allowed only through your ALL_DATA consent");
+    expect(await page.locator("#shares").innerText()).to.contain("Beta Labs");
+    expect(await page.locator("#managers").innerText()).to.contain("1 manager current.");
     await shot(page, "overview");
+    await page.screenshot({ path: join(SHOTS, "dashboard.png") }); // the README's picture: the first screen
   });
 
   it("grant → narrow → revoke → batch revoke → lockdown from the page, each checked on-chain", async () => {
@@ -239,7 +242,8 @@ describe("the owner's dashboard in chromium", function () {
     expect((await consent(s.processor, ALL_DATA)).active).to.equal(false);
     expect(await registry().isManager(s.owner, s.manager)).to.equal(false);
     expect(await page.locator("#consents").innerText()).to.contain("Nobody has your consent right now.");
-    expect(await page.locator("#history").innerText()).to.contain("lockdown: ended 1 consent and 1 manager");
+    expect(await page.locator("#history").innerText()).to.contain("every consent and manager withdrawn (lockdown)");
+    expect(await page.locator("#managers").innerText()).to.contain("ended when you withdrew everything");
     await shot(page, "after-lockdown");
   });
   it("a rejected signature, the wrong chain, the node stopped mid-action: the page says so and nothing changes", async () => {
@@ -402,7 +406,11 @@ describe("the owner's dashboard in chromium", function () {
     }
     const json = JSON.parse(got.JSON!) as { kind: string; subject: string; summary: Record<string, unknown> };
     expect([json.kind, json.subject]).to.deep.equal(["owner", s.owner.toLowerCase()]);
-    expect(got.HTML).to.contain(`Subject access report for ${s.owner.toLowerCase()}`);
+    // The same views as the page, rendered statically (src/views/render.tsx), with the names the page knows.
+    expect(got.HTML)
+      .to.contain("<title>Your data and who may use it")
+      .and.contain("Beta Labs")
+      .and.contain("Who used your data");
     expect(got.CSV!.split("\n")[0]).to.equal(
       "section,block,time,tx,owner,party,recipient,dataId,purposes,expiresAt,status,detail",
     );
@@ -513,12 +521,8 @@ describe("the owner's dashboard in chromium", function () {
       expect(await p.locator("#consents-title").innerText()).to.equal("Who may use my data (1000)");
       return { p, ctx, t };
     };
-    const logs = await timed("");
-    expect(logs.t.source).to.equal("rpc");
-    await shot(logs.p, "thousand-consents");
-    await logs.ctx.close();
-
-    // The indexer's API: rows of its events table recorded from this chain, served by a stand-in process.
+    // Three page loads from each source, in turns (the machine's load moves between runs); the median is recorded.
+    const RUNS = 3;
     const rowsFile = join(docs, "indexer-rows.json");
     writeFileSync(rowsFile, JSON.stringify(await indexerRows(s)));
     const indexer = await spawnServer(
@@ -534,27 +538,47 @@ describe("the owner's dashboard in chromium", function () {
       ],
       /indexer fixture: (http:\/\/127\.0\.0\.1:\d+)/,
     );
+    const runs: { logs: Timings[]; indexer: Timings[] } = { logs: [], indexer: [] };
     try {
-      const idx = await timed(`&indexer=${encodeURIComponent(indexer.url)}`);
-      expect(idx.t.source).to.equal("indexer");
-      expect(idx.t.events).to.equal(logs.t.events);
-      results.render = {
-        logs_ms: Math.round(logs.t.renderedMs!),
-        indexer_ms: Math.round(idx.t.renderedMs!),
-        consents: 1000,
-        events: logs.t.events,
-        measured:
-          "performance.now() when the consents are first on screen, from the page's navigation start (chromium, local mode, hardhat node on loopback; indexer = a stand-in serving Ponder's events rows)",
-        goals_ms: { logs: 3000, indexer: 1000 },
-      };
-      console.log("      phases (ms):", JSON.stringify({ logs: logs.t, indexer: idx.t }));
-      console.log(
-        `      render: logs ${Math.round(logs.t.renderedMs!)} ms, indexer ${Math.round(idx.t.renderedMs!)} ms (${logs.t.events} events)`,
-      );
-      await idx.ctx.close();
+      for (let i = 0; i < RUNS; i++) {
+        const logs = await timed("");
+        expect(logs.t.source).to.equal("rpc");
+        if (i === 0) await shot(logs.p, "thousand-consents");
+        await logs.ctx.close();
+        runs.logs.push(logs.t);
+        const idx = await timed(`&indexer=${encodeURIComponent(indexer.url)}`);
+        expect(idx.t.source).to.equal("indexer");
+        expect(idx.t.events).to.equal(logs.t.events);
+        await idx.ctx.close();
+        runs.indexer.push(idx.t);
+      }
     } finally {
       await indexer.stop();
     }
+    const median = (xs: Timings[]) =>
+      Math.round(xs.map((x) => x.renderedMs!).sort((a, b) => a - b)[Math.floor(xs.length / 2)]!);
+    const phases = (t: Timings) => ({
+      script: Math.round(t.loadStartMs),
+      connected: Math.round(t.connectedMs!),
+      read: Math.round(t.loadedMs! - t.readStartMs!),
+      rendered: Math.round(t.renderedMs!),
+    });
+    results.render = {
+      logs_ms: median(runs.logs),
+      indexer_ms: median(runs.indexer),
+      runs: { logs: runs.logs.map(phases), indexer: runs.indexer.map(phases) },
+      consents: 1000,
+      events: runs.logs[0]!.events,
+      loadavg: loadavg().map((x) => Math.round(x * 10) / 10),
+      cores: cpus().length,
+      measured:
+        "median of 3: performance.now() when the consents are first on screen, from the page's navigation start (chromium, local mode, hardhat node on loopback; indexer = a stand-in process serving Ponder's events rows recorded from the chain)",
+      goals_ms: { logs: 3000, indexer: 1000 },
+    };
+    console.log("      runs (ms):", JSON.stringify((results.render as { runs: unknown }).runs));
+    console.log(
+      `      render (median of ${RUNS}): logs ${median(runs.logs)} ms, indexer ${median(runs.indexer)} ms, load ${loadavg()[0]!.toFixed(1)}`,
+    );
   });
 });
 
