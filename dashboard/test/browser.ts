@@ -174,6 +174,39 @@ describe("the owner's dashboard in chromium", function () {
     expect(await page.locator("#uses").innerText()).to.contain("allowed only through your ALL_DATA consent");
     expect(await page.locator("#shares").innerText()).to.contain("Beta Labs");
     expect(await page.locator("#managers").innerText()).to.contain("1 manager current.");
+    // Key releases: two custodians' logs of one request (the entries of src/custodian/store.ts, as JSON).
+    const entry = (custodian: string, atMs: number) => ({
+      seq: 1,
+      atMs,
+      custodian,
+      chainId: "31337",
+      registry: s.registry,
+      owner: s.owner,
+      requester: s.processor,
+      dataId: D1,
+      version: "1",
+      purpose: 2,
+      nonce: "0x01",
+      block: 7,
+    });
+    const logs = [[entry("custodian-a", 1_796_000_000_000)], [entry("custodian-b", 1_796_000_001_000)]];
+    await page
+      .locator(".release-logs input[type=file]")
+      .setInputFiles(
+        logs.map((l, i) => ({
+          name: `releases-${i}.json`,
+          mimeType: "application/json",
+          buffer: Buffer.from(JSON.stringify(l)),
+        })),
+      );
+    await page.locator("#releases tbody tr").first().waitFor();
+    const releases = await page.locator("#releases tbody tr").allInnerTexts();
+    expect(releases).to.have.length(1);
+    expect(releases[0])
+      .to.contain("holiday photos")
+      .and.contain("inference")
+      .and.contain("2 custodians")
+      .and.contain("2026-11-30T00:53:20Z");
     await shot(page, "overview");
     await page.screenshot({ path: join(SHOTS, "dashboard.png") }); // the README's picture: the first screen
   });
