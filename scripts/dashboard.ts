@@ -6,7 +6,7 @@
  * names are read from, checked against their on-chain hashes).
  *
  *   npm run dashboard -- [--rpc URL] [--registry 0x… --integrations 0x… --authority 0x…]
- *                        [--from-block N] [--indexer URL] [--explorer 'https://…/tx/{tx}']
+ *                        [--from-block N] [--indexer URL [--indexer-network NAME]]
  *                        [--documents DIR] [--port N] [--no-build]
  *
  * Without addresses the page uses the deployment the package ships for the chain (31337: the
@@ -38,7 +38,7 @@ function parse() {
       "from-block": { type: "string" },
       "chain-id": { type: "string" },
       indexer: { type: "string" },
-      explorer: { type: "string" },
+      "indexer-network": { type: "string" },
       documents: { type: "string", default: join(ROOT, "documents") },
       port: { type: "string", default: "0" },
       "no-build": { type: "boolean", default: false },
@@ -82,7 +82,7 @@ const config = {
     : {}),
   ...(values["from-block"] ? { fromBlock: Number(values["from-block"]) } : {}),
   ...(values.indexer ? { indexer: values.indexer } : {}),
-  ...(values.explorer ? { explorer: values.explorer } : {}),
+  ...(values["indexer-network"] ? { indexerNetwork: values["indexer-network"] } : {}),
   documents: "./documents",
 };
 

@@ -136,7 +136,7 @@ export function App({ cfg }: { cfg: DashboardConfig }) {
   }, [session, wallets]);
 
   async function reload(s: Session, w: Watched): Promise<void> {
-    const source = cfg.indexer ? new IndexerSource(cfg.indexer) : new RpcSource(s.send);
+    const source = cfg.indexer ? new IndexerSource(cfg.indexer, undefined, cfg.indexerNetwork) : new RpcSource(s.send);
     window.__dashboard = { ...window.__dashboard!, readStartMs: window.__dashboard?.readStartMs ?? performance.now() };
     const h = await source.ownerHistory(s.account, w);
     window.__dashboard = {

@@ -17,8 +17,8 @@ export interface DashboardConfig {
   fromBlock?: number;
   /** The indexer's API (Ponder, issue 12); absent: the chain's logs through the RPC. */
   indexer?: string;
-  /** A transaction link template, `https://explorer/tx/{tx}`. */
-  explorer?: string;
+  /** The network's name in the indexer's ponder.config.ts, when it indexes several chains. */
+  indexerNetwork?: string;
   /** Where integration documents are served (`<hash>.json`). */
   documents?: string;
   /** Local mode at once with this dev-node account (tests, demos). */
@@ -44,7 +44,7 @@ export async function loadConfig(): Promise<DashboardConfig> {
     authority: pick("authority"),
     fromBlock: num(pick("fromBlock")),
     indexer: pick("indexer") || undefined,
-    explorer: pick("explorer"),
+    indexerNetwork: pick("indexerNetwork") || undefined,
     documents: pick("documents") ?? "./documents",
     account: pick("account"),
   };

@@ -40,6 +40,9 @@ export function isNodeDown(err: unknown): boolean {
   );
 }
 
+/** Actions that only read (or connect): nothing of theirs could change anything on chain. */
+const READS = /^(reading|listing|connecting|checking|switching)\b/;
+
 export function inWords(err: unknown, action: string): Problem {
   if (isRejection(err)) {
     return {
@@ -60,6 +63,12 @@ export function inWords(err: unknown, action: string): Problem {
     return {
       kind: "unconfirmed",
       text: `${action} was handed to the node but not confirmed${which}. Check again before sending it again.`,
+    };
+  }
+  if (isNodeDown(err) && READS.test(action)) {
+    return {
+      kind: "node-down",
+      text: `The node does not answer, so ${action} did not work. Nothing was sent; what is on screen stays. Try again when the node is back.`,
     };
   }
   if (isNodeDown(err)) {

@@ -190,15 +190,13 @@ describe("the owner's dashboard in chromium", function () {
       block: 7,
     });
     const logs = [[entry("custodian-a", 1_796_000_000_000)], [entry("custodian-b", 1_796_000_001_000)]];
-    await page
-      .locator(".release-logs input[type=file]")
-      .setInputFiles(
-        logs.map((l, i) => ({
-          name: `releases-${i}.json`,
-          mimeType: "application/json",
-          buffer: Buffer.from(JSON.stringify(l)),
-        })),
-      );
+    await page.locator(".release-logs input[type=file]").setInputFiles(
+      logs.map((l, i) => ({
+        name: `releases-${i}.json`,
+        mimeType: "application/json",
+        buffer: Buffer.from(JSON.stringify(l)),
+      })),
+    );
     await page.locator("#releases tbody tr").first().waitFor();
     const releases = await page.locator("#releases tbody tr").allInnerTexts();
     expect(releases).to.have.length(1);
@@ -367,6 +365,13 @@ describe("the owner's dashboard in chromium", function () {
     await unchanged();
     await kept(p2);
     await shot(p2, "node-down", ".problem");
+    // Asked while the node is still away: said so, nothing else moves.
+    await down.getByRole("button", { name: "Check again" }).click();
+    await waitIdle(p2);
+    expect(await p2.locator('.problem[data-kind="node-down"]').innerText()).to.contain(
+      "The node does not answer, so checking what became of it did not work. Nothing was sent; what is on screen stays. Try again when the node is back.",
+    );
+    await kept(p2);
     // The node is reachable again (the wallet talks to it directly): the page asks the chain what became of it.
     await p2.evaluate((u) => ((window as unknown as { __testWallet: { url: string } }).__testWallet.url = u), node.url);
     await down.getByRole("button", { name: "Check again" }).click();

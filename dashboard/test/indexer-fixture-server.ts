@@ -36,7 +36,8 @@ const server = createServer((req, res) => {
     res.setHeader("content-type", "application/json");
     return void res.end(
       JSON.stringify({
-        hardhat: { id: Number(chainId), block: { number: Number(headBlock), timestamp: Number(headTs) } },
+        // Ponder's shape (ponder 1.0.0 database.getStatus): per network name, the head; no chain id.
+        [`chain${chainId}`]: { block: { number: Number(headBlock), timestamp: Number(headTs) }, ready: true },
       }),
     );
   }

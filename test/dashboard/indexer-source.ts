@@ -30,7 +30,8 @@ function fakeIndexer(rows: IndexedEventRow[], pageSize: number, head: { number: 
   const fetchFn = (async (url: string | URL, init?: RequestInit) => {
     const u = String(url);
     if (u.endsWith("/status")) {
-      return new Response(JSON.stringify({ hardhat: { id: 31337, block: head } }));
+      // Ponder's /status: per network name (ponder.config.ts), the head and whether it is ready; no chain id.
+      return new Response(JSON.stringify({ hardhat: { block: head, ready: true } }));
     }
     const { variables } = JSON.parse(String(init!.body)) as { variables: Sent };
     sent.push(variables);

@@ -42,8 +42,16 @@ const QUERY = `query Events($where: eventFilter, $after: String) {
   }
 }`;
 
-/** The `/status` answer of Ponder: per chain name, the indexed head. */
-type PonderStatus = Record<string, { id?: number; block?: { number: number; timestamp: number } }>;
+/**
+ * Ponder's `/status`: per network (by the name in ponder.config.ts), the indexed head
+ * (`{ block: { number, timestamp } | null, ready }`, ponder 1.0.0 `database.getStatus`). It does not
+ * carry the chain id: the network is the one named `network` (IndexerSource's option), else the
+ * only one.
+ */
+type PonderStatus = Record<
+  string,
+  { id?: number; block?: { number: number | string; timestamp: number | string } | null }
+>;
 
 export class IndexerSource implements DataSource {
   readonly kind = "indexer" as const;
@@ -51,6 +59,8 @@ export class IndexerSource implements DataSource {
   constructor(
     private readonly baseUrl: string,
     private readonly fetchFn: typeof fetch = (...a) => fetch(...a),
+    /** The network's name in the indexer's ponder.config.ts (needed only when it indexes several). */
+    private readonly network?: string,
   ) {}
 
   async ownerHistory(owner: string, w: Watched): Promise<OwnerHistory> {
@@ -76,7 +86,9 @@ export class IndexerSource implements DataSource {
       events,
       lastBlock: head?.number ?? last?.blockNumber ?? 0,
       asOf: head?.timestamp ?? last?.blockTimestamp ?? 0,
-      source: `the indexer's API at ${this.baseUrl} (indexed to block ${head?.number ?? last?.blockNumber ?? 0})`,
+      source: head
+        ? `the indexer's API at ${this.baseUrl} (indexed to block ${head.number})`
+        : `the indexer's API at ${this.baseUrl} (its head unknown: statuses judged at the last event, block ${last?.blockNumber ?? 0})`,
     };
   }
 
@@ -104,8 +116,14 @@ export class IndexerSource implements DataSource {
     try {
       const res = await this.fetchFn(`${this.baseUrl}/status`);
       if (!res.ok) return undefined;
-      const status = (await res.json()) as PonderStatus;
-      return Object.values(status).find((c) => c.id === chainId)?.block;
+      const status = ((await res.json()) ?? {}) as PonderStatus;
+      const entries = Object.entries(status);
+      const hit =
+        (this.network !== undefined ? status[this.network] : undefined) ??
+        entries.find(([, c]) => c.id === chainId)?.[1] ??
+        (entries.length === 1 ? entries[0]![1] : undefined);
+      const b = hit?.block;
+      return b ? { number: Number(b.number), timestamp: Number(b.timestamp) } : undefined;
     } catch {
       return undefined;
     }
