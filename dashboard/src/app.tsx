@@ -12,7 +12,7 @@ import { PURPOSES } from "../../src/sdk/purposes.js";
 import { readTime, TIME_FORMS } from "../../src/sdk/time-input.js";
 import type { ConsentItem } from "../../src/views/data.js";
 import { ViewSettings } from "../../src/views/context.js";
-import { count, purposeWords } from "../../src/views/format.js";
+import { count, isoTime, purposeWords } from "../../src/views/format.js";
 import { resolveIntegrationNames, viewNames } from "../../src/views/names.js";
 import {
   EndedConsents,
@@ -396,7 +396,7 @@ export function App({ cfg }: { cfg: DashboardConfig }) {
         {view && data && history && watched && session && (
           <>
             <p class="source">
-              Read from {history.source}, as of <Time t={history.asOf} /> (block {history.lastBlock}).
+              Read from {history.source}, as of <Time t={history.asOf} inline /> (block {history.lastBlock}).
             </p>
             <ConsentsPanel
               live={live}
@@ -726,7 +726,7 @@ function ConsentsPanel({
 
 function NarrowForm({ c, onDone }: { c: ConsentItem; onDone: (purposes: number[], expiresAt: bigint) => void }) {
   const [keep, setKeep] = useState<ReadonlySet<number>>(new Set(c.purposes.map((p) => p.id)));
-  const [until, setUntil] = useState(c.expiresAt === null ? "never" : new Date(c.expiresAt * 1000).toISOString());
+  const [until, setUntil] = useState(c.expiresAt === null ? "never" : isoTime(c.expiresAt));
   const [problem, setProblem] = useState("");
   const id = `narrow-${c.grantee}-${c.dataId}`;
   return (
@@ -767,7 +767,7 @@ function NarrowForm({ c, onDone }: { c: ConsentItem; onDone: (purposes: number[]
         ))}
       </fieldset>
       <label for={`${id}-until`}>Until</label>{" "}
-      <input id={`${id}-until`} value={until} onInput={(e) => setUntil(e.currentTarget.value)} />{" "}
+      <input id={`${id}-until`} size={24} value={until} onInput={(e) => setUntil(e.currentTarget.value)} />{" "}
       <button type="submit" class="primary">
         Narrow
       </button>
