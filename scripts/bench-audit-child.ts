@@ -5,12 +5,22 @@
  *
  *   sync    { rpc, registry, db, toBlock? }   → inserted, chunks, failures, rpc stats
  *   verify  { db, rpc? }                      → events, signatures, ok, integrity mode
+ *   report  { db, owner, full? }              → the owner's report (through the owner index, or
+ *                                               with `full` over every event): rows per section
+ * `db` is a SQLite path or a postgres:// URL.
  */
-import { openAuditDb, syncEvents, verifyHistory } from "../src/audit/index.js";
+import { buildReport, openAuditStore, ownerScoped, syncEvents, verifyHistory } from "../src/audit/index.js";
 
 const [step, raw] = process.argv.slice(2);
-const args = JSON.parse(raw ?? "{}") as { rpc?: string; registry?: string; db: string; toBlock?: number };
-const db = openAuditDb(args.db);
+const args = JSON.parse(raw ?? "{}") as {
+  rpc?: string;
+  registry?: string;
+  db: string;
+  toBlock?: number;
+  owner?: string;
+  full?: boolean;
+};
+const db = await openAuditStore(args.db);
 const t = performance.now();
 const cpu0 = process.cpuUsage();
 let out: Record<string, unknown>;
@@ -36,10 +46,13 @@ if (step === "sync") {
     mode: r.integrity.mode,
     digest: r.integrity.digest,
   };
+} else if (step === "report") {
+  const r = await buildReport(args.full ? db : ownerScoped(db, args.owner!), { kind: "owner", subject: args.owner });
+  out = { sections: Object.fromEntries(r.sections.map((x) => [x.name, x.rows.length])), lastBlock: r.lastBlock };
 } else throw new Error(`unknown step ${step}`);
 const ms = performance.now() - t;
 const cpu = process.cpuUsage(cpu0);
-db.close();
+await db.close();
 process.stdout.write(
   JSON.stringify(
     { ms, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMb: process.resourceUsage().maxRSS / 1024, ...out },

@@ -1,6 +1,7 @@
 /**
  * The synthetic history of `npm run bench:audit` (verify at 1M events), built without a chain.
- * `tsx scripts/bench-audit-synthetic.ts <db> <events>` builds one on its own.
+ * `tsx scripts/bench-audit-synthetic.ts <db> <events>` builds one on its own (`<db>`: a SQLite
+ * path or a postgres:// URL).
  */
 import { createRequire } from "node:module";
 import { realpathSync } from "node:fs";
@@ -9,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { getBytes, id as keccakId, Wallet } from "ethers";
 
 import { chunkDigests, initialDigest } from "../src/audit/digest.js";
-import { type EventRow, openAuditDb, type SignedRequestRow } from "../src/audit/index.js";
+import { type EventRow, openAuditStore, type SignedRequestRow } from "../src/audit/index.js";
 import { RequestDigester } from "../src/audit/signed-request.js";
 import { consentDomain } from "../src/sdk/eip712.js";
 
@@ -20,10 +21,11 @@ import { consentDomain } from "../src/sdk/eip712.js";
  * (with the log digest).
  */
 export async function buildSynthetic(
+  /** A SQLite path or a postgres:// URL (the same rows through either store). */
   path: string,
   events: number,
   signedShare: number,
-): Promise<{ events: number; signed: number }> {
+): Promise<{ events: number; signed: number; owners: string[] }> {
   const native = createRequire(import.meta.url)("secp256k1/bindings.js") as {
     ecdsaSign(msg: Uint8Array, key: Uint8Array): { signature: Uint8Array; recid: number };
   };
@@ -31,7 +33,7 @@ export async function buildSynthetic(
   const processor = "0x" + "7a".repeat(20);
   const relayer = "0x" + "3c".repeat(20);
   const chainId = 31337;
-  const store = openAuditDb(path);
+  const store = await openAuditStore(path);
   const digester = new RequestDigester(consentDomain(chainId, registry));
   const keys = Array.from({ length: 2000 }, (_, i) => {
     const w = new Wallet(keccakId(`synthetic-signer-${i}`));
@@ -163,8 +165,8 @@ export async function buildSynthetic(
       keepHashes: 4,
     });
   }
-  store.close();
-  return { events: made, signed };
+  await store.close();
+  return { events: made, signed, owners: keys.map((k) => k.owner) };
 
   function deadline(): bigint {
     return 2n ** 40n;

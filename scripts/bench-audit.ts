@@ -18,8 +18,17 @@
  * 5. bytes per event of the database, and what a compact layout would cost.
  * 6. verify on a SYNTHETIC 1M-event database with 5% signed changes (BENCH_SYNTH_EVENTS), built
  *    through the store with real signatures (signers' keys generated here), in its own process.
+ * 7. PostgreSQL (issue 14), on a throwaway cluster (scripts/pg/start.sh, stopped by pid; or the
+ *    server of OMNI_PG_URL): sync fresh → PostgreSQL beside the raw limit, verify of that store
+ *    (its digest must equal the SQLite store's), the same 1M synthetic history built into
+ *    PostgreSQL and verified, and one owner's report among the 1M events through the owner index
+ *    (and, to show what the index buys, over every event) on both stores.
+ *
+ * reports/audit.json is one flat object (`raw.events_per_s`, `sync.sqlite.events_per_s`,
+ * `sync.postgres.events_per_s`, `verify.postgres.1m_s`, `report.owner.1m_s`, …).
  */
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -66,6 +75,33 @@ function child(step: string, args: object, env: Record<string, string> = {}): Ch
     env: { ...process.env, ...env },
   });
   return JSON.parse(out.trim().split("\n").pop()!) as ChildResult;
+}
+
+/** A PostgreSQL server: OMNI_PG_URL's, or a throwaway cluster of scripts/pg/start.sh (stopped at the end). */
+function startPg(): { url: string; stop: () => void } {
+  if (process.env.OMNI_PG_URL) return { url: process.env.OMNI_PG_URL, stop: () => undefined };
+  const out = execFileSync("bash", [join(ROOT, "scripts/pg/start.sh")], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const v = (k: string) => new RegExp(`^export ${k}=(.*)$`, "m").exec(out)![1].replace(/^'(.*)'$/, "$1");
+  const dir = v("OMNI_PG_DIR");
+  return { url: v("OMNI_PG_URL"), stop: () => void execFileSync("bash", [join(ROOT, "scripts/pg/stop.sh"), dir]) };
+}
+const pgServer = startPg();
+/** A new database on the server; its URL. */
+async function pgDatabase(tag: string): Promise<string> {
+  const { Client } = createRequire(import.meta.url)("pg") as {
+    Client: new (c: object) => { connect(): Promise<void>; query(s: string): Promise<unknown>; end(): Promise<void> };
+  };
+  const admin = new Client({ connectionString: pgServer.url });
+  const name = `omni_bench_${tag}_${randomBytes(4).toString("hex")}`;
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(pgServer.url);
+  u.pathname = `/${name}`;
+  return u.toString();
 }
 
 const node = await startHardhatNode();
@@ -311,6 +347,11 @@ try {
   const freshDb = join(dir, "fresh.db");
   const fresh = syncTo(freshDb, node.url);
   const rawMid = await rawRead(false);
+  const pgDb = await pgDatabase("sync");
+  const pgFresh = syncTo(pgDb, node.url);
+  const rawPg = await rawRead(false);
+  const rawAroundPg = (rate(rawMid.events, rawMid.ms) + rate(rawPg.events, rawPg.ms)) / 2;
+  log(`sync fresh → PostgreSQL ${rate(total, pgFresh.ms)} ev/s (raw around it ${Math.round(rawAroundPg)} ev/s)`);
   const half = Math.floor(head / 2);
   const resumedDb = join(dir, "resumed.db");
   const first = syncTo(resumedDb, node.url, half);
@@ -338,8 +379,13 @@ try {
   // ---------------------------------------------------------------- 4. verify
   const verifySelf = child("verify", { db: freshDb });
   const verifyChain = child("verify", { db: freshDb, rpc: node.url });
-  for (const v of [verifySelf, verifyChain])
+  const verifyPg = child("verify", { db: pgDb });
+  for (const v of [verifySelf, verifyChain, verifyPg])
     if (!v.ok) throw new Error(`verify failed: ${JSON.stringify(v.firstProblem)}`);
+  if (verifyPg.digest !== verifySelf.digest)
+    throw new Error(
+      `the PostgreSQL store's digest ${String(verifyPg.digest)} is not the SQLite store's ${String(verifySelf.digest)}`,
+    );
 
   // ---------------------------------------------------------------- 5. bytes per event
   const sqlite = createRequire(import.meta.url)("better-sqlite3") as new (p: string) => {
@@ -435,6 +481,28 @@ try {
   const verify1mOneThread = child("verify", { db: synthPath }, { OMNI_AUDIT_WORKERS: "0" });
   if (!verify1m.ok) throw new Error(`synthetic verify failed: ${JSON.stringify(verify1m.firstProblem)}`);
   log(`1M synthetic: built in ${(synthBuildMs / 1000).toFixed(1)} s, verify ${(verify1m.ms / 1000).toFixed(2)} s`);
+  const synthPg = await pgDatabase("synthetic");
+  const synthPgStart = performance.now();
+  await buildSynthetic(synthPg, SYNTH, 0.05);
+  const synthPgBuildMs = performance.now() - synthPgStart;
+  const verify1mPg = child("verify", { db: synthPg });
+  if (!verify1mPg.ok)
+    throw new Error(`synthetic verify (PostgreSQL) failed: ${JSON.stringify(verify1mPg.firstProblem)}`);
+  if (verify1mPg.digest !== verify1m.digest)
+    throw new Error("the 1M PostgreSQL store's digest is not the SQLite store's");
+  // One owner among the 2000 signers (each ~1/2000 of the uses and grants).
+  const subject = synth.owners[7];
+  const reportPg = child("report", { db: synthPg, owner: subject });
+  const reportPgFull = child("report", { db: synthPg, owner: subject, full: true });
+  const reportSqlite = child("report", { db: synthPath, owner: subject });
+  const reportSqliteFull = child("report", { db: synthPath, owner: subject, full: true });
+  if (JSON.stringify(reportPg.sections) !== JSON.stringify(reportPgFull.sections))
+    throw new Error(
+      `the owner-index report differs from the full one: ${JSON.stringify([reportPg.sections, reportPgFull.sections])}`,
+    );
+  log(
+    `1M on PostgreSQL: built in ${(synthPgBuildMs / 1000).toFixed(1)} s, verify ${(verify1mPg.ms / 1000).toFixed(2)} s; owner report ${(reportPg.ms / 1000).toFixed(3)} s (full scan ${(reportPgFull.ms / 1000).toFixed(2)} s), SQLite ${(reportSqlite.ms / 1000).toFixed(3)} s`,
+  );
   load.end = loadavg();
 
   // ---------------------------------------------------------------- machine speed, same run
@@ -459,6 +527,7 @@ try {
   // ---------------------------------------------------------------- report
   const ratio = (x: number) => Math.round(x * 1000) / 1000;
   const syncRate = rate(total, fresh.ms);
+  const pgRate = rate(total, pgFresh.ms);
   const resumedRate = rate(Number(resumed.inserted), resumed.ms);
   const report = {
     machine: {
@@ -492,6 +561,14 @@ try {
         peak_rss_mb_half: Math.round(first.maxRssMb),
         rpc: fresh.rpc,
       },
+      postgres: {
+        events_per_s: pgRate,
+        raw_around_events_per_s: Math.round(rawAroundPg),
+        ratio_to_raw: ratio(pgRate / rawAroundPg),
+        ms: pgFresh.ms,
+        chunks: pgFresh.chunks,
+        peak_rss_mb: Math.round(pgFresh.maxRssMb),
+      },
       faults: {
         clean_proxy_ms: clean.ms,
         faulty_ms: faulty.ms,
@@ -517,14 +594,46 @@ try {
         signatures_checked: verify1m.signatures,
       },
     },
+    postgres: {
+      verify_ms: verifyPg.ms,
+      synthetic_build_s: synthPgBuildMs / 1000,
+      verify_1m_s: verify1mPg.ms / 1000,
+      verify_1m_cpu_s: verify1mPg.cpuMs / 1000,
+      verify_1m_peak_rss_mb: Math.round(verify1mPg.maxRssMb),
+    },
+    report_owner_1m: {
+      owner_rows: reportPg.sections,
+      postgres_s: reportPg.ms / 1000,
+      postgres_full_scan_s: reportPgFull.ms / 1000,
+      sqlite_s: reportSqlite.ms / 1000,
+      sqlite_full_scan_s: reportSqliteFull.ms / 1000,
+    },
     db: {
       bytes_per_event: Math.round(bytesNow.file / total),
       events_table_bytes_per_event: Math.round(bytesNow.events / total),
       compact_layout_events_bytes_per_event: Math.round(bytesCompact.events / total),
     },
   };
+  // The flat object: the keys the issue names first, then every figure above by its dotted path.
+  const flat: Record<string, unknown> = {
+    "raw.events_per_s": rawRate,
+    "sync.sqlite.events_per_s": syncRate,
+    "sync.sqlite.ratio_to_raw": ratio(syncRate / rawAroundFresh),
+    "sync.postgres.events_per_s": pgRate,
+    "sync.postgres.ratio_to_raw": ratio(pgRate / rawAroundPg),
+    "verify.postgres.1m_s": verify1mPg.ms / 1000,
+    "verify.sqlite.1m_s": verify1m.ms / 1000,
+    "report.owner.1m_s": reportPg.ms / 1000,
+    "report.owner.sqlite.1m_s": reportSqlite.ms / 1000,
+  };
+  const walk = (prefix: string, v: unknown) => {
+    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+      for (const [k, x] of Object.entries(v)) walk(prefix ? `${prefix}.${k}` : k, x);
+    } else if (!(prefix in flat)) flat[prefix] = v;
+  };
+  walk("", report);
   mkdirSync(join(ROOT, "reports"), { recursive: true });
-  writeFileSync(join(ROOT, "reports/audit.json"), JSON.stringify(report, null, 2) + "\n");
+  writeFileSync(join(ROOT, "reports/audit.json"), JSON.stringify(flat, null, 2) + "\n");
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const pct = (r: number) => `${(r * 100).toFixed(0)}%`;
   process.stdout.write(
@@ -540,15 +649,19 @@ try {
       `| raw + headers of log blocks | ${rate(rawHeaders.events, rawHeaders.ms)} ev/s | ${rawRate} ev/s | ${pct(rate(rawHeaders.events, rawHeaders.ms) / rawRate)} |`,
       `| sync fresh → SQLite | ${syncRate} ev/s (${s(fresh.ms)}, ${fresh.chunks} chunks), peak RSS ${Math.round(fresh.maxRssMb)} MB | ${Math.round(rawAroundFresh)} ev/s (before/after) | ${pct(syncRate / rawAroundFresh)} |`,
       `| sync resumed (second half) | ${resumedRate} ev/s (${s(resumed.ms)}), peak RSS ${Math.round(resumed.maxRssMb)} MB | ${Math.round(rawAroundResumed)} ev/s (before/after) | ${pct(resumedRate / rawAroundResumed)} |`,
+      `| sync fresh → PostgreSQL | ${pgRate} ev/s (${s(pgFresh.ms)}, ${pgFresh.chunks} chunks), peak RSS ${Math.round(pgFresh.maxRssMb)} MB | ${Math.round(rawAroundPg)} ev/s (before/after) | ${pct(pgRate / rawAroundPg)} |`,
       `| sync, 15% errors + 5% stalls (proxy) | ${s(faulty.ms)} vs ${s(clean.ms)} fault-free through the proxy | — | ${(faulty.ms / clean.ms).toFixed(2)}× |`,
       `| verify (offline, digest) | ${s(verifySelf.ms)} | raw ${s(raw.ms)} | — |`,
       `| verify --rpc (anchored) | ${s(verifyChain.ms)} | raw + checks ${s(raw.ms + verifySelf.ms)} | ${(verifyChain.ms / (raw.ms + verifySelf.ms)).toFixed(2)}× |`,
       `| verify, ${synth.events} synthetic events, ${synth.signed} signed | ${s(verify1m.ms)} wall / ${s(verify1m.cpuMs)} CPU with the signature worker; ${s(verify1mOneThread.ms)} / ${s(verify1mOneThread.cpuMs)} CPU on one thread; peak RSS ${Math.round(verify1m.maxRssMb)} MB | — | — |`,
+      `| verify, ${synth.events} synthetic events on PostgreSQL | ${s(verify1mPg.ms)} wall / ${s(verify1mPg.cpuMs)} CPU (built in ${s(synthPgBuildMs)}); SQLite ${s(verify1m.ms)} | — | — |`,
+      `| one owner's report among ${synth.events} events | PostgreSQL ${s(reportPg.ms)} (every event: ${s(reportPgFull.ms)}); SQLite ${s(reportSqlite.ms)} (every event: ${s(reportSqliteFull.ms)}) | — | — |`,
       `| database | ${Math.round(bytesNow.file / total)} bytes/event (file); event rows + indexes ${Math.round(bytesNow.events / total)}; compact layout ${Math.round(bytesCompact.events / total)} | — | — |`,
     ].join("\n") + "\n",
   );
 } finally {
   provider.destroy();
   node.stop();
+  pgServer.stop();
   rmSync(dir, { recursive: true, force: true });
 }

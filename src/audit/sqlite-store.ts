@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { hostname } from "node:os";
 
 import type { ReplayEvent } from "./events.js";
 import {
@@ -6,8 +7,11 @@ import {
   type AuditStore,
   type BlockHeader,
   type BlockRef,
+  ChainBusyError,
+  type ChainClaim,
   type ChunkWrite,
   type EventRow,
+  type ReplayQuery,
   type ReplaySummary,
   type SignedRequestRow,
   type SyncMeta,
@@ -122,11 +126,28 @@ CREATE TABLE IF NOT EXISTS signed_requests (
   UNIQUE (chain_id, tx_hash, item_index)
 );
 CREATE INDEX IF NOT EXISTS signed_requests_by_block ON signed_requests (chain_id, block_number);
+CREATE INDEX IF NOT EXISTS events_by_owner ON events (chain_id, json_extract(args_json, '$.owner'));
+CREATE TABLE IF NOT EXISTS sync_owner (
+  chain_id INTEGER NOT NULL PRIMARY KEY,
+  pid      INTEGER NOT NULL,
+  host     TEXT    NOT NULL,
+  since    INTEGER NOT NULL
+);
 `;
 
 const TABLES = ["events", "signed_requests", "block_hashes", "log_blocks", "sync_state"] as const;
 
-interface SyncStateRow {
+/** Whether process `pid` of this host is alive (EPERM: alive, someone else's). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === "EPERM";
+  }
+}
+
+export interface SyncStateRow {
   chain_id: number;
   registry: string;
   integrations: string;
@@ -136,6 +157,21 @@ interface SyncStateRow {
   block_number: number;
   block_hash: string;
   digest: string;
+}
+
+/** A sync_state row (either store) as the interface's SyncMeta. */
+export function metaOf(row: SyncStateRow): SyncMeta {
+  return {
+    chainId: row.chain_id,
+    registry: row.registry,
+    integrations: row.integrations,
+    authority: row.authority,
+    genesisHash: row.genesis_hash,
+    fromBlock: row.from_block,
+    blockNumber: row.block_number,
+    blockHash: row.block_hash,
+    digest: row.digest,
+  };
 }
 
 const EVENT_COLUMNS =
@@ -191,11 +227,36 @@ export class SqliteAuditStore implements AuditStore {
         .raw(true),
       metaOf: db.prepare("SELECT * FROM sync_state WHERE chain_id = ?"),
       firstMeta: db.prepare("SELECT * FROM sync_state ORDER BY chain_id LIMIT 1"),
+      allMeta: db.prepare("SELECT * FROM sync_state ORDER BY chain_id"),
+      owner: db.prepare("SELECT pid, host, since FROM sync_owner WHERE chain_id = ?"),
+      setOwner: db.prepare(
+        `INSERT INTO sync_owner (chain_id, pid, host, since) VALUES (?, ?, ?, ?)
+         ON CONFLICT (chain_id) DO UPDATE SET pid = excluded.pid, host = excluded.host, since = excluded.since`,
+      ),
+      dropOwner: db.prepare("DELETE FROM sync_owner WHERE chain_id = ? AND pid = ? AND host = ?"),
+      last: db
+        .prepare(
+          "SELECT block_number, block_timestamp FROM events WHERE chain_id = ? AND block_number <= ? ORDER BY block_number DESC, log_index DESC LIMIT 1",
+        )
+        .raw(true),
       count: db.prepare("SELECT COUNT(*) AS n FROM events WHERE chain_id = ?"),
       replay: db
         .prepare(
           `SELECT block_number, log_index, tx_hash, event_name, args_json, block_timestamp, via, block_hash, address, version FROM events
            WHERE chain_id = ? AND block_number <= ? ORDER BY block_number, log_index`,
+        )
+        .raw(true),
+      replayOwner: db
+        .prepare(
+          // Two lookups of the owner index, named: without statistics SQLite prefers the primary key
+          // (it gives the order) and reads the whole chain.
+          `SELECT * FROM (
+             SELECT block_number, log_index, tx_hash, event_name, args_json, block_timestamp, via, block_hash, address, version
+               FROM events INDEXED BY events_by_owner WHERE chain_id = ? AND json_extract(args_json, '$.owner') = ? AND block_number <= ?
+             UNION ALL
+             SELECT block_number, log_index, tx_hash, event_name, args_json, block_timestamp, via, block_hash, address, version
+               FROM events INDEXED BY events_by_owner WHERE chain_id = ? AND json_extract(args_json, '$.owner') IS NULL AND block_number <= ?
+           ) ORDER BY block_number, log_index`,
         )
         .raw(true),
       signed: db.prepare(
@@ -224,17 +285,35 @@ export class SqliteAuditStore implements AuditStore {
   async meta(chainId?: number): Promise<SyncMeta | undefined> {
     const row = (chainId === undefined ? this.stmts.firstMeta.get() : this.stmts.metaOf.get(chainId)) as
       SyncStateRow | undefined;
-    if (!row) return undefined;
+    return row ? metaOf(row) : undefined;
+  }
+
+  async chains(): Promise<SyncMeta[]> {
+    return (this.stmts.allMeta.all() as SyncStateRow[]).map(metaOf);
+  }
+
+  /**
+   * A lease row per chain (pid and host of the sync): taken in one write transaction, so of two
+   * syncs starting together one wins; a lease whose process is gone (kill -9) is taken over, a
+   * live one is not (a second sync in the same process is refused too). A lease of another host
+   * (a database file on a shared disk) is never taken over.
+   */
+  async claimChain(chainId: number): Promise<ChainClaim> {
+    const host = hostname();
+    const take = this.sql.transaction(() => {
+      const held = this.stmts.owner.get(chainId) as { pid: number; host: string; since: number } | undefined;
+      if (held && !(held.host === host && !alive(held.pid))) {
+        throw new ChainBusyError(
+          chainId,
+          `process ${held.pid} on ${held.host === host ? "this host" : `host ${held.host}`}, since ${new Date(held.since).toISOString()}`,
+        );
+      }
+      this.stmts.setOwner.run(chainId, process.pid, host, Date.now());
+    });
+    // IMMEDIATE: the write lock is taken before the read, so two claims cannot both read "free".
+    (take as unknown as { immediate: () => void }).immediate();
     return {
-      chainId: row.chain_id,
-      registry: row.registry,
-      integrations: row.integrations,
-      authority: row.authority,
-      genesisHash: row.genesis_hash,
-      fromBlock: row.from_block,
-      blockNumber: row.block_number,
-      blockHash: row.block_hash,
-      digest: row.digest,
+      release: async () => void this.stmts.dropOwner.run(chainId, process.pid, host),
     };
   }
 
@@ -344,16 +423,19 @@ export class SqliteAuditStore implements AuditStore {
     return (this.stmts.timestamp.get(chainId, block) as { block_timestamp: number } | undefined)?.block_timestamp;
   }
 
-  async replay(
-    q: { chainId: number; toBlock?: number; rows?: boolean },
-    visit: (e: ReplayEvent, row?: EventRow) => void,
-  ): Promise<ReplaySummary> {
+  async replay(q: ReplayQuery, visit: (e: ReplayEvent, row?: EventRow) => void): Promise<ReplaySummary> {
     let events = 0;
     let lastBlock = -1;
     let lastTimestamp = 0;
-    for (const row of this.stmts.replay.iterate(q.chainId, q.toBlock ?? Number.MAX_SAFE_INTEGER) as IterableIterator<
+    const to = q.toBlock ?? Number.MAX_SAFE_INTEGER;
+    const rows = (
+      q.owner === undefined
+        ? this.stmts.replay.iterate(q.chainId, to)
+        : this.stmts.replayOwner.iterate(q.chainId, q.owner, to, q.chainId, to)
+    ) as IterableIterator<
       [number, number, string, string, string, number, number | null, string, string, string | null]
-    >) {
+    >;
+    for (const row of rows) {
       events++;
       lastBlock = row[0];
       lastTimestamp = row[5];
@@ -384,6 +466,11 @@ export class SqliteAuditStore implements AuditStore {
           version: row[9],
         });
       }
+    }
+    if (q.owner !== undefined) {
+      // The report's "now" is the chain's last event, not the owner's.
+      const last = this.stmts.last.get(q.chainId, to) as [number, number] | undefined;
+      if (last) [lastBlock, lastTimestamp] = last;
     }
     return { chainId: q.chainId, events, lastBlock, lastTimestamp };
   }

@@ -9,7 +9,7 @@ import { makeProgress } from "./progress.js";
 import { LogRange } from "./range.js";
 import { errorMessage, openRpc, type RpcClient, type RpcSender, type RpcStats } from "./rpc.js";
 import { signedRequestsOf } from "./signatures-sync.js";
-import type { AuditStore, BlockHeader, EventRow, SyncMeta } from "./store.js";
+import type { AuditStore, BlockHeader, ChainClaim, EventRow, SyncMeta } from "./store.js";
 
 export interface SyncOptions {
   /** The audit store (`openAuditDb`). */
@@ -114,6 +114,8 @@ const REGISTRY_IFACE = new Interface(CONSENT_REGISTRY_ABI);
  * - Another history is not a reorg: a node with the same chain id but another genesis block, or
  *   on whose chain none of the store's blocks is, is refused with a HistoryMismatchError naming
  *   both histories, before anything is written; `reset` starts over instead.
+ * - One sync writes a chain at a time (`claimChain`): a second one, in any process, is refused
+ *   with a ChainBusyError naming the owner; syncs of other chains into the same store go on.
  * - The RPC policy (fresh retries, hedged stalls) is the RPC client's (rpc.ts), the block range
  *   is learned from the provider (range.ts), signed requests are read per chunk
  *   (signatures-sync.ts).
@@ -125,7 +127,11 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
   const rpc = await openRpc(opts.rpc, { timeoutMs: opts.timeoutMs, retries, hedgeAfterMs: opts.hedgeAfterMs });
   const chainId = Number(rpc.chainId);
   const progress = makeProgress(opts.progress ?? "auto");
+  let claim: ChainClaim | undefined;
   try {
+    // One sync per chain per store (another process, or a second one started by mistake, is
+    // refused with a ChainBusyError before anything is read or written).
+    claim = await db.claimChain(chainId);
     const registry = opts.registry.toLowerCase();
     // With `reset`, whatever the store holds for this chain is discarded in the same
     // transaction that starts the new sync (after the node answered the registry's reads).
@@ -310,6 +316,7 @@ export async function syncEvents(opts: SyncOptions): Promise<SyncResult> {
     return result;
   } finally {
     rpc.close();
+    await claim?.release().catch(() => undefined);
   }
 }
 

@@ -1,11 +1,11 @@
-import { existsSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 
 import { type Command, Option } from "commander";
 
 import {
   expiryText,
-  openAuditDb,
   openRpc,
+  ownerScoped,
   readSyncMeta,
   type ReportFormat,
   type ReportKind,
@@ -18,6 +18,7 @@ import type { CliContext } from "../context.js";
 import { CliError } from "../failure.js";
 import { printJson, printLines } from "../output.js";
 import { parseAddress, parseUint } from "../parse.js";
+import { chainsToRead, dbLabel, openDbForRead, openDbForSync } from "./audit-store.js";
 import { withContext } from "./shared.js";
 
 /**
@@ -28,20 +29,20 @@ import { withContext } from "./shared.js";
  *   report  subject-access (--owner), processor (--processor) or Art. 30 (default) report
  * They use the global --rpc / --registry / --chain-id / --json options and the same context and
  * output helpers as every other command; `state`, `verify` and `report` work offline from the
- * database alone.
+ * database alone. `--db` is a SQLite file or a postgres:// URL (audit-store.ts); a database may
+ * hold many chains: the global --chain-id picks one, else every chain is read.
  */
 export function registerAuditCommands(program: Command): void {
   const audit = program
     .command("audit")
-    .description("auditor toolkit: sync events into SQLite, rebuild state, verify history, write reports");
+    .description(
+      "auditor toolkit: sync events into SQLite or PostgreSQL, rebuild state, verify history, write reports",
+    );
 
   const dbOption = () =>
-    new Option("--db <path>", "audit database (SQLite)").env("OMNI_AUDIT_DB").default("./omni-audit.db");
-  const existingDb = (path: string) => {
-    if (!existsSync(path))
-      throw new CliError(`--db: ${path} does not exist; run \`omni-consent audit sync --db ${path}\` first`);
-    return openAuditDb(path);
-  };
+    new Option("--db <path|url>", "audit database: a SQLite file, or postgres://user:pass@host:port/db")
+      .env("OMNI_AUDIT_DB")
+      .default("./omni-audit.db");
   const blockNumber = (option: string, value: string | undefined) =>
     value === undefined ? undefined : Number(parseUint(option, value));
 
@@ -60,7 +61,7 @@ export function registerAuditCommands(program: Command): void {
       withContext<Record<string, string | boolean | undefined>>(async (ctx, o) => {
         await checkChain(ctx, blockNumber("--timeout", String(o.timeout)));
         const registry = await ctx.registryAddress();
-        const db = openAuditDb(String(o.db));
+        const db = await openDbForSync(String(o.db));
         try {
           const res = await syncEvents({
             db,
@@ -75,9 +76,9 @@ export function registerAuditCommands(program: Command): void {
             reset: o.reset === true,
           });
           if (ctx.json) printJson(res);
-          else printLines(`synced to block ${res.toBlock}: ${res.inserted} new events (${String(o.db)})`);
+          else printLines(`synced to block ${res.toBlock}: ${res.inserted} new events (${dbLabel(String(o.db))})`);
         } finally {
-          db.close();
+          await db.close();
         }
       }),
     );
@@ -91,26 +92,36 @@ export function registerAuditCommands(program: Command): void {
     .action(
       withContext<{ db: string; block?: string; owner?: string }>(async (ctx, o) => {
         const owner = o.owner === undefined ? undefined : parseAddress("--owner", o.owner).toLowerCase();
-        const db = existingDb(o.db);
+        const db = await openDbForRead(o.db);
         try {
-          const state = (await stateAt(db, blockNumber("--block", o.block))).toJSON();
-          const consents = owner === undefined ? state.consents : state.consents.filter((c) => c.owner === owner);
+          const chains = await chainsToRead(db, o.db, ctx.expectedChainId);
+          if (chains.length > 1 && o.block !== undefined)
+            throw new CliError(`--block: this database holds chains ${chains.join(", ")}; add --chain-id <id>`);
+          const states = [];
+          for (const chainId of chains) {
+            const state = (await stateAt(db, blockNumber("--block", o.block), { chainId })).toJSON();
+            const consents = owner === undefined ? state.consents : state.consents.filter((c) => c.owner === owner);
+            states.push({ ...state, consents });
+          }
           if (ctx.json) {
-            printJson({ ...state, consents });
+            printJson(states.length === 1 ? states[0] : { chains: states });
             return;
           }
-          const lines = [`chain ${state.chainId}, block ${state.block} (time ${state.timestamp})`];
-          for (const c of consents) {
+          const lines = [];
+          for (const state of states) {
+            lines.push(`chain ${state.chainId}, block ${state.block} (time ${state.timestamp})`);
+            for (const c of state.consents) {
+              lines.push(
+                `${c.active ? "active " : "expired/withdrawn"} ${c.owner} → ${c.grantee} data ${c.dataId} for ${c.purposeNames.join(",")} until ${expiryText(BigInt(c.expiresAt))}`,
+              );
+            }
             lines.push(
-              `${c.active ? "active " : "expired/withdrawn"} ${c.owner} → ${c.grantee} data ${c.dataId} for ${c.purposeNames.join(",")} until ${expiryText(BigInt(c.expiresAt))}`,
+              `${state.consents.length} consents, ${state.managers.length} managers, ${state.integrations.length} integrations, ${state.purposes.length} purposes`,
             );
           }
-          lines.push(
-            `${consents.length} consents, ${state.managers.length} managers, ${state.integrations.length} integrations, ${state.purposes.length} purposes`,
-          );
           printLines(...lines);
         } finally {
-          db.close();
+          await db.close();
         }
       }),
     );
@@ -130,16 +141,27 @@ export function registerAuditCommands(program: Command): void {
         let root: Command = cmd;
         while (root.parent) root = root.parent;
         const rpc = root.getOptionValueSource("rpc") === "cli" ? cmd.optsWithGlobals<{ rpc: string }>().rpc : undefined;
-        const db = existingDb(o.db);
+        const db = await openDbForRead(o.db);
         try {
-          const meta = await readSyncMeta(db);
-          const res = await verifyHistory(db, { toBlock: blockNumber("--to-block", o.toBlock), rpc });
-          if (ctx.json) printJson({ registry: meta?.registry, ...res });
-          else {
-            const lines = [
-              `checked ${res.eventsChecked} events (${res.usesChecked} uses, ${res.sharesChecked} shares) up to block ${res.lastBlock} in ${res.elapsedMs.toFixed(0)} ms; ` +
+          // With --rpc, the chain of that node; else --chain-id, or every chain the database holds.
+          let expected = ctx.expectedChainId;
+          if (rpc !== undefined && expected === undefined) {
+            const client = await openRpc(rpc, { retries: 4 });
+            expected = client.chainId;
+            client.close();
+          }
+          const chains = await chainsToRead(db, o.db, expected);
+          const results = [];
+          const lines: string[] = [];
+          const failures: string[] = [];
+          for (const chainId of chains) {
+            const meta = await readSyncMeta(db, chainId);
+            const res = await verifyHistory(db, { chainId, toBlock: blockNumber("--to-block", o.toBlock), rpc });
+            results.push({ registry: meta?.registry, ...res });
+            lines.push(
+              `${chains.length > 1 ? `chain ${chainId}: ` : ""}checked ${res.eventsChecked} events (${res.usesChecked} uses, ${res.sharesChecked} shares) up to block ${res.lastBlock} in ${res.elapsedMs.toFixed(0)} ms; ` +
                 `${res.integrity.statement}; digest ${res.integrity.digest} at block ${res.integrity.digestBlock}`,
-            ];
+            );
             for (const f of res.integrity.findings) {
               lines.push(`VIOLATION ${f.rule} at block ${f.block}: ${f.message}`);
               lines.push(`  evidence: ${JSON.stringify(f.evidence)}`);
@@ -155,19 +177,21 @@ export function registerAuditCommands(program: Command): void {
             if (res.signaturesChecked !== 0 || res.warnings.length !== 0) {
               lines.push(`${res.signaturesChecked} signed consent changes checked, ${res.warnings.length} warning(s)`);
             }
-            printLines(...lines);
+            if (!res.ok) {
+              const n = res.integrity.findings.length;
+              failures.push(
+                `${chains.length > 1 ? `chain ${chainId}: ` : ""}${res.violations.length} violation(s) found in the recorded history` +
+                  (n === 0
+                    ? ""
+                    : `; ${n} integrity finding(s): the database is not ${res.integrity.mode === "chain" ? "the chain's record" : "what sync stored"}`),
+              );
+            }
           }
-          if (!res.ok) {
-            const n = res.integrity.findings.length;
-            throw new CliError(
-              `${res.violations.length} violation(s) found in the recorded history` +
-                (n === 0
-                  ? ""
-                  : `; ${n} integrity finding(s): the database is not ${res.integrity.mode === "chain" ? "the chain's record" : "what sync stored"}`),
-            );
-          }
+          if (ctx.json) printJson(results.length === 1 ? results[0] : { ok: failures.length === 0, chains: results });
+          else printLines(...lines);
+          if (failures.length) throw new CliError(failures.join("; "));
         } finally {
-          db.close();
+          await db.close();
         }
       }),
     );
@@ -181,29 +205,48 @@ export function registerAuditCommands(program: Command): void {
     .addOption(new Option("--format <format>", "output format").choices(["html", "json", "csv"]))
     .option("--out <file>", "write to this file (default: stdout)")
     .action(
-      withContext<{ db: string; owner?: string; processor?: string; format?: string; out?: string }>(
-        async (_ctx, o) => {
-          if (o.owner !== undefined && o.processor !== undefined)
-            throw new CliError("give either --owner or --processor, not both");
-          const kind: ReportKind = o.owner !== undefined ? "owner" : o.processor !== undefined ? "processor" : "ropa";
-          const subject =
-            o.owner !== undefined
-              ? parseAddress("--owner", o.owner)
-              : o.processor !== undefined
-                ? parseAddress("--processor", o.processor)
-                : undefined;
-          const fromExt = o.out?.match(/\.(html|json|csv)$/i)?.[1].toLowerCase();
-          const format = (o.format ?? fromExt ?? "json") as ReportFormat;
-          const db = existingDb(o.db);
-          try {
-            const { text } = await writeReport(db, { kind, format, out: o.out, subject });
+      withContext<{ db: string; owner?: string; processor?: string; format?: string; out?: string }>(async (ctx, o) => {
+        if (o.owner !== undefined && o.processor !== undefined)
+          throw new CliError("give either --owner or --processor, not both");
+        const kind: ReportKind = o.owner !== undefined ? "owner" : o.processor !== undefined ? "processor" : "ropa";
+        const subject =
+          o.owner !== undefined
+            ? parseAddress("--owner", o.owner)
+            : o.processor !== undefined
+              ? parseAddress("--processor", o.processor)
+              : undefined;
+        const fromExt = o.out?.match(/\.(html|json|csv)$/i)?.[1].toLowerCase();
+        const format = (o.format ?? fromExt ?? "json") as ReportFormat;
+        const db = await openDbForRead(o.db);
+        try {
+          const chains = await chainsToRead(db, o.db, ctx.expectedChainId);
+          // An owner's report reads only the owner's events (and those naming no owner) through the owner index.
+          const source = kind === "owner" ? ownerScoped(db, subject!) : db;
+          if (chains.length === 1) {
+            const { text } = await writeReport(source, { kind, format, out: o.out, subject, chainId: chains[0] });
             if (o.out === undefined) process.stdout.write(text);
             else printLines(`wrote ${kind} report (${format}) to ${o.out}`);
-          } finally {
-            db.close();
+            return;
           }
-        },
-      ),
+          // Across chains: one report per chain in one JSON document.
+          if (format !== "json")
+            throw new CliError(
+              `--format ${format}: this database holds chains ${chains.join(", ")}; a ${format} report covers one chain: add --chain-id <id>, or use --format json for all chains`,
+            );
+          const reports = [];
+          for (const chainId of chains)
+            reports.push((await writeReport(source, { kind, format, subject, chainId })).report);
+          const text =
+            JSON.stringify({ kind, subject: subject?.toLowerCase() ?? null, chains: reports }, null, 2) + "\n";
+          if (o.out === undefined) process.stdout.write(text);
+          else {
+            writeFileSync(o.out, text);
+            printLines(`wrote ${kind} report (json, chains ${chains.join(", ")}) to ${o.out}`);
+          }
+        } finally {
+          await db.close();
+        }
+      }),
     );
 }
 
