@@ -1,6 +1,5 @@
 import { ConsentSdkError } from "./errors.js";
 import { KNOWN_DEPLOYMENTS } from "./known-deployments.js";
-import { addressSchema, parseInput } from "./validation.js";
 
 export { KNOWN_DEPLOYMENTS } from "./known-deployments.js";
 
@@ -24,8 +23,6 @@ export interface Deployment {
 
 /** The Ignition module that deploys the system (`ignition/modules/ConsentSystem.ts`). */
 export const DEPLOYMENT_MODULE_ID = "ConsentSystem";
-
-const CONTRACTS = ["AccessManager", "IntegrationRegistry", "ConsentRegistry"] as const;
 
 /** The chain ids the package knows a deployment of, ascending. */
 export function knownChainIds(): bigint[] {
@@ -73,37 +70,11 @@ export async function loadDeployment(chainId: bigint | number, opts: { root?: st
     const { entry: _entry, ...deployment } = knownDeployment(chainId);
     return deployment;
   }
-  // Node's fs is loaded here, not at the top: the SDK's main entry imports no `node:` module, so
-  // it also loads where there is no filesystem (a browser); only this path needs one.
-  const [{ readFile }, { join }] = await Promise.all([import("node:fs/promises"), import("node:path")]);
-  const id = BigInt(chainId);
-  const file = join(opts.root, "ignition", "deployments", `chain-${id}`, "deployed_addresses.json");
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch {
-    throw new ConsentSdkError(
-      "NOT_FOUND",
-      `no deployment for chain ${id}; deploy to a local node with \`npx hardhat node\` then \`npm run deploy:node\``,
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new ConsentSdkError("INVALID_INPUT", `${file}: not valid JSON; redeploy or restore the file`);
-  }
-  const record = (json ?? {}) as Record<string, unknown>;
-  const out: Partial<Deployment> = { chainId: id };
-  for (const name of CONTRACTS) {
-    const key = `${DEPLOYMENT_MODULE_ID}#${name}`;
-    if (record[key] === undefined) {
-      throw new ConsentSdkError(
-        "NOT_FOUND",
-        `no deployment for chain ${id}: ${file} has no "${key}"; deploy to a local node with \`npx hardhat node\` then \`npm run deploy:node\``,
-      );
-    }
-    out[name] = parseInput(addressSchema, record[key], `${file} "${key}"`);
-  }
-  return out as Deployment;
+  // The file reader is Node-only (node:fs) and lives in ./ignition-files.ts (also exported as
+  // `omnitensor-consent/node`). It is imported by a computed URL, which bundlers do not follow:
+  // the SDK's main entry bundles for a browser with no Node module in the bundle (checked by
+  // test/dashboard/bundle.ts); only this path, which needs a filesystem anyway, loads it.
+  const reader = new URL("./ignition-files.js", import.meta.url).href;
+  const { readIgnitionDeployment } = (await import(/* @vite-ignore */ reader)) as typeof import("./ignition-files.js");
+  return readIgnitionDeployment(chainId, opts.root);
 }
