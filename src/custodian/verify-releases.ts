@@ -8,7 +8,6 @@ import { RpcClient } from "./rpc.js";
 import { isMagicValue, isValidSignatureCalldata, recoverSigner } from "./signatures.js";
 import { GENESIS_HASH, entryHashOf } from "./store.js";
 import type { ReleaseEntry } from "./store.js";
-import type { KeyRelease } from "../views/data.js";
 
 /**
  * The auditor's check of custodians' release logs (`custodian log` output), independent of the
@@ -203,36 +202,4 @@ export async function verifyReleases(
   return { checked, violations };
 }
 
-/** One opening as an owner sees it: k custodians' releases of one request grouped (the views' type). */
-export type AssetRelease = KeyRelease;
-
-/** Every release of every asset, per owner (for reports): who, for what purpose, when. */
-export function releasesByOwner(logs: readonly (readonly ReleaseEntry[])[]): Map<string, AssetRelease[]> {
-  const byRequest = new Map<string, AssetRelease>();
-  for (const log of logs)
-    for (const e of log) {
-      const key = `${e.requester.toLowerCase()}:${e.nonce.toLowerCase()}`;
-      const r = byRequest.get(key);
-      if (r) {
-        r.custodians.push(e.custodian);
-        if (new Date(e.atMs).toISOString() < r.at) r.at = new Date(e.atMs).toISOString();
-      } else {
-        byRequest.set(key, {
-          owner: getAddress(e.owner),
-          dataId: e.dataId,
-          version: e.version,
-          requester: getAddress(e.requester),
-          purpose: e.purpose,
-          purposeName: purposeName(e.purpose),
-          at: new Date(e.atMs).toISOString(),
-          block: e.block,
-          custodians: [e.custodian],
-          ownRequest: getAddress(e.requester) === getAddress(e.owner),
-        });
-      }
-    }
-  const out = new Map<string, AssetRelease[]>();
-  for (const r of byRequest.values()) out.set(r.owner, [...(out.get(r.owner) ?? []), r]);
-  for (const list of out.values()) list.sort((a, b) => a.block - b.block || a.at.localeCompare(b.at));
-  return out;
-}
+export { type AssetRelease, releasesByOwner } from "./releases.js";
