@@ -7,7 +7,7 @@
  *
  *   npm run dashboard -- [--rpc URL] [--registry 0x… --integrations 0x… --authority 0x…]
  *                        [--from-block N] [--indexer URL [--indexer-network NAME]]
- *                        [--documents DIR] [--port N] [--no-build]
+ *                        [--explorer https://…/tx/] [--documents DIR] [--port N] [--no-build]
  *
  * Without addresses the page uses the deployment the package ships for the chain (31337: the
  * CREATE2 addresses `npm run deploy:node` gives on a `hardhat node`).
@@ -39,6 +39,7 @@ function parse() {
       "chain-id": { type: "string" },
       indexer: { type: "string" },
       "indexer-network": { type: "string" },
+      explorer: { type: "string" },
       documents: { type: "string", default: join(ROOT, "documents") },
       port: { type: "string", default: "0" },
       "no-build": { type: "boolean", default: false },
@@ -60,7 +61,7 @@ for (const k of ["registry", "integrations", "authority"] as const) {
   const v = values[k];
   if (v !== undefined && !address.test(v)) fail(`--${k} ${v}: expected a 0x address (40 hex digits)`);
 }
-for (const k of ["rpc", "indexer"] as const) {
+for (const k of ["rpc", "indexer", "explorer"] as const) {
   const v = values[k];
   if (v !== undefined && !/^https?:\/\/[^\s]+$/.test(v)) fail(`--${k} ${v}: expected an http(s) URL`);
 }
@@ -83,6 +84,7 @@ const config = {
   ...(values["from-block"] ? { fromBlock: Number(values["from-block"]) } : {}),
   ...(values.indexer ? { indexer: values.indexer } : {}),
   ...(values["indexer-network"] ? { indexerNetwork: values["indexer-network"] } : {}),
+  ...(values.explorer ? { explorer: values.explorer } : {}),
   documents: "./documents",
 };
 

@@ -11,7 +11,7 @@ import { ConsentSdkError } from "../../src/sdk/errors.js";
 import { PURPOSES } from "../../src/sdk/purposes.js";
 import { readTime, TIME_FORMS } from "../../src/sdk/time-input.js";
 import type { ConsentItem } from "../../src/views/data.js";
-import { ViewSettings } from "../../src/views/context.js";
+import { explorerTxUrl, ViewSettings } from "../../src/views/context.js";
 import { count, isoTime, purposeWords } from "../../src/views/format.js";
 import { resolveIntegrationNames, viewNames } from "../../src/views/names.js";
 import {
@@ -251,9 +251,10 @@ export function App({ cfg }: { cfg: DashboardConfig }) {
   const currentManagers = data?.view.managers.filter((m) => m.ended === null).length ?? 0;
   const now = history?.asOf ?? Math.floor(Date.now() / 1000);
 
+  const txUrl = useMemo(() => explorerTxUrl(cfg.explorer), [cfg.explorer]);
   const settings = useMemo(
-    () => ({ names, now, self: session?.account.toLowerCase(), rowLimit: ROWS_PER_TABLE }),
-    [names, now, session?.account],
+    () => ({ names, now, self: session?.account.toLowerCase(), rowLimit: ROWS_PER_TABLE, txUrl }),
+    [names, now, session?.account, txUrl],
   );
   const view = data?.view ?? null;
 

@@ -23,6 +23,8 @@ export interface DashboardConfig {
   documents?: string;
   /** Local mode at once with this dev-node account (tests, demos). */
   account?: string;
+  /** A block explorer's transaction URL prefix ("https://etherscan.io/tx/"): history links there. */
+  explorer?: string;
 }
 
 export async function loadConfig(): Promise<DashboardConfig> {
@@ -47,6 +49,7 @@ export async function loadConfig(): Promise<DashboardConfig> {
     indexerNetwork: pick("indexerNetwork") || undefined,
     documents: pick("documents") ?? "./documents",
     account: pick("account"),
+    explorer: pick("explorer") || undefined,
   };
 }
 

@@ -17,6 +17,17 @@ export interface ViewSettingsValue {
   self?: string;
   /** Rows per table (the rest is in the JSON / CSV report); undefined: every row. */
   rowLimit?: number;
+  /** A block explorer's page of a transaction (e.g. `https://etherscan.io/tx/${hash}`): records link to it. */
+  txUrl?: (hash: string) => string;
+}
+
+/**
+ * `txUrl` from an explorer's URL prefix ("https://etherscan.io/tx/"): the hash is appended.
+ * Only http(s) prefixes make links; anything else gives none (no `javascript:` link can be made).
+ */
+export function explorerTxUrl(prefix: string | undefined): ((hash: string) => string) | undefined {
+  if (prefix === undefined || !/^https?:\/\/[^\s"'<>]+$/.test(prefix)) return undefined;
+  return (hash) => `${prefix}${hash}`;
 }
 
 /** No names known: every account and data id shows as short hex (the full hex one click away). */

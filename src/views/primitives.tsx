@@ -132,13 +132,20 @@ export function How({ via, by }: { via: ViaWord; by: string }) {
 
 /** The on-chain record of a row: its block, one click from the transaction and the other hashes. */
 export function Record({ at, extra }: { at: Pick<ChainMoment, "block" | "tx">; extra?: [string, string][] }) {
+  const { txUrl } = useViewSettings();
   return (
     <details class="record">
       <summary>block {at.block}</summary>
       <dl>
         <dt>transaction</dt>
         <dd>
-          <code class="hex">{at.tx}</code>
+          {txUrl ? (
+            <a href={txUrl(at.tx)} rel="noopener noreferrer">
+              <code class="hex">{at.tx}</code>
+            </a>
+          ) : (
+            <code class="hex">{at.tx}</code>
+          )}
         </dd>
         {(extra ?? []).map(([k, v]) => (
           <Fragment key={k}>

@@ -1,7 +1,7 @@
 import { renderToString } from "preact-render-to-string";
 
 import { renderCharts } from "./charts.js";
-import { ViewSettings } from "./context.js";
+import { explorerTxUrl, ViewSettings } from "./context.js";
 import type { OwnerView, RopaView } from "./data.js";
 import { shortHex } from "./format.js";
 import { type ViewNames, viewNames } from "./names.js";
@@ -18,6 +18,8 @@ export interface RenderOptions {
   names?: ViewNames;
   /** Rows per table (the rest is in the JSON / CSV report). Default 2000. */
   rowLimit?: number;
+  /** A block explorer's transaction URL prefix ("https://etherscan.io/tx/"): each record links there. */
+  explorer?: string;
 }
 
 const doc = (body: string) => `<!doctype html>\n${body}\n`;
@@ -30,7 +32,15 @@ export async function renderOwnerHtml(view: OwnerView, opts: RenderOptions = {})
   const title = `Your data and who may use it${who ? `: ${who}` : ""}`;
   return doc(
     renderToString(
-      <ViewSettings.Provider value={{ names, now: view.meta.asOf, self: view.owner, rowLimit: opts.rowLimit ?? 2000 }}>
+      <ViewSettings.Provider
+        value={{
+          names,
+          now: view.meta.asOf,
+          self: view.owner,
+          rowLimit: opts.rowLimit ?? 2000,
+          txUrl: explorerTxUrl(opts.explorer),
+        }}
+      >
         <ReportPage
           title={title}
           subtitle={
@@ -55,7 +65,9 @@ export async function renderRopaHtml(view: RopaView, opts: RenderOptions = {}): 
   const charts = await renderCharts(view.charts, names);
   return doc(
     renderToString(
-      <ViewSettings.Provider value={{ names, now: view.meta.asOf, rowLimit: opts.rowLimit ?? 2000 }}>
+      <ViewSettings.Provider
+        value={{ names, now: view.meta.asOf, rowLimit: opts.rowLimit ?? 2000, txUrl: explorerTxUrl(opts.explorer) }}
+      >
         <ReportPage
           title="Record of processing activities (GDPR Art. 30)"
           subtitle="Per purpose of the consent registry: data subjects, processors, recipients and retention, from on-chain events alone."

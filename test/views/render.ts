@@ -43,6 +43,19 @@ describe("views: the reports rendered (Preact to string, Vega-Lite to SVG)", fun
     expect(HOSTILE_NAME).to.include("<img");
   });
 
+  it("records link to a block explorer when one is given (http(s) only), and to nothing otherwise", async () => {
+    const view = buildOwnerView(h.events, OWNER, src(h.asOf));
+    const tx = view.history[0].when.tx;
+    const linked = await renderOwnerHtml(view, { names, explorer: "https://explorer.example/tx/" });
+    expect(linked).to.include(`<a href="https://explorer.example/tx/${tx}" rel="noopener noreferrer">`);
+    expect(linked.match(/href="https:\/\/explorer\.example\/tx\//g)!.length).to.be.greaterThan(view.history.length - 1);
+    for (const explorer of [undefined, "javascript:alert(1)//", "ftp://x/"]) {
+      const html = await renderOwnerHtml(view, { names, explorer });
+      expect(html, String(explorer)).to.not.include(`${tx}" rel="noopener`); // no link to any transaction
+      expect(html).to.not.include("javascript:");
+    }
+  });
+
   it("names and labels instead of hex, the hex one click away", () => {
     const t = text(owner);
     for (const word of [
