@@ -62,10 +62,12 @@ export default defineConfig({
     },
   },
   networks: {
+    // Any node: OMNI_RPC_URL (the variable the CLI reads too) or 127.0.0.1:8545, e.g.
+    // `OMNI_RPC_URL=http://127.0.0.1:9545 npm run deploy:node` when 8545 is taken.
     localhost: {
       type: "http",
       chainType: "l1",
-      url: "http://127.0.0.1:8545",
+      url: process.env.OMNI_RPC_URL ?? "http://127.0.0.1:8545",
     },
     // A real network: the RPC URL and the deployer key come from configuration variables,
     // resolved from the encrypted keystore (`npx hardhat keystore set SEPOLIA_PRIVATE_KEY`) or the

@@ -1,13 +1,17 @@
+import type { DocumentSource } from "../documents/resolve.js";
 import { ALL_DATA, Via } from "../sdk/constants.js";
 import { maskToPurposes, PURPOSES, purposeName } from "../sdk/purposes.js";
 import { viaOfEvent } from "./decode.js";
 import type { ReplayEvent } from "./events.js";
-import { ConsentModel } from "./model.js";
 import type { ConsentStatus } from "./model-types.js";
 import { replayEvents } from "./replay.js";
 import { describeReason } from "./signed-request.js";
 import { expiryText } from "./state.js";
 import type { AuditStore } from "./store.js";
+import { bucket, ViewBuilder } from "../views/build.js";
+import type { KeyRelease, OwnerView, RopaView } from "../views/data.js";
+import type { ViewNames } from "../views/names.js";
+import type { LabelBook } from "../labels/label-book.js";
 
 /**
  * Building a report: one replay of the events through the rule model, collecting the tables and
@@ -27,6 +31,18 @@ export interface ReportOptions {
   chainId?: number;
   /** Rows per table in the HTML file (JSON and CSV always hold everything). Default 2000. */
   htmlRowLimit?: number;
+  /** A ready name book for the HTML report (wins over documents, labels and accounts). */
+  names?: ViewNames;
+  /** Where each integration's document is looked up for the HTML report (checked against its on-chain hash). */
+  documents?: DocumentSource | readonly DocumentSource[];
+  /** The owner's label book: labels instead of data ids in the HTML report. */
+  labels?: LabelBook;
+  /** Other names the reader knows, by address (any letter case). */
+  accounts?: ReadonlyMap<string, string> | Record<string, string>;
+  /** Key releases of the owner's assets (`releasesByOwner` of custodians' logs, src/custodian/verify-releases.ts). */
+  releases?: readonly KeyRelease[];
+  /** The time the report says it was made (ISO 8601; default: now): fixed, two reports compare equal. */
+  generatedAt?: string;
 }
 
 /** One row of any report table; CSV writes all rows with these columns. */
@@ -58,6 +74,8 @@ export interface Report {
     perPurpose: { label: string; uses: number; shares: number }[];
     perIntegration: { label: string; shares: number }[];
   };
+  /** The same data as the HTML report's views (src/views/data.ts): owner and Art. 30 reports. */
+  view?: OwnerView | RopaView;
 }
 
 /** A table of the report; `headings` rename columns where the generic name would mislead. */
@@ -102,6 +120,7 @@ function concerns(e: ReplayEvent, kind: ReportKind, subject: string): boolean {
 export const iso = (ts: number) => (ts === 0 ? "" : new Date(ts * 1000).toISOString());
 const expiry = (ts: bigint) => expiryText(ts);
 const viaName = (e: ReplayEvent) => Via[viaOfEvent(e.name, e.args) ?? -1] ?? "unknown";
+const noticeText = (h: string) => (/^0x0{64}$/.test(h) ? "no notice named" : `notice ${h}`);
 const dataLabel = (d: string) => (d === ALL_DATA ? "ALL_DATA" : d);
 const purposeList = (mask: bigint | number[]) =>
   (Array.isArray(mask) ? mask : maskToPurposes(mask)).map(purposeName).join(" ");
@@ -141,7 +160,7 @@ function eventRow(section: string, e: ReplayEvent): ReportRow {
         purposes: purposeList(BigInt(String(a.purposes))),
         expiresAt: expiry(BigInt(String(a.expiresAt))),
         status: "granted",
-        detail: `by ${String(a.actor)} via ${viaName(e)}; version ${String(a.version)}; notice ${String(a.noticeHash)}`,
+        detail: `by ${String(a.actor)} via ${viaName(e)}; version ${String(a.version)}; ${noticeText(String(a.noticeHash))}`,
       };
     }
     case "ConsentRevoked": {
@@ -201,12 +220,17 @@ function eventRow(section: string, e: ReplayEvent): ReportRow {
 }
 
 /** Builds a report from the events table (one pass), without touching any RPC. */
-export async function buildReport(store: AuditStore, opts: Omit<ReportOptions, "format" | "out">): Promise<Report> {
+export async function buildReport(
+  store: AuditStore,
+  opts: Omit<ReportOptions, "format" | "out" | "names" | "documents" | "labels" | "accounts">,
+): Promise<Report> {
   const subject = opts.subject?.toLowerCase() ?? null;
   if (opts.kind !== "ropa" && (!subject || !/^0x[0-9a-f]{40}$/.test(subject))) {
     throw new Error(`the ${opts.kind} report needs --${opts.kind === "owner" ? "owner" : "processor"} <0x address>`);
   }
-  const model = new ConsentModel();
+  // One replay feeds the rule model (through the views' builder, which owns it) and the tables.
+  const builder = new ViewBuilder({ owner: opts.kind === "owner" ? subject! : undefined });
+  const model = builder.model;
   const history: ReportRow[] = [];
   const uses: ReportRow[] = [];
   const shares: ReportRow[] = [];
@@ -219,7 +243,7 @@ export async function buildReport(store: AuditStore, opts: Omit<ReportOptions, "
   const r = await replayEvents(
     store,
     (e) => {
-      model.apply(e);
+      builder.add(e);
       if (subject !== null && !concerns(e, opts.kind, subject)) return;
       switch (e.name) {
         case "ConsentGranted":
@@ -275,7 +299,7 @@ export async function buildReport(store: AuditStore, opts: Omit<ReportOptions, "
         expiresAt: expiry(c.expiresAt),
         status,
         detail:
-          `notice ${c.noticeHash}; version ${c.version}` +
+          `${noticeText(c.noticeHash)}; version ${c.version}` +
           (c.dataId === ALL_DATA
             ? "; covers every data id of the owner, also those whose specific consent was withdrawn"
             : ""),
@@ -402,12 +426,20 @@ export async function buildReport(store: AuditStore, opts: Omit<ReportOptions, "
     });
   }
 
+  const generatedAt = opts.generatedAt ?? new Date().toISOString();
+  const src = {
+    chainId: r.chainId,
+    lastBlock: r.lastBlock,
+    asOf: now,
+    generatedAt,
+    source: "on-chain events synced by the OmniTensor audit toolkit",
+  };
   return {
     kind: opts.kind,
     subject,
     chainId: r.chainId,
     lastBlock: r.lastBlock,
-    generatedAt: new Date().toISOString(),
+    generatedAt,
     summary,
     sections,
     charts: {
@@ -417,23 +449,11 @@ export async function buildReport(store: AuditStore, opts: Omit<ReportOptions, "
         .map(([id, v]) => ({ label: purposeName(id), ...v })),
       perIntegration: [...perIntegration.entries()].map(([label, n]) => ({ label, shares: n })),
     },
+    view:
+      opts.kind === "owner"
+        ? builder.ownerView(src, opts.releases)
+        : opts.kind === "ropa"
+          ? builder.ropaView(src)
+          : undefined,
   };
-}
-
-function bucket(points: { ts: number; grant: boolean }[], n: number): Report["charts"]["timeline"] {
-  if (points.length === 0) return [];
-  const min = Math.min(...points.map((p) => p.ts));
-  const max = Math.max(...points.map((p) => p.ts));
-  const width = Math.max(1, Math.ceil((max - min + 1) / n));
-  const out = Array.from({ length: Math.ceil((max - min + 1) / width) }, (_, i) => ({
-    start: min + i * width,
-    grants: 0,
-    withdrawals: 0,
-  }));
-  for (const p of points) {
-    const b = out[Math.floor((p.ts - min) / width)];
-    if (p.grant) b.grants++;
-    else b.withdrawals++;
-  }
-  return out;
 }

@@ -7,7 +7,7 @@ import type { AuditStore } from "./store.js";
 
 /**
  * Reports: building (report-build.ts) and rendering as JSON, CSV (report-csv.ts) or one HTML
- * file (report-html.ts, charts in report-charts.ts).
+ * file (report-html.tsx: the views of src/views, charts drawn by Vega-Lite).
  */
 export {
   buildReport,
@@ -19,7 +19,7 @@ export {
   type ReportSection,
 } from "./report-build.js";
 export { renderCsv } from "./report-csv.js";
-export { renderHtml } from "./report-html.js";
+export { type HtmlOptions, renderHtml } from "./report-html.js";
 
 /** Builds the report and renders it as JSON, CSV or one self-contained HTML file. */
 export async function writeReport(store: AuditStore, opts: ReportOptions): Promise<{ report: Report; text: string }> {
@@ -29,7 +29,13 @@ export async function writeReport(store: AuditStore, opts: ReportOptions): Promi
       ? JSON.stringify(report, null, 2) + "\n"
       : opts.format === "csv"
         ? renderCsv(report)
-        : renderHtml(report, opts.htmlRowLimit);
+        : await renderHtml(report, {
+            rowLimit: opts.htmlRowLimit,
+            names: opts.names,
+            documents: opts.documents,
+            labels: opts.labels,
+            accounts: opts.accounts,
+          });
   if (opts.out) writeFileSync(opts.out, text);
   return { report, text };
 }

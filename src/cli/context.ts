@@ -15,6 +15,8 @@ import { FileSigningStore } from "../sdk/file-signing-store.js";
 import { GovernanceClient } from "../sdk/governance-client.js";
 import { IntegrationRegistryClient } from "../sdk/integrations.js";
 import { probeChainId } from "../sdk/rpc-probe.js";
+import { documentSources, namesOfCatalogue, setCurrentPurposeNames } from "./purposes.js";
+import type { PurposeNames } from "./purposes.js";
 import type { ConsentTransaction } from "../sdk/transaction.js";
 import { CliError } from "./failure.js";
 import { looksLikePrivateKey, parseAddress, parseUint } from "./parse.js";
@@ -33,7 +35,13 @@ import { looksLikePrivateKey, parseAddress, parseUint } from "./parse.js";
  * - `--signing-store <dir>` where signed-message versions are reserved (env OMNI_SIGNING_STORE,
  *                          default ~/.omni-consent/signing): every process that signs for the
  *                          same owner must use the same directory
- * - `--json`               machine-readable output
+ * - `--json`               machine-readable output (errors too: `{"error": …}` on stdout)
+ * - `--documents <src>`    where purpose and integration documents are (a folder, an http(s)
+ *                          URL or ipfs://<CID> with OMNI_IPFS_GATEWAY; env OMNI_DOCUMENTS;
+ *                          default: the package's documents/ folder): names of purposes that
+ *                          governance defined come from them
+ * - `--yes`                answer yes to the warnings before risky writes (for scripts; without
+ *                          it a risky write asks on a terminal and is refused elsewhere)
  */
 export interface GlobalOptions {
   rpc: string;
@@ -45,6 +53,9 @@ export interface GlobalOptions {
   json?: boolean;
   privateKey?: string;
   key?: string;
+  documents?: string;
+  labels?: string;
+  yes?: boolean;
 }
 
 export const DEFAULT_RPC_URL = "http://127.0.0.1:8545";
@@ -76,7 +87,20 @@ export function addGlobalOptions(program: Command): void {
         "directory where signed-message versions are reserved (default: ~/.omni-consent/signing); share it between every process that signs for an owner",
       ).env("OMNI_SIGNING_STORE"),
     )
-    .addOption(new Option("--json", "print machine-readable JSON"))
+    .addOption(new Option("--json", "print machine-readable JSON (failures too)"))
+    .addOption(
+      new Option(
+        "--documents <folder|url>",
+        "where purpose and integration documents are found (names of purposes defined by governance); default: the package's documents/ folder",
+      ).env("OMNI_DOCUMENTS"),
+    )
+    .addOption(
+      new Option(
+        "--labels <file>",
+        "your label book: labels of your data ids (default: ~/.omni-consent/label-book.json; it never leaves this machine)",
+      ).env("OMNI_LABEL_BOOK"),
+    )
+    .addOption(new Option("--yes", "answer yes to the warnings before risky writes (for scripts)"))
     // Accepted only to refuse it with a clear message (see `checkNoKeyOnCommandLine`).
     .addOption(new Option("--private-key <key>").hideHelp())
     .addOption(new Option("--key <key>").hideHelp());
@@ -91,22 +115,87 @@ export function checkNoKeyOnCommandLine(opts: GlobalOptions): void {
   if (opts.account !== undefined && looksLikePrivateKey(opts.account)) throw new CliError(KEY_REFUSED);
 }
 
+/**
+ * Why a node could not be reached, in words: an empty or non-JSON answer (a wrong path or port,
+ * a web server that is no node) is said as such, never as "Unexpected end of JSON input".
+ */
+export function rpcUnreachableWords(url: string, err: unknown): string {
+  const cause = (err as { cause?: unknown }).cause;
+  const message = err instanceof Error ? err.message : String(err);
+  const fix = "start a node or point --rpc / OMNI_RPC_URL at one";
+  if (cause instanceof SyntaxError || /Unexpected (end of JSON|token)|is not valid JSON/.test(message)) {
+    return `the RPC endpoint ${url} answered, but not with JSON-RPC (an empty or non-JSON reply): check the host, port and path of the node's URL; ${fix}`;
+  }
+  const inner = (cause as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  const code =
+    /\((E[A-Z_]+|timed out)\)/.exec(message)?.[1] ?? (typeof inner?.code === "string" ? inner.code : undefined);
+  const detail = typeof inner?.message === "string" ? inner.message : /\(([^()]*)\)$/.exec(message)?.[1];
+  const reason =
+    code === "ECONNREFUSED"
+      ? "nothing listens there (ECONNREFUSED)"
+      : code === "ENOTFOUND" || code === "EAI_AGAIN"
+        ? `the host name does not resolve (${code})`
+        : code === "EHOSTUNREACH" || code === "ENETUNREACH"
+          ? `no route to that host (${code})`
+          : code === "timed out"
+            ? "no answer in time (timed out)"
+            : detail === "bad port"
+              ? "that port is one HTTP clients refuse to use (bad port); nodes listen on e.g. 8545"
+              : (code ?? detail ?? message);
+  return `cannot reach the RPC endpoint ${url}: ${reason}; ${fix}`;
+}
+
 /** The SDK's chain-id probe, its refusal worded with the CLI's options. */
 async function chainIdAt(url: string): Promise<bigint> {
   try {
     return await probeChainId(url);
   } catch (err) {
-    if (err instanceof ConsentSdkError && err.code === "RPC_UNREACHABLE") {
-      throw new CliError(`${err.message}; start a node or point --rpc / OMNI_RPC_URL at one`);
-    }
+    if (err instanceof ConsentSdkError && err.code === "RPC_UNREACHABLE")
+      throw new CliError(rpcUnreachableWords(url, err));
     throw err;
   }
+}
+
+/** The order n of secp256k1: a private key is a number 1..n-1. */
+const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
+/**
+ * A private key from the environment, checked in words (the key itself is never echoed):
+ * whitespace around it is dropped; inside it, or a wrong length, or a value that is no key
+ * (all zeros, not below the curve order) is refused saying what to fix.
+ */
+export function parsePrivateKey(name: string, raw: string): string {
+  const text = raw.trim();
+  if (/\s/.test(text)) {
+    throw new CliError(
+      `${name} has spaces or line breaks inside the key; set it to the 64 hex digits of the key (0x optional) with nothing between them`,
+    );
+  }
+  const hex = /^0x/i.test(text) ? `0x${text.slice(2)}` : `0x${text}`;
+  if (!/^0x[0-9a-fA-F]{64}$/.test(hex)) {
+    throw new CliError(
+      `${name} is not a private key: expected 64 hex digits (0x optional), got ${hex.length - 2} characters${/^0x[0-9a-fA-F]*$/.test(hex) ? "" : " that are not all hex digits"}`,
+    );
+  }
+  const k = BigInt(hex);
+  if (k === 0n) {
+    throw new CliError(
+      `${name} is all zeros, which is no private key (no account has it); set it to your account's key`,
+    );
+  }
+  if (k >= SECP256K1_N) {
+    throw new CliError(
+      `${name} is not a private key: the value is not below the secp256k1 group order (a key is a number from 1 to n-1); set it to your account's key`,
+    );
+  }
+  return hex.toLowerCase();
 }
 
 export class CliContext {
   readonly opts: GlobalOptions;
   private providerPromise?: Promise<{ provider: JsonRpcProvider; chainId: bigint }>;
   private signerPromise?: Promise<Signer>;
+  private namesPromise?: Promise<PurposeNames>;
 
   private constructor(opts: GlobalOptions) {
     this.opts = opts;
@@ -121,6 +210,7 @@ export class CliContext {
     }
     if (opts.chainId !== undefined) parseUint("--chain-id", opts.chainId);
     if (opts.account !== undefined) parseUint("--account", opts.account);
+    if (opts.documents !== undefined) documentSources(opts.documents);
     return new CliContext(opts);
   }
 
@@ -181,6 +271,8 @@ export class CliContext {
     if (this.opts.account !== undefined && (process.env.OMNI_PRIVATE_KEY ?? "") !== "") {
       throw new CliError("both OMNI_PRIVATE_KEY and --account are set; use only one signer");
     }
+    const key = process.env.OMNI_PRIVATE_KEY ?? "";
+    if (key !== "") parsePrivateKey("OMNI_PRIVATE_KEY", key);
     if (!this.hasSigner()) {
       throw new CliError(
         "no signer: set OMNI_PRIVATE_KEY in the environment, or pass --account <index> (an unlocked account of a local dev node)",
@@ -192,10 +284,7 @@ export class CliContext {
   offlineWallet(): Wallet | undefined {
     const key = process.env.OMNI_PRIVATE_KEY ?? "";
     if (key === "") return undefined;
-    const hex = key.startsWith("0x") ? key : `0x${key}`;
-    if (!looksLikePrivateKey(hex))
-      throw new CliError("OMNI_PRIVATE_KEY is not a private key (expected 32 bytes of hex)");
-    return new Wallet(hex);
+    return new Wallet(parsePrivateKey("OMNI_PRIVATE_KEY", key));
   }
 
   /** The signer: OMNI_PRIVATE_KEY, or unlocked account `--account` of the node. */
@@ -236,6 +325,20 @@ export class CliContext {
       return loadDeployment(chainId, { root: here });
     }
     return loadDeployment(chainId);
+  }
+
+  /**
+   * The purpose names of the chain's catalogue: built-in ones, and governance's from their
+   * documents (`--documents`). Read once per command; also used to word errors.
+   */
+  purposeNames(): Promise<PurposeNames> {
+    this.namesPromise ??= (async () => {
+      const client = await this.registry({ write: false });
+      const names = await namesOfCatalogue(await client.purposes(), documentSources(this.opts.documents));
+      setCurrentPurposeNames(names);
+      return names;
+    })();
+    return this.namesPromise;
   }
 
   /** The registry address: --registry / OMNI_REGISTRY, else the chain's deployment ({@link deployment}). */

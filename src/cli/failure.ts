@@ -1,5 +1,11 @@
+import { Interface } from "ethers";
+
+import { CONSENT_ACCESS_MANAGER_ABI, CONSENT_REGISTRY_ABI, INTEGRATION_REGISTRY_ABI } from "../sdk/abi.js";
 import { ConsentSdkError, decodeConsentError } from "../sdk/errors.js";
-import type { SentTransactionInfo } from "../sdk/errors.js";
+import type { DecodedConsentError, SentTransactionInfo } from "../sdk/errors.js";
+import { timeWords } from "../sdk/time-relative.js";
+import { isoTime } from "../sdk/time-words.js";
+import { namePurposesIn } from "./purposes.js";
 
 /**
  * How the CLI fails: one line on stderr, no stack trace, and an exit code a script can test.
@@ -46,10 +52,64 @@ function firstLine(text: string): string {
  * registry and AccessManager errors, including batch items).
  */
 export function describeFailure(err: unknown): string {
+  return namePurposesIn(rawFailure(err));
+}
+
+const GOVERNED_INTERFACES = [
+  ["ConsentRegistry", new Interface(CONSENT_REGISTRY_ABI)],
+  ["IntegrationRegistry", new Interface(INTEGRATION_REGISTRY_ABI)],
+  ["AccessManager", new Interface(CONSENT_ACCESS_MANAGER_ABI)],
+] as const;
+
+/** `suspendIntegration(address)` for a selector of the consent system's contracts, else the selector. */
+export function functionOfSelector(selector: string): string {
+  for (const [, iface] of GOVERNED_INTERFACES) {
+    try {
+      const f = iface.getFunction(selector.toLowerCase());
+      if (f) return `${f.name}(${f.inputs.map((i) => i.type).join(",")})`;
+    } catch {
+      // not a function of this contract
+    }
+  }
+  return `the function with selector ${selector}`;
+}
+
+/**
+ * The CLI's words for decoded reverts whose SDK wording leaves the user without a next step: an
+ * expired signature (times, not unix seconds), an operation that is not scheduled (execute must
+ * repeat the proposal's arguments exactly), a call or cancel refused by the AccessManager (the
+ * function by name, not only its selector). Undefined for every other error.
+ */
+export function cliWordsOf(decoded: DecodedConsentError): string | undefined {
+  const a = decoded.args;
+  switch (decoded.name) {
+    case "ConsentRegistrySignatureExpired": {
+      const deadline = BigInt(a.deadline as bigint);
+      const now = BigInt(a.nowTs as bigint);
+      return `${decoded.name}: the signature's deadline ${timeWords(deadline, now)} has passed (chain time ${isoTime(now)}); ask the owner to sign the message again with a later --deadline`;
+    }
+    case "AccessManagerNotScheduled":
+      return `${decoded.name}: no scheduled operation matches (id ${String(a.operationId)}): it was never proposed with exactly these arguments, or was executed or cancelled since. \`gov execute\` must repeat the proposal's arguments exactly (same address, purposes and metadata); \`omni-consent gov pending\` lists what is scheduled`;
+    case "AccessManagerUnauthorizedCall":
+      return `${decoded.name}: ${String(a.caller)} may not call ${functionOfSelector(String(a.selector))} on ${String(a.target)}: its role does not allow that function; ask an admin for the role, or propose it from an account that holds it`;
+    case "AccessManagerUnauthorizedCancel":
+      return `${decoded.name}: ${String(a.msgsender)} may not cancel the ${functionOfSelector(String(a.selector))} call on ${String(a.target)} that ${String(a.caller)} proposed: only its proposer or a member of GUARDIAN_ROLE (2) can`;
+    default:
+      return undefined;
+  }
+}
+
+function rawFailure(err: unknown): string {
   if (err instanceof CliError) return firstLine(err.message);
-  if (err instanceof ConsentSdkError) return firstLine(err.message);
+  if (err instanceof ConsentSdkError) {
+    const words = err.revert ? cliWordsOf(err.revert) : undefined;
+    if (words) return words;
+    const inMessage = decodeConsentError(err);
+    const again = inMessage ? cliWordsOf(inMessage) : undefined;
+    return again ?? firstLine(err.message);
+  }
   const decoded = decodeConsentError(err);
-  if (decoded) return firstLine(decoded.message);
+  if (decoded) return firstLine(cliWordsOf(decoded) ?? decoded.message);
   const e = (typeof err === "object" && err !== null ? err : {}) as EthersLikeError;
   if (e.code === "INSUFFICIENT_FUNDS") return "the signer cannot pay for this transaction (insufficient funds)";
   if (typeof e.shortMessage === "string") return firstLine(e.shortMessage);

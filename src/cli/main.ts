@@ -7,6 +7,8 @@ import { Command, CommanderError } from "commander";
 import { registerAuditCommands } from "./commands/audit.js";
 import { registerCustodianCommands } from "./commands/custodian.js";
 import { registerDataCommands } from "./commands/data.js";
+import { registerExportCommands } from "./commands/export.js";
+import { registerLabelCommands } from "./commands/labels.js";
 import { registerGovernanceCommands } from "./commands/gov.js";
 import { registerOwnerCommands } from "./commands/owner.js";
 import { registerReadCommands } from "./commands/read.js";
@@ -14,7 +16,7 @@ import { registerProcessorCommands, registerRelayCommands } from "./commands/rel
 import { registerSignCommands } from "./commands/sign.js";
 import { addGlobalOptions } from "./context.js";
 import { EXIT_USAGE, describeFailure, exitCodeOf, notConfirmedLine, notConfirmedOf } from "./failure.js";
-import { printJson } from "./output.js";
+import { printJson, takePrintedJson } from "./output.js";
 
 /**
  * `omni-consent`: the command line of the consent registry. Commands only parse, validate and
@@ -40,26 +42,115 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerDataCommands(program);
   registerCustodianCommands(program);
+  registerLabelCommands(program);
+  registerExportCommands(program);
   return program;
+}
+
+function everyCommand(cmd: Command, visit: (c: Command) => void): void {
+  visit(cmd);
+  for (const sub of cmd.commands) everyCommand(sub, visit);
+}
+
+/** Edit distance (insert, delete, substitute, swap of neighbours) between two short strings. */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/**
+ * The first `--option` of `argv` that neither the command it is given to nor its parents know,
+ * with the nearest known one. Commander checks required options before unknown ones, so a
+ * misspelt `--grante` would otherwise be reported as a missing `--grantee`.
+ */
+export function unknownOptionOf(
+  program: Command,
+  argv: readonly string[],
+): { flag: string; suggestion?: string } | null {
+  let cmd = program;
+  const known = (c: Command): string[] => {
+    const flags: string[] = ["--help"];
+    for (let x: Command | null = c; x; x = x.parent) for (const o of x.options) if (o.long) flags.push(o.long);
+    return flags;
+  };
+  for (const token of argv.slice(2)) {
+    if (token === "--") break;
+    if (!token.startsWith("--")) {
+      const sub = cmd.commands.find((c) => c.name() === token || c.aliases().includes(token));
+      if (sub) cmd = sub;
+      continue;
+    }
+    const flag = token.split("=")[0];
+    const flags = known(cmd);
+    if (flags.includes(flag) || flags.some((f) => f === flag.replace(/^--no-/, "--"))) continue;
+    const ranked = flags
+      .map((f) => ({ f, d: distance(flag, f) }))
+      .filter((x) => x.d <= Math.max(2, Math.floor(flag.length / 4)))
+      .sort((x, y) => x.d - y.d);
+    return { flag, ...(ranked.length > 0 ? { suggestion: ranked[0].f } : {}) };
+  }
+  return null;
 }
 
 /** Runs the CLI on `argv` (as `process.argv`) and returns the exit code. */
 export async function runCli(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
+  const json = (): boolean => program.opts<{ json?: boolean }>().json === true || argv.includes("--json");
+  let usage = "";
+  everyCommand(program, (c) =>
+    c.configureOutput({
+      outputError: (text) => {
+        usage += text;
+      },
+    }),
+  );
+  takePrintedJson();
   try {
     await program.parseAsync([...argv]);
     return 0;
   } catch (err) {
-    // Commander has printed its own one-line message (unknown option, missing argument, …).
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    const printedAlready = takePrintedJson();
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return 0;
+      // Commander's message (unknown option, missing argument, …) as one line; a misspelt option
+      // is named as such, with the option meant, rather than as a missing required one.
+      let line = usage
+        .trim()
+        .replace(/\s*\n\s*\(Did you mean (.*)\?\)/, " (did you mean $1?)")
+        .replace(/\n/g, " ");
+      if (err.code === "commander.missingMandatoryOptionValue") {
+        const unknown = unknownOptionOf(program, argv);
+        if (unknown) {
+          line = `error: unknown option '${unknown.flag}'${unknown.suggestion ? ` (did you mean ${unknown.suggestion}?)` : ""}`;
+        }
+      }
+      if (line === "") line = `error: ${err.message.replace(/^error: /, "")}`;
+      if (json()) printJson({ status: "error", error: line.replace(/^error: /, ""), exitCode: EXIT_USAGE });
+      process.stderr.write(`${line}\n`);
+      return EXIT_USAGE;
+    }
     const sent = notConfirmedOf(err);
+    const code = exitCodeOf(err);
     if (sent) {
-      if (program.opts<{ json?: boolean }>().json === true) printJson({ status: "sent-not-confirmed", ...sent });
+      if (json()) printJson({ status: "sent-not-confirmed", ...sent });
       process.stderr.write(`${notConfirmedLine(sent)}\n`);
     } else {
-      process.stderr.write(`error: ${describeFailure(err)}\n`);
+      const line = describeFailure(err);
+      // A command that printed its JSON document before failing (a partly applied relay, a
+      // verification with violations) has said it all there: stdout keeps one document.
+      if (json() && !printedAlready) printJson({ status: "error", error: line, exitCode: code });
+      process.stderr.write(`error: ${line}\n`);
     }
-    return exitCodeOf(err);
+    return code;
   }
 }
 

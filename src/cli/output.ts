@@ -9,9 +9,19 @@ export function toJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2);
 }
 
+let printedJson = false;
+
 /** Prints `value` as JSON. */
 export function printJson(value: unknown): void {
+  printedJson = true;
   process.stdout.write(`${toJson(value)}\n`);
+}
+
+/** Whether this run printed its JSON document already (then a failure adds no second one); resets the flag. */
+export function takePrintedJson(): boolean {
+  const was = printedJson;
+  printedJson = false;
+  return was;
 }
 
 /** Prints lines of text. */

@@ -1,10 +1,13 @@
 import { ZeroAddress, ZeroHash, isHexString, keccak256, toUtf8Bytes } from "ethers";
 
 import { ALL_DATA, MAX_PURPOSE_ID, NO_EXPIRY } from "../sdk/constants.js";
-import { PURPOSE_WORDS, parsePurpose } from "../sdk/purposes.js";
+import { readTime } from "../sdk/time-input.js";
+import { timeWords } from "../sdk/time-relative.js";
 import { isoTime } from "../sdk/time-words.js";
 import { bytes32Schema, checkAddress } from "../sdk/validation.js";
 import { CliError } from "./failure.js";
+import { BUILT_IN_NAMES, checkPurposeToken, currentPurposeNames } from "./purposes.js";
+import type { PurposeNames } from "./purposes.js";
 
 /**
  * Parsers for command-line values. Each turns one option's text into the typed value the SDK
@@ -38,12 +41,14 @@ export function parseAddress(option: string, value: string, opts: { allowZero?: 
   return checked.address;
 }
 
-/** A data id: `ALL` (every asset of the owner) or a non-zero 32-byte hex commitment. */
+/** A data id: `ALL` / `ALL_DATA` / `all-data` (every asset of the owner) or a non-zero 32-byte hex commitment. */
 export function parseDataId(option: string, value: string): string {
   const text = value.trim();
-  if (text.toUpperCase() === "ALL") return ALL_DATA;
+  if (/^all([_-]?data)?$/i.test(text)) return ALL_DATA;
   if (!isBytes32(text)) {
-    throw new CliError(`${option}: "${value}" is not a data id (expected ALL or 0x followed by 64 hex digits)`);
+    throw new CliError(
+      `${option}: "${value}" is not a data id (expected ALL, ALL_DATA or 0x followed by 64 hex digits; "omni-consent data-id <label>" gives the data id of a label)`,
+    );
   }
   if (text === ZeroHash) {
     throw new CliError(`${option}: the zero data id is not allowed (use a salted hash of the asset, or ALL)`);
@@ -51,19 +56,21 @@ export function parseDataId(option: string, value: string): string {
   return text.toLowerCase();
 }
 
-/** One purpose: a name such as `inference` (case-insensitive, `-` or `_`) or an id 0..127. */
-export function parseOnePurpose(option: string, value: string): number {
+/** One purpose: a name such as `inference` (any case, `-` or `_`; governance's names from their documents) or an id 0..127. */
+export function parseOnePurpose(option: string, value: string, names: PurposeNames = currentPurposeNames()): number {
   const text = value.trim();
-  if (text === "") throw new CliError(`${option}: no purpose given; use one of ${PURPOSE_WORDS.join(", ")} or an id`);
-  try {
-    return parsePurpose(text);
-  } catch (err) {
-    throw new CliError(`${option}: ${(err as Error).message}`);
+  if (text === "") throw new CliError(`${option}: no purpose given; use one of ${names.words().join(", ")} or an id`);
+  checkPurposeToken(option, text);
+  if (/^\d+$/.test(text)) return Number(text);
+  const id = names.idOf(text);
+  if (id === undefined) {
+    throw new CliError(`${option}: unknown purpose "${text}"; use one of ${names.words().join(", ")} or an id`);
   }
+  return id;
 }
 
-/** A comma-separated list of purposes (names or ids); at least one, duplicates collapse. */
-export function parsePurposeList(option: string, value: string): number[] {
+/** The tokens of a comma-separated purpose list, checked for shape only (no chain needed). */
+export function purposeTokens(option: string, value: string): string[] {
   const items = value
     .split(",")
     .map((s) => s.trim())
@@ -71,43 +78,40 @@ export function parsePurposeList(option: string, value: string): number[] {
   if (items.length === 0) {
     throw new CliError(`${option}: the purpose list is empty; name at least one (e.g. inference,model-training)`);
   }
+  for (const item of items) checkPurposeToken(option, item);
+  return items;
+}
+
+/** Whether every token is an id or a built-in name (so no catalogue needs to be read). */
+export function builtInTokens(tokens: readonly string[]): boolean {
+  return tokens.every((t) => /^\d+$/.test(t) || BUILT_IN_NAMES.idOf(t) !== undefined);
+}
+
+/** A comma-separated list of purposes (names or ids); at least one, duplicates collapse. */
+export function parsePurposeList(option: string, value: string, names: PurposeNames = currentPurposeNames()): number[] {
   const ids = new Set<number>();
-  for (const item of items) ids.add(parseOnePurpose(option, item));
+  for (const item of purposeTokens(option, value)) ids.add(parseOnePurpose(option, item, names));
   return [...ids].sort((a, b) => a - b);
 }
 
-const DURATION = /^\+(\d+)([smhdw])$/;
-const UNIT_SECONDS: Record<string, bigint> = { s: 1n, m: 60n, h: 3600n, d: 86_400n, w: 604_800n };
-
 /**
- * A point in time, as unix seconds: `never` (only where allowed; → NO_EXPIRY), unix seconds,
- * an ISO-8601 date, or a duration from `now` such as `+30d` (units s, m, h, d, w).
- * The result must be after `now` (the chain's clock when connected).
+ * A point in time, as unix seconds, read by the SDK's one rule (`readTime` of
+ * `src/sdk/time-input.ts`): a date-time WITH its zone (one without is refused with the UTC
+ * spelling to use), unix seconds, a duration from `now` (+30d, +30D, 30 days, in 2 weeks, P2W),
+ * or `never` where allowed (→ NO_EXPIRY). The result must be after `now` (the chain's clock
+ * when connected).
  */
 export function parseTime(option: string, value: string, now: bigint, opts: { allowNever: boolean }): bigint {
   const text = value.trim();
-  const forms = opts.allowNever ? "an ISO date, unix seconds, +30d or never" : "an ISO date, unix seconds or +1h";
-  if (text.toLowerCase() === "never") {
-    if (!opts.allowNever) throw new CliError(`${option}: "never" is not allowed here; give ${forms}`);
-    return NO_EXPIRY;
-  }
-  let at: bigint;
-  const duration = DURATION.exec(text);
-  if (duration) {
-    at = now + BigInt(duration[1]) * UNIT_SECONDS[duration[2]];
-  } else if (/^\d+$/.test(text)) {
-    at = BigInt(text);
-  } else if (/^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(Date.parse(text))) {
-    at = BigInt(Math.floor(Date.parse(text) / 1000));
-  } else {
-    throw new CliError(`${option}: cannot read "${value}" as a time; give ${forms}`);
-  }
-  if (at <= now) {
-    throw new CliError(
-      `${option}: ${text} (${isoOf(at)}) is not in the future (chain time is ${isoOf(now)}); give a later time`,
-    );
-  }
+  const read = readTime(text, { now, allowNever: opts.allowNever });
+  if (!read.ok) throw new CliError(`${option}: ${read.problem}`);
+  const at = read.at;
+  if (at === NO_EXPIRY) return at;
   if (at >= 1n << 64n) throw new CliError(`${option}: ${text} is too far in the future (must fit in uint64)`);
+  if (at <= now) {
+    const meaning = text === isoOf(at) ? timeWords(at, now) : `${text} = ${timeWords(at, now)}`;
+    throw new CliError(`${option}: ${meaning} is not in the future (chain time ${isoOf(now)}); give a later time`);
+  }
   return at;
 }
 
@@ -153,4 +157,9 @@ export function looksLikePrivateKey(value: string): boolean {
 /** `2026-11-25T13:40:00Z` for a unix time (UTC, no milliseconds); `never` for NO_EXPIRY. */
 export function isoOf(unix: bigint): string {
   return unix === NO_EXPIRY ? "never" : isoTime(unix);
+}
+
+/** `2026-11-25T13:40:00Z (in 23 h)` by the clock `now`; `never` for NO_EXPIRY. */
+export function whenOf(unix: bigint, now: bigint): string {
+  return unix === NO_EXPIRY ? "never" : timeWords(unix, now);
 }

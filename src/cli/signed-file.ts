@@ -3,7 +3,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { decodeConsentMessage, decodeSignedMessage, encodeSignedMessage } from "../sdk/signed-message.js";
 import type { ConsentMessageFile, SignedMessageFile } from "../sdk/signed-message.js";
 import type { ConsentMessageKind } from "../sdk/eip712.js";
-import { purposeListLabel } from "../sdk/purposes.js";
+import { currentPurposeNames } from "./purposes.js";
 import { CliError } from "./failure.js";
 
 /**
@@ -50,7 +50,7 @@ export async function writeMessageFile(
 export function describeSigned(file: SignedFile): string {
   const s = file.signed;
   if ("purposes" in s) {
-    return `Grant by ${s.owner} to ${s.grantee} on ${s.dataId} for purposes [${purposeListLabel(s.purposes)}] (version ${s.version})`;
+    return `Grant by ${s.owner} to ${s.grantee} on ${s.dataId} for purposes [${currentPurposeNames().list(s.purposes)}] (version ${s.version})`;
   }
   if ("grantee" in s) return `Revoke by ${s.owner} of ${s.grantee} on ${s.dataId} (version ${s.version})`;
   return `RevokeAll by ${s.owner} (lockdown of epoch ${s.epoch})`;

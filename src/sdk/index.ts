@@ -15,6 +15,8 @@ export * from "./errors.js";
 export * from "./validation.js";
 export * from "./transaction.js";
 export * from "./time-words.js";
+export * from "./time-input.js";
+export * from "./time-relative.js";
 export * from "./signing-store.js";
 export * from "./signed-message.js";
 export * from "./signature-check.js";

@@ -99,7 +99,12 @@ function cliAsync(args: string[]): Promise<{ status: number | null; stdout: stri
   return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
 }
 
-const strip = (r: Report) => ({ ...r, generatedAt: "" });
+/** A report without the times it was made at (top level and its view's meta). */
+const strip = (r: Report) => ({
+  ...r,
+  generatedAt: "",
+  view: r.view === undefined ? undefined : { ...r.view, meta: { ...r.view.meta, generatedAt: "" } },
+});
 
 /** The CLI's JSON output; fails the test with its stderr when it did not exit 0. */
 function cliJson<T>(args: string[]): T {

@@ -156,8 +156,26 @@ for (const backend of backends())
       expect(html).to.not.match(/<script|<link|\ssrc=|\shref=|url\(/i); // self-contained
       expect(html).to.include(use1!.hash);
 
-      const json = JSON.parse((await writeReport(db, { kind: "ropa", format: "json" })).text) as { kind: string };
+      const json = JSON.parse((await writeReport(db, { kind: "ropa", format: "json" })).text) as {
+        kind: string;
+        view: { kind: string; totals: Record<string, number> };
+      };
       expect(json.kind).to.equal("ropa");
+      // The JSON holds the views' data the HTML renders (the dashboard's model).
+      expect(json.view.kind).to.equal("ropa");
+      expect(json.view.totals).to.deep.equal({ liveConsents: 1, dataSubjects: 1, uses: 2, shares: 1 });
+      expect(owned.view?.kind).to.equal("owner");
+      // Names in the HTML when the caller knows them; the hex stays one click away.
+      const named = (
+        await writeReport(db, {
+          kind: "owner",
+          subject: owner.address,
+          format: "html",
+          accounts: { [processor.address]: "trainer-A" },
+        })
+      ).text;
+      expect(named).to.include('<summary><span class="name">trainer-A</span></summary>');
+      expect(named).to.include(`<code class="hex">${p}</code>`);
       expect((await rejection(buildReport(db, { kind: "owner", subject: "bob" }))).message).to.include(
         "the owner report needs --owner <0x address>",
       );

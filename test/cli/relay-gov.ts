@@ -480,7 +480,7 @@ describe("omni-consent relay (revocation batches) and gov (pending, propose, exe
     const stranger = await sendsNothing(relayer.address, () => cli("--account", "3", "gov", "cancel", operationId));
     expect(stranger.code).to.equal(1);
     expect(stranger.stderr).to.equal(
-      `error: AccessManagerUnauthorizedCancel: ${relayer.address} may not cancel the operation that ${governor.address} scheduled (selector 0xa137e0d4 on ${registryAddress}): only its proposer or a member of GUARDIAN_ROLE (2) can\n`,
+      `error: AccessManagerUnauthorizedCancel: ${relayer.address} may not cancel the deprecatePurpose(uint8) call on ${registryAddress} that ${governor.address} proposed: only its proposer or a member of GUARDIAN_ROLE (2) can\n`,
     );
 
     const cancelled = await cli("--account", "8", "gov", "cancel", operationId);

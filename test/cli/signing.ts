@@ -230,7 +230,7 @@ describe("omni-consent signing and lockdown", function () {
     ]);
     expect(needsNode.code).to.equal(1);
     expect(needsNode.stderr).to.equal(
-      `error: cannot reach the RPC endpoint http://127.0.0.1:${closed} (ECONNREFUSED); start a node or point --rpc / OMNI_RPC_URL at one\n`,
+      `error: cannot reach the RPC endpoint http://127.0.0.1:${closed}: nothing listens there (ECONNREFUSED); start a node or point --rpc / OMNI_RPC_URL at one\n`,
     );
   });
 
@@ -289,22 +289,38 @@ describe("omni-consent signing and lockdown", function () {
     ok(await e("--json", "managers", "add", manager));
     const nonce = await nonceOf(node.url, lockOwner.address);
 
-    const run = await e("lockdown");
+    // Without --yes (no terminal here) it is refused, sending nothing.
+    const refused = await e("lockdown");
+    expect([refused.code, refused.stdout]).to.deep.equal([1, ""]);
+    expect(await nonceOf(node.url, lockOwner.address)).to.equal(nonce);
 
-    expect(run.stderr).to.equal("");
+    const run = await e("--yes", "lockdown");
+
+    const warning = [
+      `warning: lockdown of ${lockOwner.address} ends at once, with no undo:`,
+      "warning:   all 2 active consents (ALL-data ones included), every signed message made before, and every manager (1)",
+    ];
+    expect(refused.stderr).to.equal(
+      `${warning.join("\n")}\nerror: lockdown: refused without confirmation (no terminal to ask); re-run with --yes to go ahead. Nothing was sent\n`,
+    );
+    expect(run.stderr).to.equal(`${warning.join("\n")}\n`);
     expect(run.code).to.equal(0);
     const lines = run.stdout.trimEnd().split("\n");
     expect(lines.slice(0, 4)).to.deep.equal([
-      "lockdown: epoch 0 → 1. Ended, all at once:",
-      "  consents:         all 2 active consents you gave (ALL-data ones included)",
-      "  signed messages:  every grant, revocation and lockdown you signed before, whoever holds them",
+      `lockdown of ${lockOwner.address}: epoch 0 → 1. Ended, all at once:`,
+      "  consents:         all 2 active consents given (ALL-data ones included)",
+      "  signed messages:  every grant, revocation and lockdown signed before, whoever holds them",
       `  managers:         every manager (removed: ${manager}); appoint again with \`managers add\``,
     ]);
     expect(lines[4]).to.match(/^tx: 0x[0-9a-f]{64} \(block \d+, gas \d+\)$/);
     expect(await nonceOf(node.url, lockOwner.address)).to.equal(nonce + 1n);
     expect(await registry.isManager(lockOwner.address, manager)).to.equal(false);
     // The old name still works, with the registry's event in --json.
-    const again = ok<{ result: Record<string, unknown> }>(await e("--json", "revoke-all"));
+    const againRun = await e("--json", "--yes", "revoke-all");
+    expect(againRun.stderr).to.equal(
+      `warning: lockdown of ${lockOwner.address} ends at once, with no undo:\nwarning:   all 0 active consents (ALL-data ones included), every signed message made before, and every manager (0)\n`,
+    );
+    const again = JSON.parse(againRun.stdout) as { result: Record<string, unknown> };
     expect(again.result).to.deep.equal({
       owner: lockOwner.address,
       newEpoch: "2",

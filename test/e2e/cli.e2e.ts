@@ -238,6 +238,7 @@ describe("omni-consent end to end against hardhat node + Ignition", function () 
     expect(executed.result.operationId).to.equal(proposed.result.operationId);
     expect(ok<{ pending: unknown[] }>(await cli(null, "gov", "pending")).pending).to.deep.equal([]);
     const listed = ok<{ integrations: Record<string, unknown>[] }>(await cli(null, "integrations"));
+    const acmeHash = keccak256(toUtf8Bytes("Acme DPA v1"));
     expect(listed.integrations).to.deep.equal([
       {
         address: integration,
@@ -245,6 +246,9 @@ describe("omni-consent end to end against hardhat node + Ignition", function () 
         purposesMask: "64",
         status: "Active",
         metadataHash: keccak256(toUtf8Bytes("Acme DPA v1")),
+        // Its metadata hash commits to no document in the package's documents/ folder: said so.
+        name: null,
+        document: `integration document ${acmeHash.slice(0, 10)}…${acmeHash.slice(-4)} is missing: no ${acmeHash}.json in folder ${join(ROOT, "documents")}`,
       },
     ]);
 
@@ -297,11 +301,11 @@ describe("omni-consent end to end against hardhat node + Ignition", function () 
       "--evidence",
       "job-2",
     );
+    const why = `ConsentRegistryConsentRequired: ${processor} holds no active consent of ${owner} on data ${dataId} for purpose INFERENCE (2)`;
     expect(refused.code).to.equal(1);
-    expect(refused.stdout).to.equal("");
-    expect(refused.stderr).to.equal(
-      `error: ConsentRegistryConsentRequired: ${processor} holds no active consent of ${owner} on data ${dataId} for purpose INFERENCE (2)\n`,
-    );
+    // --json: the failure is a JSON document on stdout too (issue 13), besides the line on stderr.
+    expect(JSON.parse(refused.stdout)).to.deep.equal({ status: "error", error: why, exitCode: 1 });
+    expect(refused.stderr).to.equal(`error: ${why}\n`);
 
     // 6. A grant signed offline (no RPC reachable at all) and relayed by another account.
     const offlineOwner = Wallet.createRandom();
@@ -404,7 +408,11 @@ describe("omni-consent end to end against hardhat node + Ignition", function () 
     ]);
 
     // 7. Lockdown: one transaction ends every consent (and signature, and manager) of the owner.
-    const all = ok<Sent<Record<string, unknown>>>(await cli(1, "lockdown"));
+    // It warns first (on stderr); --yes is the script's answer.
+    const lockdown = await cli(1, "--yes", "lockdown");
+    expect(lockdown.stderr.split("\n")[0]).to.equal(`warning: lockdown of ${owner} ends at once, with no undo:`);
+    expect(lockdown.code).to.equal(0);
+    const all = JSON.parse(lockdown.stdout) as Sent<Record<string, unknown>>;
     expect(all.result).to.deep.equal({ owner, newEpoch: "1", actor: owner, via: "Owner" });
     expect(ok<{ consents: unknown[] }>(await cli(1, "my-consents")).consents).to.deep.equal([]);
     const after = ok<Record<string, unknown>>(

@@ -15,6 +15,13 @@ import { deployLocal, localParameters } from "../../scripts/lib/local-deployment
 describe("known deployments (shipped in the package)", function () {
   this.timeout(120_000);
 
+  // Coverage instruments the bytecode, so its CREATE2 addresses are not the shipped ones: the
+  // address checks hold for real builds only (npm test runs them).
+  beforeEach(function () {
+    const title = this.currentTest?.title ?? "";
+    if (hre.globalOptions.coverage && /same addresses|exactly what/.test(title)) this.skip();
+  });
+
   it("chain 31337 is exactly what `ignition deploy --strategy create2` with local.json gives", async () => {
     const fresh = await deployLocal(await network.create({ override: { chainId: 31337 } }));
     expect(

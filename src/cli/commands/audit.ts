@@ -1,4 +1,5 @@
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 
 import { type Command, Option } from "commander";
 
@@ -14,10 +15,14 @@ import {
   verifyHistory,
   writeReport,
 } from "../../audit/index.js";
+import { verifyReleases } from "../../custodian/verify-releases.js";
+import type { ReleaseViolationCode } from "../../custodian/verify-releases.js";
+import type { ReleaseEntry } from "../../custodian/store.js";
 import type { CliContext } from "../context.js";
+import { rpcUnreachableWords } from "../context.js";
 import { CliError } from "../failure.js";
 import { printJson, printLines } from "../output.js";
-import { parseAddress, parseUint } from "../parse.js";
+import { isoOf, parseAddress, parseUint, whenOf } from "../parse.js";
 import { chainsToRead, dbLabel, openDbForRead, openDbForSync } from "./audit-store.js";
 import { withContext } from "./shared.js";
 
@@ -109,7 +114,7 @@ export function registerAuditCommands(program: Command): void {
           }
           const lines = [];
           for (const state of states) {
-            lines.push(`chain ${state.chainId}, block ${state.block} (time ${state.timestamp})`);
+            lines.push(`chain ${state.chainId}, block ${state.block} (${isoOf(BigInt(state.timestamp))})`);
             for (const c of state.consents) {
               lines.push(
                 `${c.active ? "active " : "expired/withdrawn"} ${c.owner} → ${c.grantee} data ${c.dataId} for ${c.purposeNames.join(",")} until ${expiryText(BigInt(c.expiresAt))}`,
@@ -131,16 +136,30 @@ export function registerAuditCommands(program: Command): void {
     .description("re-check the whole history with an independent implementation of the rules (exit 1 on any violation)")
     .addOption(dbOption())
     .option("--to-block <n>", "only events up to this block")
+    .option(
+      "--releases <file...>",
+      "also re-check custodians' release logs (`custodian log` output) against the chain at --rpc: every key release must have been covered by consent",
+    )
     .addHelpText(
       "after",
       '\nWith --rpc <url> on the command line, verify first proves the database equals that chain (every log by\nblock hash, the block hashes, each ERC-1271 answer asked again); without it, the database is only\nchecked against the log digest sync stored ("self-consistent only").',
     )
     .action(
-      withContext<{ db: string; toBlock?: string }>(async (ctx, o, _args, cmd) => {
+      withContext<{ db: string; toBlock?: string; releases?: string[] }>(async (ctx, o, _args, cmd) => {
         // --rpc is the global option (it has a default URL): only one given on the command line anchors.
         let root: Command = cmd;
         while (root.parent) root = root.parent;
         const rpc = root.getOptionValueSource("rpc") === "cli" ? cmd.optsWithGlobals<{ rpc: string }>().rpc : undefined;
+        let releaseFailure: CliError | null = null;
+        if (o.releases !== undefined) {
+          releaseFailure = await verifyReleaseLogs(ctx, o.releases);
+          // Only the release logs were asked for when there is no audit database to check.
+          const dbGiven = cmd.getOptionValueSource("db") === "cli" || cmd.getOptionValueSource("db") === "env";
+          if (!dbGiven && !existsSync(o.db)) {
+            if (releaseFailure) throw releaseFailure;
+            return;
+          }
+        }
         const db = await openDbForRead(o.db);
         try {
           // With --rpc, the chain of that node; else --chain-id, or every chain the database holds.
@@ -190,6 +209,7 @@ export function registerAuditCommands(program: Command): void {
           if (ctx.json) printJson(results.length === 1 ? results[0] : { ok: failures.length === 0, chains: results });
           else printLines(...lines);
           if (failures.length) throw new CliError(failures.join("; "));
+          if (releaseFailure) throw releaseFailure;
         } finally {
           await db.close();
         }
@@ -250,6 +270,68 @@ export function registerAuditCommands(program: Command): void {
     );
 }
 
+const RELEASE_WORDS: Record<ReleaseViolationCode, string> = {
+  LOG_TAMPERED: "the log was changed after it was written (its hash chain breaks here)",
+  WRONG_CHAIN: "the release is for another chain or registry",
+  FORGED_REQUEST: "the requester did not sign this request",
+  EXPIRED_REQUEST: "the key was released after the request's deadline",
+  REPLAYED: "the same request was served twice",
+  NOT_ON_CHAIN: "the block the custodian checked at is not on the chain",
+  UNCOVERED: "no consent covered this release",
+  UNCONFIRMED: "the consent was not yet confirmed deep enough",
+  NO_USE_RECORD: "no use record (DataUsed) backs this release",
+};
+
+/**
+ * `audit verify --releases <file...>`: each file a custodian's release log, re-checked against
+ * the chain at --rpc (src/custodian/verify-releases.ts); every violation printed in words.
+ * Returns the failure to report (exit 1) when any release was not covered, else null.
+ */
+async function verifyReleaseLogs(ctx: CliContext, files: readonly string[]): Promise<CliError | null> {
+  const logs: ReleaseEntry[][] = [];
+  for (const file of files) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await readFile(file, "utf8"));
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      throw new CliError(
+        `--releases: ${file}: ${code !== undefined ? `cannot read the file (${code})` : `not JSON (${(err as Error).message})`}`,
+      );
+    }
+    if (!Array.isArray(parsed)) {
+      throw new CliError(`--releases: ${file} is not a release log (expected the JSON array \`custodian log\` writes)`);
+    }
+    logs.push(parsed as ReleaseEntry[]);
+  }
+  const chain = { rpcUrl: ctx.opts.rpc, chainId: await ctx.chainId(), registry: await ctx.registryAddress() };
+  const [res, now, names] = await Promise.all([verifyReleases(logs, chain), ctx.now(), ctx.purposeNames()]);
+  const entries = new Map(logs.flat().map((e) => [`${e.custodian}|${e.seq}`, e]));
+  if (ctx.json) {
+    printJson({ releases: { files, checked: res.checked, violations: res.violations } });
+  } else {
+    const lines = [
+      `release logs: ${res.checked} key release${res.checked === 1 ? "" : "s"} in ${files.length} file${files.length === 1 ? "" : "s"} re-checked against chain ${chain.chainId} (registry ${chain.registry}): ${res.violations.length} violation${res.violations.length === 1 ? "" : "s"}`,
+    ];
+    for (const v of res.violations) {
+      const e = entries.get(`${v.custodian}|${v.seq}`);
+      const what =
+        e === undefined
+          ? ""
+          : ` (the key of ${e.owner}'s data ${e.dataId} for ${e.requester}, ${names.label(Number(e.purpose))}, released ${whenOf(BigInt(Math.floor(e.atMs / 1000)), now)})`;
+      lines.push(
+        `VIOLATION release #${v.seq} of custodian ${v.custodian}${what}: ${RELEASE_WORDS[v.code]} [${v.code}: ${v.message}]`,
+      );
+    }
+    printLines(...lines);
+  }
+  return res.violations.length === 0
+    ? null
+    : new CliError(
+        `${res.violations.length} key release(s) not covered by the chain's record (see the VIOLATION lines)`,
+      );
+}
+
 /**
  * The node's reachability and --chain-id, checked through the audit RPC client (retried with
  * fresh requests: one dropped request at start-up must not fail a sync with a misleading
@@ -262,9 +344,7 @@ async function checkChain(ctx: CliContext, timeoutMs: number | undefined): Promi
     chainId = rpc.chainId;
     rpc.close();
   } catch (err) {
-    throw new CliError(
-      `cannot reach the RPC endpoint ${ctx.opts.rpc} (${(err as Error).message}); start a node or point --rpc / OMNI_RPC_URL at one`,
-    );
+    throw new CliError(rpcUnreachableWords(ctx.opts.rpc, err));
   }
   const expected = ctx.expectedChainId;
   if (expected !== undefined && expected !== chainId) {

@@ -5,6 +5,10 @@ import type { Signer } from "ethers";
 import { litConsentCondition, tacoConsentCondition } from "../../keys/interop.js";
 import { openFromStore, sealToStore } from "../../keys/workflow.js";
 import { parsePurpose, purposeName } from "../../sdk/purposes.js";
+import { ConsentSdkError } from "../../sdk/errors.js";
+import { probeChainId } from "../../sdk/rpc-probe.js";
+import { parsePrivateKey, rpcUnreachableWords } from "../context.js";
+import { CliError } from "../failure.js";
 
 /**
  * `omni-consent data seal|open|conditions`: encrypted assets whose key the custodians release
@@ -34,10 +38,20 @@ function int(option: string, v: string, min: number, max: number): number {
 
 async function signerOf(g: Globals): Promise<Signer> {
   const key = process.env.OMNI_PRIVATE_KEY ?? "";
-  const provider = new JsonRpcProvider(g.rpc ?? "http://127.0.0.1:8545", undefined, { staticNetwork: true });
+  const url = g.rpc ?? "http://127.0.0.1:8545";
   if (key !== "" && g.account !== undefined)
     throw new Error("both OMNI_PRIVATE_KEY and --account are set; use only one signer");
-  if (key !== "") return new Wallet(key.startsWith("0x") ? key : `0x${key}`, provider);
+  const hex = key === "" ? "" : parsePrivateKey("OMNI_PRIVATE_KEY", key);
+  // The node is probed first, so a wrong URL is said in words rather than as ethers' retries.
+  try {
+    await probeChainId(url);
+  } catch (err) {
+    throw err instanceof ConsentSdkError && err.code === "RPC_UNREACHABLE"
+      ? new CliError(rpcUnreachableWords(url, err))
+      : err;
+  }
+  const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
+  if (hex !== "") return new Wallet(hex, provider);
   if (g.account === undefined)
     throw new Error("no signer: set OMNI_PRIVATE_KEY, or pass --account <index> on a dev node");
   return provider.getSigner(int("--account", g.account, 0, 1000));

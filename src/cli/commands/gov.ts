@@ -5,9 +5,19 @@ import { roleWords } from "../../sdk/errors.js";
 import type { GovernanceClient, GovernedAction, GovernedCall } from "../../sdk/governance-client.js";
 import { decodeGovernedCall, readyWords, targetName } from "../calldata.js";
 import type { CliContext } from "../context.js";
+import { resolvePurposeDocument } from "../../documents/resolve.js";
+import { documentSources } from "../purposes.js";
 import { CliError } from "../failure.js";
 import { formatFields, printJson, printLines } from "../output.js";
-import { isoOf, parseAddress, parseHashOrText, parsePurposeId, parsePurposeList } from "../parse.js";
+import {
+  builtInTokens,
+  isoOf,
+  parseAddress,
+  parseHashOrText,
+  parsePurposeId,
+  parsePurposeList,
+  purposeTokens,
+} from "../parse.js";
 import { printSent, purposesWords, withContext } from "./shared.js";
 
 /**
@@ -153,7 +163,20 @@ function addPhase(gov: Command, phase: Phase): void {
     if (phase === "propose") cmd = cmd.option("--force", "schedule it even if it would fail when executed now");
     cmd.action(
       withContext<Record<string, string>>(async (ctx, o, args) => {
-        const { action, summary } = def.parse(args, o);
+        // Purposes that governance defined are named by their documents: read them only when needed.
+        if (o.purposes !== undefined && !builtInTokens(purposeTokens("--purposes", o.purposes)))
+          await ctx.purposeNames();
+        const parsed = def.parse(args, o);
+        const { action } = parsed;
+        let { summary } = parsed;
+        if (action.kind === "definePurpose") {
+          // The new purpose's name, when its document is at hand (`--documents`).
+          const doc = await resolvePurposeDocument(
+            { id: action.id, metadataHash: action.metadataHash },
+            documentSources(ctx.opts.documents),
+          );
+          if (doc.status === "ok") summary = `define purpose ${action.id} ${doc.document.name}`;
+        }
         const client = await ctx.governance({ write: true });
         const call = client.callOf(action);
         await checkRole(ctx, client, call);

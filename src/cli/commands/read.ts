@@ -1,10 +1,13 @@
 import type { Command } from "commander";
 
 import { versionWords } from "../../sdk/errors.js";
-import { purposeName } from "../../sdk/purposes.js";
+import { ALL_DATA } from "../../sdk/constants.js";
+import { purposesToMask } from "../../sdk/purposes.js";
+import { resolveIntegrationDocument } from "../../documents/resolve.js";
 import { formatFields, formatTable, printJson, printLines, shortHash } from "../output.js";
-import { isoOf, parseAddress, parseDataId, parseOnePurpose } from "../parse.js";
-import { purposesWords, withContext } from "./shared.js";
+import { parseAddress, parseDataId, purposeTokens, whenOf } from "../parse.js";
+import { documentSources } from "../purposes.js";
+import { purposesWords, resolvePurposes, withContext } from "./shared.js";
 
 /** Read-only commands: no signer needed, `--json` for scripts, tables for people. */
 
@@ -39,8 +42,11 @@ export function registerReadCommands(program: Command): void {
     .action(
       withContext<KeyOptions & { purpose?: string }>(async (ctx, o) => {
         const key = parseKey(o);
-        const purpose = o.purpose === undefined ? undefined : parseOnePurpose("--purpose", o.purpose);
+        const tokens = o.purpose === undefined ? undefined : purposeTokens("--purpose", o.purpose);
         const client = await ctx.registry({ write: false });
+        const names = await ctx.purposeNames();
+        const purpose = tokens === undefined ? undefined : (await resolvePurposes(ctx, "--purpose", tokens))[0];
+        const now = await ctx.now();
         const consent = await client.getConsent(key.owner, key.grantee, key.dataId);
         const allowed =
           purpose === undefined ? undefined : await client.isAllowed(key.owner, key.grantee, key.dataId, purpose);
@@ -51,10 +57,10 @@ export function registerReadCommands(program: Command): void {
         const fields: [string, string][] = [
           ["owner", key.owner],
           ["grantee", key.grantee],
-          ["data", key.dataId],
+          ["data", key.dataId === ALL_DATA ? "ALL_DATA" : key.dataId],
           ["active", consent.active ? "yes" : "no"],
-          ["purposes", consent.purposes.length === 0 ? "(none stored)" : purposesWords(consent.purposes)],
-          ["expires", isoOf(consent.expiresAt)],
+          ["purposes", consent.purposes.length === 0 ? "(none stored)" : purposesWords(consent.purposes, names)],
+          ["expires", whenOf(consent.expiresAt, now)],
           ["epoch", consent.epoch.toString()],
           ["version", `${versionWords(consent.version)}; the next signed message for it needs a higher one`],
         ];
@@ -63,7 +69,7 @@ export function registerReadCommands(program: Command): void {
             allowed === true && !(consent.active && consent.purposes.includes(purpose))
               ? " (only through the owner's ALL-data consent to this grantee: revoking this data id alone does not stop it)"
               : "";
-          fields.push([`allowed ${purposeName(purpose)}(${purpose})`, allowed === true ? `yes${how}` : "no"]);
+          fields.push([`allowed ${names.label(purpose)}`, allowed === true ? `yes${how}` : "no"]);
         }
         printLines(formatFields(fields));
       }),
@@ -75,23 +81,46 @@ export function registerReadCommands(program: Command): void {
     withContext<KeyOptions>(async (ctx, o) => {
       const key = parseKey(o);
       const client = await ctx.registry({ write: false });
-      const entries = await client.history(key.owner, key.grantee, key.dataId);
+      const [entries, names, now] = await Promise.all([
+        client.history(key.owner, key.grantee, key.dataId),
+        ctx.purposeNames(),
+        ctx.now(),
+      ]);
+      const provider = await ctx.provider();
+      const times = new Map<number, bigint>();
+      await Promise.all(
+        [...new Set(entries.map((e) => e.blockNumber))].map(async (b) =>
+          times.set(b, BigInt((await provider.getBlock(b))?.timestamp ?? 0)),
+        ),
+      );
+      // A signed change is the owner's word (its key or wallet signed it); the actor only relayed it.
+      const described = entries.map((e) => ({
+        ...e,
+        at: times.get(e.blockNumber) ?? 0n,
+        signer: e.via === "Signature" ? key.owner : null,
+        by:
+          e.via === "Signature"
+            ? `signed by the owner ${key.owner}, relayed by ${e.actor}`
+            : e.via === "Manager"
+              ? `${e.actor} (manager of the owner)`
+              : `${e.actor} (the owner)`,
+      }));
       if (ctx.json) {
-        printJson({ ...key, entries });
+        printJson({ ...key, entries: described });
         return;
       }
       printLines(
         formatTable(
-          ["block", "event", "details", "by", "tx"],
-          entries.map((e) => [
-            String(e.blockNumber),
+          ["when", "event", "details", "by", "tx"],
+          described.map((e) => [
+            `${whenOf(e.at, now)}, block ${e.blockNumber}`,
             e.kind,
             e.kind === "granted"
-              ? `${purposesWords(e.purposes)}; expires ${isoOf(e.expiresAt)}; version ${e.version}`
+              ? `${purposesWords(e.purposes, names)}; expires ${whenOf(e.expiresAt, now)}; version ${e.version}`
               : e.kind === "allRevoked"
                 ? `lockdown: new epoch ${e.newEpoch}`
                 : `version ${e.version}`,
-            `${e.actor} (${e.via})`,
+            e.by,
             e.transactionHash,
           ]),
           "(no events for this consent)",
@@ -107,18 +136,20 @@ export function registerReadCommands(program: Command): void {
       withContext(async (ctx) => {
         const client = await ctx.registry({ write: false });
         const catalogue = await client.purposes();
+        const names = await ctx.purposeNames();
+        const purposes = catalogue.purposes.map((p) => ({ ...p, name: names.name(p.id) }));
         if (ctx.json) {
-          printJson(catalogue);
+          printJson({ ...catalogue, purposes });
           return;
         }
         printLines(
           formatTable(
             ["id", "name", "grantable", "metadata"],
-            catalogue.purposes.map((p) => [
+            purposes.map((p) => [
               String(p.id),
               p.name,
               p.grantable ? "yes" : "no (deprecated)",
-              p.metadataHash,
+              names.notes.get(p.id) ?? p.metadataHash,
             ]),
             "(no purposes defined)",
           ),
@@ -133,14 +164,34 @@ export function registerReadCommands(program: Command): void {
       withContext(async (ctx) => {
         const client = await ctx.integrations({ write: false });
         const list = await client.list();
+        const names = await ctx.purposeNames();
+        const sources = documentSources(ctx.opts.documents);
+        const documents = await Promise.all(
+          list.map((i) =>
+            resolveIntegrationDocument(
+              { integration: i.address, metadataHash: i.metadataHash, purposes: purposesToMask(i.purposes) },
+              sources,
+            ),
+          ),
+        );
+        const named = list.map((i, n) => {
+          const d = documents[n];
+          return { ...i, name: d.status === "ok" ? d.document.displayName : null, document: d.message };
+        });
         if (ctx.json) {
-          printJson({ integrations: list });
+          printJson({ integrations: named });
           return;
         }
         printLines(
           formatTable(
-            ["integration", "status", "purposes", "metadata"],
-            list.map((i) => [i.address, i.status, purposesWords(i.purposes), shortHash(i.metadataHash)]),
+            ["integration", "name", "status", "purposes", "metadata"],
+            named.map((i) => [
+              i.address,
+              i.name ?? "(no document)",
+              i.status,
+              purposesWords(i.purposes, names),
+              shortHash(i.metadataHash),
+            ]),
             "(no integrations registered)",
           ),
         );

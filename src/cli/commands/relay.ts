@@ -13,10 +13,12 @@ import type { DecodedConsentError } from "../../sdk/errors.js";
 import type { CliContext } from "../context.js";
 import { CliError, EXIT_PARTIAL, describeFailure } from "../failure.js";
 import { formatFields, printJson, printLines } from "../output.js";
-import { isoOf, parseAddress, parseDataId, parseHashOrText, parseOnePurpose } from "../parse.js";
+import { isoOf, parseAddress, parseDataId, parseHashOrText, purposeTokens } from "../parse.js";
+import { ALL_DATA } from "../../sdk/constants.js";
+import { timeWords } from "../../sdk/time-relative.js";
 import { describeSigned, readSignedFile } from "../signed-file.js";
 import type { SignedFile, SignedKind } from "../signed-file.js";
-import { printSent, withContext } from "./shared.js";
+import { printSent, resolvePurposes, withContext } from "./shared.js";
 import type { SentTransaction } from "./shared.js";
 
 /** Commands of relayers (submit owners' signed messages) and processors (record checked uses). */
@@ -290,6 +292,7 @@ export function registerRelayCommands(program: Command): void {
         const provider = await ctx.provider();
         const chainId = await ctx.chainId();
         const now = await ctx.now();
+        await ctx.purposeNames(); // the names the output and errors use
         const loaded: LoadedFile[] = [];
         for (const path of files) {
           const file = await readSignedFile(path);
@@ -303,7 +306,9 @@ export function registerRelayCommands(program: Command): void {
           }
           const { deadline } = file.signed;
           if (deadline < now) {
-            throw new CliError(`${path}: the signature expired at ${isoOf(deadline)} (chain time ${isoOf(now)})`);
+            throw new CliError(
+              `${path}: the signature's deadline ${timeWords(deadline, now)} has passed (chain time ${isoOf(now)}); ask the owner to sign it again with a later --deadline. Nothing was sent`,
+            );
           }
           await checkSignatureOf(client, provider, path, file);
           loaded.push({ path, file });
@@ -321,13 +326,18 @@ interface RecordDefinition {
   send(ctx: CliContext, o: UseOptions & { to?: string }): Promise<void>;
 }
 
-function useRequest(o: UseOptions) {
-  return {
-    owner: parseAddress("--owner", o.owner),
-    dataId: parseDataId("--data", o.data),
-    purpose: parseOnePurpose("--purpose", o.purpose),
-    evidence: parseHashOrText("--evidence", o.evidence),
-  };
+async function useRequest(ctx: CliContext, o: UseOptions) {
+  const owner = parseAddress("--owner", o.owner);
+  const dataId = parseDataId("--data", o.data);
+  const [token] = purposeTokens("--purpose", o.purpose);
+  if (o.purpose.includes(",")) throw new CliError(`--purpose: give one purpose (a use or share has one), not a list`);
+  const evidence = parseHashOrText("--evidence", o.evidence);
+  const [purpose] = await resolvePurposes(ctx, "--purpose", [token]);
+  return { owner, dataId, purpose, evidence };
+}
+
+function dataIdWords(dataId: string): string {
+  return dataId === ALL_DATA ? "ALL_DATA" : dataId;
 }
 
 const RECORDS: RecordDefinition[] = [
@@ -335,9 +345,15 @@ const RECORDS: RecordDefinition[] = [
     name: "record-use",
     description: "record a use of an owner's data by the signer (reverts unless consent covers it)",
     async send(ctx, o) {
-      const req = useRequest(o);
-      const sent = await ctx.send((await ctx.registry({ write: true })).recordUse(req));
-      printSent(ctx, `recorded use of ${req.owner}'s data ${req.dataId} for purpose ${req.purpose}`, sent);
+      const req = await useRequest(ctx, o);
+      const client = await ctx.registry({ write: true });
+      const names = await ctx.purposeNames();
+      const sent = await ctx.send(client.recordUse(req));
+      printSent(
+        ctx,
+        `recorded use of ${req.owner}'s data ${dataIdWords(req.dataId)} for ${names.label(req.purpose)}`,
+        sent,
+      );
     },
   },
   {
@@ -345,11 +361,14 @@ const RECORDS: RecordDefinition[] = [
     description:
       "record a share of an owner's data with an integration (both need consent; the integration must be active)",
     async send(ctx, o) {
-      const req = { ...useRequest(o), to: parseAddress("--to", o.to ?? "") };
-      const sent = await ctx.send((await ctx.registry({ write: true })).recordShare(req));
+      const to = parseAddress("--to", o.to ?? "");
+      const req = { ...(await useRequest(ctx, o)), to };
+      const client = await ctx.registry({ write: true });
+      const names = await ctx.purposeNames();
+      const sent = await ctx.send(client.recordShare(req));
       printSent(
         ctx,
-        `recorded share of ${req.owner}'s data ${req.dataId} with ${req.to} for purpose ${req.purpose}`,
+        `recorded share of ${req.owner}'s data ${dataIdWords(req.dataId)} with ${req.to} for ${names.label(req.purpose)}`,
         sent,
       );
     },

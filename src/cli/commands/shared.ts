@@ -2,9 +2,19 @@ import { ZeroHash } from "ethers";
 import type { Command } from "commander";
 
 import { CliContext } from "../context.js";
-import { PURPOSE_WORDS, isoOf, parseAddress, parseDataId, parseHashOrText, parsePurposeList } from "../parse.js";
+import {
+  PURPOSE_WORDS,
+  builtInTokens,
+  parseAddress,
+  parseDataId,
+  parseHashOrText,
+  parseOnePurpose,
+  purposeTokens,
+  whenOf,
+} from "../parse.js";
 import { formatFields, printJson, printLines } from "../output.js";
-import { purposeListLabel } from "../../sdk/purposes.js";
+import { BUILT_IN_NAMES, currentPurposeNames } from "../purposes.js";
+import type { PurposeNames } from "../purposes.js";
 
 /**
  * Glue shared by the command modules: the action wrapper that builds the context, and the
@@ -42,14 +52,27 @@ export function printSent<T>(ctx: CliContext, summary: string, sent: SentTransac
   printLines(summary, formatFields([["tx", `${sent.txHash} (block ${sent.block}, gas ${sent.gasUsed})`]]));
 }
 
-/** `INFERENCE(2), MODEL_TRAINING(0)` for a purpose list or bitmap. */
-export function purposesWords(purposes: readonly number[] | bigint): string {
-  return purposeListLabel(purposes);
+/** `MODEL_TRAINING(0), INFERENCE(2)` for a purpose list or bitmap (governance's purposes by their documents' names). */
+export function purposesWords(
+  purposes: readonly number[] | bigint,
+  names: PurposeNames = currentPurposeNames(),
+): string {
+  return names.list(purposes);
 }
 
-/** `until 2026-12-01T00:00:00Z` or `with no expiry`. */
-export function expiryWords(expiresAt: bigint): string {
-  return expiresAt === 0n ? "with no expiry" : `until ${isoOf(expiresAt)}`;
+/** `until 2026-12-01T00:00:00Z (in 30 days)` or `with no expiry`. */
+export function expiryWords(expiresAt: bigint, now: bigint): string {
+  return expiresAt === 0n ? "with no expiry" : `until ${whenOf(expiresAt, now)}`;
+}
+
+/**
+ * Purpose ids from checked tokens: ids and built-in names need no chain; any other name is looked
+ * up in the chain's catalogue and its documents (`--documents`), and refused with every known name.
+ */
+export async function resolvePurposes(ctx: CliContext, option: string, tokens: readonly string[]): Promise<number[]> {
+  const names = builtInTokens(tokens) ? BUILT_IN_NAMES : await ctx.purposeNames();
+  const ids = new Set(tokens.map((t) => parseOnePurpose(option, t, names)));
+  return [...ids].sort((a, b) => a - b);
 }
 
 // Options of the grant and key commands (owner.ts and sign.ts) --------------------------------
@@ -68,19 +91,20 @@ export interface KeyOptions {
 }
 
 export const PURPOSES_HELP = `comma-separated purposes: ${PURPOSE_WORDS.join(", ")} (or MODEL_TRAINING, model_training: any case, - or _), or ids 0..127`;
-export const DATA_HELP = "data id: 0x + 64 hex digits (a salted hash of the asset), or ALL for all of the owner's data";
+export const DATA_HELP =
+  "data id: 0x + 64 hex digits (a salted hash of the asset; `data-id <label>` makes one), or ALL / ALL_DATA for all of the owner's data";
 
 /** Validates the grant options that need no chain; the expiry needs the chain's clock. */
 export function grantBasics(o: GrantOptions): {
   grantee: string;
   dataId: string;
-  purposes: number[];
+  purposeTokens: string[];
   noticeHash: string;
 } {
   return {
     grantee: parseAddress("--grantee", o.grantee),
     dataId: parseDataId("--data", o.data),
-    purposes: parsePurposeList("--purposes", o.purposes),
+    purposeTokens: purposeTokens("--purposes", o.purposes),
     noticeHash: o.notice === undefined ? ZeroHash : parseHashOrText("--notice", o.notice),
   };
 }
@@ -90,6 +114,10 @@ export function addGrantOptions(cmd: Command): Command {
     .requiredOption("--grantee <address>", "who receives the consent")
     .requiredOption("--data <id|ALL>", DATA_HELP)
     .requiredOption("--purposes <list>", PURPOSES_HELP)
-    .option("--expires <time>", "ISO date, unix seconds, +30d (s/m/h/d/w) or never", "never")
+    .option(
+      "--expires <time>",
+      "a date-time with its zone (2027-01-01T12:00Z, 2027-01-01T12:00+02:00), a duration (+30d, 30 days, P2W) or never",
+      "never",
+    )
     .option("--notice <text|0xhash>", "the consent notice shown to the owner (text is hashed with keccak256)");
 }

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 
 import { getAddress } from "ethers";
@@ -14,10 +15,10 @@ import type { SigningContext, SigningOptions } from "../../sdk/signing.js";
 import type { CliContext } from "../context.js";
 import { CliError } from "../failure.js";
 import { printJson, printLines } from "../output.js";
-import { isoOf, parseAddress, parseDataId, parseTime, parseUint } from "../parse.js";
+import { parseAddress, parseDataId, parseTime, parseUint, whenOf } from "../parse.js";
 import { readMessageFile, writeMessageFile } from "../signed-file.js";
 import type { SignedKind } from "../signed-file.js";
-import { DATA_HELP, addGrantOptions, grantBasics, withContext } from "./shared.js";
+import { DATA_HELP, addGrantOptions, grantBasics, purposesWords, resolvePurposes, withContext } from "./shared.js";
 import type { GrantOptions, KeyOptions } from "./shared.js";
 
 /**
@@ -31,6 +32,7 @@ import type { GrantOptions, KeyOptions } from "./shared.js";
 
 interface SignOptions {
   out: string;
+  force?: boolean;
   owner?: string;
   typedData?: string;
   deadline?: string;
@@ -40,7 +42,8 @@ interface SignOptions {
 
 function addSignOptions(cmd: Command, withVersion: boolean): Command {
   const c = cmd
-    .requiredOption("--out <file.json>", "where to write the signed message")
+    .requiredOption("--out <file.json>", "where to write the signed message (an existing file only with --force)")
+    .option("--force", "overwrite an existing --out file")
     .option(
       "--owner <address>",
       "build the message for this owner (e.g. a Safe); unless the signer is that owner, the file is written unsigned, with its digest and typed data, for `add-signature`",
@@ -60,6 +63,8 @@ function addSignOptions(cmd: Command, withVersion: boolean): Command {
 }
 
 interface Setup {
+  /** Whether the chain was read (the catalogue can be checked). */
+  online: boolean;
   signing: SigningContext;
   owner: string;
   /** The key that signs, when it is the owner's; otherwise the message is written unsigned. */
@@ -76,6 +81,7 @@ interface Setup {
  * that is not one. Either way versions are reserved in the file store.
  */
 async function signingSetup(ctx: CliContext, o: SignOptions, kind: SignedKind): Promise<Setup> {
+  refuseOverwrite(o);
   if (o.owner === undefined) ctx.requireSigner();
   const named = o.owner === undefined ? undefined : parseAddress("--owner", o.owner);
   const opts: Omit<SigningOptions, "deadline"> = {};
@@ -106,11 +112,47 @@ async function signingSetup(ctx: CliContext, o: SignOptions, kind: SignedKind): 
   }
   const signerAddress = signer === null ? null : getAddress(await signer.getAddress());
   const owner = named ?? signerAddress!;
-  return { signing, owner, signer: signerAddress === owner ? signer : null, now, opts };
+  return { online: !offline, signing, owner, signer: signerAddress === owner ? signer : null, now, opts };
+}
+
+/**
+ * A signed message is a promise the owner may not be able to take back (a relayer can submit it
+ * until its deadline): writing over another one loses it unnoticed, so `--out` never replaces an
+ * existing file without `--force`.
+ */
+function refuseOverwrite(o: SignOptions): void {
+  if (o.force !== true && existsSync(o.out)) {
+    throw new CliError(
+      `--out: ${o.out} exists already (perhaps another signed message); choose another file, or pass --force to overwrite it. Nothing was signed`,
+    );
+  }
 }
 
 function deadlineOf(o: SignOptions, now: bigint): bigint | undefined {
   return o.deadline === undefined ? undefined : parseTime("--deadline", o.deadline, now, { allowNever: false });
+}
+
+/**
+ * A signed grant of a purpose that is deprecated (or not defined) would be refused by the
+ * registry whenever it is relayed: refused here, before anything is signed.
+ */
+async function refuseDeprecated(ctx: CliContext, purposes: readonly number[]): Promise<void> {
+  const client = await ctx.registry({ write: false });
+  const [catalogue, names] = await Promise.all([client.purposes(), ctx.purposeNames()]);
+  const grantable = new Set(catalogue.purposes.filter((p) => p.grantable).map((p) => p.id));
+  const defined = new Set(catalogue.purposes.map((p) => p.id));
+  const deprecated = purposes.filter((p) => defined.has(p) && !grantable.has(p));
+  const undefinedIds = purposes.filter((p) => !defined.has(p));
+  if (deprecated.length > 0) {
+    throw new CliError(
+      `--purposes: ${purposesWords(deprecated, names)} ${deprecated.length === 1 ? "is" : "are"} deprecated by governance (no new grants); the registry would refuse this grant when relayed. Nothing was signed`,
+    );
+  }
+  if (undefinedIds.length > 0) {
+    throw new CliError(
+      `--purposes: ${purposesWords(undefinedIds, names)} ${undefinedIds.length === 1 ? "is" : "are"} not defined on this registry; see \`omni-consent purposes\`. Nothing was signed`,
+    );
+  }
 }
 
 /** Runs an SDK signing step, turning its refusals into the CLI's option names. */
@@ -134,7 +176,7 @@ async function finish<K extends SignedKind>(
 ): Promise<void> {
   const m = file.message as ConsentMessageFile["message"] & { version?: bigint };
   const version = m.version === undefined ? "" : `, version ${m.version}`;
-  const what = `${file.kind} by ${m.owner} (epoch ${m.epoch}${version}, deadline ${isoOf(m.deadline)})`;
+  const what = `${file.kind} by ${m.owner} (epoch ${m.epoch}${version}, deadline ${whenOf(m.deadline, setup.now)})`;
   const typedData = typedDataOf(file);
   if (o.typedData !== undefined) {
     try {
@@ -198,7 +240,10 @@ export function registerSignCommands(program: Command): void {
       const basics = grantBasics(o);
       const setup = await signingSetup(ctx, o, "Grant");
       const expiresAt = parseTime("--expires", o.expires ?? "never", setup.now, { allowNever: true });
-      const grant = { ...basics, purposes: purposesToMask(basics.purposes), expiresAt };
+      const purposes = await resolvePurposes(ctx, "--purposes", basics.purposeTokens);
+      if (setup.online) await refuseDeprecated(ctx, purposes);
+      const { purposeTokens: _tokens, ...rest } = basics;
+      const grant = { ...rest, purposes: purposesToMask(purposes), expiresAt };
       const file = await signing(() => prepareGrant(setup.signing, setup.owner, grant, withDeadline(setup, o)));
       await finish(ctx, setup, file, o);
     }),

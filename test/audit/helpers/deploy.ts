@@ -3,33 +3,26 @@ import { join } from "node:path";
 
 import { type JsonRpcProvider, id as keccakId } from "ethers";
 
-import { initialPurposeMetadata } from "../../../src/sdk/purposes.js";
-import {
-  AccessManager__factory,
-  ConsentRegistry__factory,
-  IntegrationRegistry__factory,
-} from "../../../types/ethers-contracts/index.js";
+import { deployConsentSystem } from "../../../src/sdk/deploy.js";
+import { ConsentRegistry__factory } from "../../../types/ethers-contracts/index.js";
+import { factoryDeployer } from "../../helpers/fixture.js";
 import { ROOT } from "./chain.js";
 
 /**
- * Deploys AccessManager, IntegrationRegistry and ConsentRegistry from account 0 as its first three
- * transactions (so every node gets the same addresses), registers `partner` as an integration.
+ * The SDK's deployConsentSystem (direct wiring: plain AccessManager, admin without delay) from
+ * account 0, whose first three transactions create AccessManager, IntegrationRegistry and
+ * ConsentRegistry (so every node gets the same addresses); registers `partner` (account 4) for
+ * every purpose.
  */
 export async function deployOn(provider: JsonRpcProvider) {
   const [admin, , , , partner] = await Promise.all([0, 1, 2, 3, 4].map((i) => provider.getSigner(i)));
-  const manager = await (await new AccessManager__factory(admin).deploy(admin.address)).waitForDeployment();
-  const integrations = await (
-    await new IntegrationRegistry__factory(admin).deploy(await manager.getAddress())
-  ).waitForDeployment();
-  const reg = await (
-    await new ConsentRegistry__factory(admin).deploy(
-      await manager.getAddress(),
-      await integrations.getAddress(),
-      initialPurposeMetadata(),
-    )
-  ).waitForDeployment();
-  await (await integrations.registerIntegration(partner.address, keccakId("partner"), 0xffn)).wait();
-  return { reg, addresses: [await reg.getAddress(), await integrations.getAddress(), await manager.getAddress()] };
+  const system = await deployConsentSystem(admin, {
+    direct: {},
+    deployContract: factoryDeployer(admin),
+    integrations: [{ address: partner.address, metadataHash: keccakId("partner"), purposes: 0xffn }],
+  });
+  const reg = ConsentRegistry__factory.connect(system.ConsentRegistry, admin);
+  return { reg, addresses: [system.ConsentRegistry, system.IntegrationRegistry, system.AccessManager] };
 }
 
 /** Runs the CLI (`omni-consent … audit <args> --db <dbPath>`) as a user does. */
