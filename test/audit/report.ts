@@ -91,8 +91,12 @@ for (const backend of backends())
 
       const owned = await buildReport(db, { kind: "owner", subject: owner.address });
       // Through the owner index: the same report.
-      const viaIndex = await buildReport(ownerScoped(db, owner.address), { kind: "owner", subject: owner.address });
-      expect({ ...viaIndex, generatedAt: "" }).to.deep.equal({ ...owned, generatedAt: "" });
+      const viaIndex = await buildReport(ownerScoped(db, owner.address), {
+        kind: "owner",
+        subject: owner.address,
+        generatedAt: owned.generatedAt,
+      });
+      expect(viaIndex).to.deep.equal(owned);
       expect(owned.summary).to.deep.equal({
         activeConsents: 1,
         consentChanges: 3,
