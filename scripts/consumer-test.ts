@@ -197,8 +197,8 @@ try {
     sh(project, "npm", ["install", "--offline", "--no-audit", "--no-fund", "--loglevel=error"], 300_000),
   );
 
-  step("an SDK-only install has no native module (no better-sqlite3)", () => {
-    for (const native of ["better-sqlite3", "@openzeppelin/contracts"]) {
+  step("an SDK-only install has no native module (no better-sqlite3) and no database driver (no pg)", () => {
+    for (const native of ["better-sqlite3", "pg", "@openzeppelin/contracts"]) {
       if (existsSync(join(project, "node_modules", native))) throw new Error(`${native} was installed`);
     }
   });

@@ -18,3 +18,18 @@ if (!message.includes("better-sqlite3")) {
   );
 }
 console.log(`ok  omnitensor-consent/audit loads; a store needs better-sqlite3: ${message}`);
+
+// The same for the PostgreSQL store: without pg installed, opening one names the package
+// (before any connection is tried).
+let pgMessage = "";
+try {
+  await audit.openAuditStore("postgresql://omni@127.0.0.1:1/audit");
+} catch (err) {
+  pgMessage = err instanceof Error ? err.message : String(err);
+}
+if (!pgMessage.includes("the pg package")) {
+  throw new Error(
+    `opening a PostgreSQL audit store without pg should name the package; got: ${pgMessage || "no error"}`,
+  );
+}
+console.log(`ok  a PostgreSQL audit store needs pg: ${pgMessage}`);

@@ -23,5 +23,5 @@ source "${env_file}"
 
 export OMNI_PG_REQUIRED=1 OMNI_AUDIT_BACKENDS=postgresql
 t0=$(date +%s)
-npx hardhat test mocha test/audit/store.ts test/audit/chains.ts test/audit/reorg.ts test/audit/race.ts "$@"
+npx hardhat test mocha test/audit/store.ts test/audit/chains.ts test/audit/reorg.ts test/audit/race.ts test/audit/report.ts "$@"
 echo "test:pg: PostgreSQL tests passed in $(($(date +%s) - t0)) s" >&2

@@ -43,6 +43,12 @@ export async function createPgDatabase(): Promise<string> {
   return u.toString();
 }
 
+/** Stores opened by `open()`: closed after the run, so a test that failed before its close() leaves no connection keeping mocha alive. */
+const opened: AuditStore[] = [];
+after(async () => {
+  for (const s of opened.splice(0)) await s.close();
+});
+
 export function backends(): Backend[] {
   const list: Backend[] = [];
   if (ONLY.includes("sqlite")) {
@@ -65,7 +71,11 @@ export function backends(): Backend[] {
     } else {
       list.push({
         name: "postgresql",
-        open: async () => openPostgresStore(await createPgDatabase()),
+        open: async () => {
+          const store = await openPostgresStore(await createPgDatabase());
+          opened.push(store);
+          return store;
+        },
         target: async () => createPgDatabase(),
       });
     }
