@@ -1,5 +1,5 @@
 import type { ComponentChildren } from "preact";
-import { keccak256, toUtf8Bytes } from "ethers";
+import { getAddress, keccak256, toUtf8Bytes } from "ethers";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 
 import { httpDocumentSource } from "../../src/documents/http-source.js";
@@ -131,8 +131,38 @@ export function App({ cfg }: { cfg: DashboardConfig }) {
     const p = w?.provider;
     if (!p?.on) return;
     const onChain = (id: unknown) => setSession({ ...session, chainId: BigInt(String(id)) });
+    // Another account in the wallet: the page shows that account's consents (never the previous
+    // owner's with the new signer); none (the site disconnected): back to connecting.
+    const onAccounts = (accounts: unknown) => {
+      const list = Array.isArray(accounts) ? (accounts as string[]) : [];
+      if (list.length === 0) {
+        setSession(null);
+        setHistory(null);
+        setSelected(new Set());
+        setStatus("Your wallet disconnected this page: connect again to see your consents.");
+        return;
+      }
+      const next = getAddress(list[0]);
+      if (next === session.account) return;
+      void (async () => {
+        try {
+          const signer = await session.provider.getSigner(next);
+          setHistory(null);
+          setSelected(new Set());
+          setConfirm(null);
+          setSession({ ...session, account: next, signer });
+          setStatus(`Your wallet switched to ${next}: showing that account's consents.`);
+        } catch (err) {
+          setProblem(inWords(err, "following the wallet's account"));
+        }
+      })();
+    };
     p.on("chainChanged", onChain);
-    return () => p.removeListener?.("chainChanged", onChain);
+    p.on("accountsChanged", onAccounts);
+    return () => {
+      p.removeListener?.("chainChanged", onChain);
+      p.removeListener?.("accountsChanged", onAccounts);
+    };
   }, [session, wallets]);
 
   async function reload(s: Session, w: Watched): Promise<void> {

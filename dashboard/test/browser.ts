@@ -209,6 +209,34 @@ describe("the owner's dashboard in chromium", function () {
     await page.screenshot({ path: join(SHOTS, "dashboard.png") }); // the README's picture: the first screen
   });
 
+  it("a wallet that switches account: the page follows it, never shows one owner's consents to another", async () => {
+    const p = await openWithWallet();
+    const consents = p.locator("#consents");
+    await consents.locator("h3").filter({ hasText: "Beta Labs" }).waitFor();
+    const emitAccounts = (accounts: string[]) =>
+      p.evaluate((list) => {
+        const w = (window as unknown as { __testWallet: { account: string; emit(e: string, v: string[]): void } })
+          .__testWallet;
+        if (list.length) w.account = list[0];
+        w.emit("accountsChanged", list);
+      }, accounts);
+    // The processor holds consents but gave none: its page has no consent of the owner's.
+    await emitAccounts([s.processor]);
+    await p.getByText(`Your wallet switched to ${s.processor}: showing that account's consents.`).waitFor();
+    await p.waitForFunction(() => !document.querySelector("#consents")?.textContent?.includes("Beta Labs"));
+    expect(await p.locator("#connection").innerText()).to.contain(`Connected as ${s.processor}`);
+    expect(await consents.innerText()).to.match(/Who may use my data\s*\(0\)/);
+    // Back to the owner: its consents again, read anew.
+    await emitAccounts([s.owner]);
+    await consents.locator("h3").filter({ hasText: "Beta Labs" }).waitFor();
+    expect(await p.locator("#connection").innerText()).to.contain(`Connected as ${s.owner}`);
+    // No account any more (the wallet disconnected the site): back to connecting, nothing shown.
+    await emitAccounts([]);
+    await p.getByText("Your wallet disconnected this page: connect again to see your consents.").waitFor();
+    expect(await p.locator("#consents").count()).to.equal(0);
+    await p.context().close();
+  });
+
   it("grant → narrow → revoke → batch revoke → lockdown from the page, each checked on-chain", async () => {
     // Grant: Acme Research, photos data id, model training + inference, until 2027-06-01.
     await page.locator("#grant-grantee").fill(s.acme);

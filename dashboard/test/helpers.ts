@@ -77,7 +77,7 @@ export function startDashboard(flags: string[]) {
  */
 export function testWalletScript(cfg: { url: string; account: string; chainId: string }) {
   return `(() => {
-  const state = { url: ${JSON.stringify(cfg.url)}, chainId: ${JSON.stringify(cfg.chainId)}, reject: false, hold: false,
+  const state = { url: ${JSON.stringify(cfg.url)}, account: ${JSON.stringify(cfg.account)}, chainId: ${JSON.stringify(cfg.chainId)}, reject: false, hold: false,
     release: null, held: false, listeners: {}, calls: [] };
   const emit = (ev, v) => (state.listeners[ev] || []).forEach((f) => f(v));
   async function rpc(method, params) {
@@ -92,7 +92,7 @@ export function testWalletScript(cfg: { url: string; account: string; chainId: s
     async request({ method, params = [] }) {
       state.calls.push(method);
       switch (method) {
-        case "eth_requestAccounts": case "eth_accounts": return [${JSON.stringify(cfg.account)}];
+        case "eth_requestAccounts": case "eth_accounts": return [state.account];
         case "eth_chainId": return state.chainId;
         case "net_version": return String(parseInt(state.chainId, 16));
         case "wallet_switchEthereumChain":
