@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
 import { expect } from "chai";
 import hre, { network } from "hardhat";
 
@@ -64,6 +67,14 @@ describe("known deployments (shipped in the package)", function () {
     });
     const client = await ConsentRegistryClient.connect(deployment.ConsentRegistry, account0);
     expect(await client.contract.authority()).to.equal(known.AccessManager);
+  });
+
+  it("docs/DEPLOY.md lists the shipped addresses of chain 31337", () => {
+    const doc = readFileSync(path.join(import.meta.dirname, "../../docs/DEPLOY.md"), "utf8");
+    const known = KNOWN_DEPLOYMENTS.chains["31337"]!;
+    for (const name of ["ConsentSystemDeployer", "AccessManager", "IntegrationRegistry", "ConsentRegistry"] as const) {
+      expect(doc, `docs/DEPLOY.md: ${name}`).to.match(new RegExp(`ConsentSystem#${name}\\s+${known[name]}\\n`));
+    }
   });
 
   it("a chain without a known deployment is refused in words naming the chains the package knows", async () => {
