@@ -16,9 +16,11 @@ import {
   type ChunkWrite,
   type EventRow,
   type ReplayQuery,
+  type ReplayRow,
   type ReplaySummary,
   type SignedRequestRow,
   type SyncMeta,
+  visitReplayRow,
 } from "./store.js";
 
 /**
@@ -160,8 +162,6 @@ const EVENT_COLUMNS =
   "chain_id, block_number, block_hash, log_index, tx_hash, address, event_name, args_json, block_timestamp, via, version";
 const PAGE = 20_000;
 const MAX_BLOCK = Number.MAX_SAFE_INTEGER;
-
-type ReplayRow = [number, number, string, string, string, number, number | null, string, string, string | null];
 
 export interface PostgresStoreOptions {
   /**
@@ -530,31 +530,7 @@ export class PostgresAuditStore implements AuditStore {
             events++;
             lastBlock = row[0];
             lastTimestamp = row[5];
-            const e = {
-              blockNumber: row[0],
-              logIndex: row[1],
-              txHash: row[2],
-              name: row[3],
-              args: JSON.parse(row[4]),
-              blockTimestamp: row[5],
-              via: row[6],
-            } as ReplayEvent;
-            if (!q.rows) visit(e);
-            else {
-              visit(e, {
-                chain_id: q.chainId,
-                block_number: row[0],
-                block_hash: row[7],
-                log_index: row[1],
-                tx_hash: row[2],
-                address: row[8],
-                event_name: row[3],
-                args_json: row[4],
-                block_timestamp: row[5],
-                via: row[6],
-                version: row[9],
-              });
-            }
+            visitReplayRow(row, q.chainId, q.rows, visit);
           }
           page = await next;
         }

@@ -15,9 +15,11 @@ import {
   type ChunkWrite,
   type EventRow,
   type ReplayQuery,
+  type ReplayRow,
   type ReplaySummary,
   type SignedRequestRow,
   type SyncMeta,
+  visitReplayRow,
 } from "./store.js";
 
 /**
@@ -435,40 +437,12 @@ export class SqliteAuditStore implements AuditStore {
       q.owner === undefined
         ? this.stmts.replay.iterate(q.chainId, to)
         : this.stmts.replayOwner.iterate(q.chainId, q.owner, to, q.chainId, to)
-    ) as IterableIterator<
-      [number, number, string, string, string, number, number | null, string, string, string | null]
-    >;
+    ) as IterableIterator<ReplayRow>;
     for (const row of rows) {
       events++;
       lastBlock = row[0];
       lastTimestamp = row[5];
-      // The row's name and args are what sync decoded (events.ts); a forged row is judged by the
-      // model, which reads every integer through uintArg.
-      const e = {
-        blockNumber: row[0],
-        logIndex: row[1],
-        txHash: row[2],
-        name: row[3],
-        args: JSON.parse(row[4]),
-        blockTimestamp: row[5],
-        via: row[6],
-      } as ReplayEvent;
-      if (!q.rows) visit(e);
-      else {
-        visit(e, {
-          chain_id: q.chainId,
-          block_number: row[0],
-          block_hash: row[7],
-          log_index: row[1],
-          tx_hash: row[2],
-          address: row[8],
-          event_name: row[3],
-          args_json: row[4],
-          block_timestamp: row[5],
-          via: row[6],
-          version: row[9],
-        });
-      }
+      visitReplayRow(row, q.chainId, q.rows, visit);
     }
     if (q.owner !== undefined) {
       // The report's "now" is the chain's last event, not the owner's.

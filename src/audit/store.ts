@@ -236,3 +236,45 @@ export async function chainToRead(store: AuditStore, chainId?: number): Promise<
   if (id === undefined) throw new Error("the audit database is empty; run `omni-consent audit sync` first");
   return id;
 }
+
+/**
+ * One stored event as both stores select it for a replay: block_number, log_index, tx_hash,
+ * event_name, args_json, block_timestamp, via, block_hash, address, version.
+ */
+export type ReplayRow = [number, number, string, string, string, number, number | null, string, string, string | null];
+
+/**
+ * Hands one replay row to `visit` as the event it is, and with `withRows` the stored row too.
+ * The row's name and args are what sync decoded (events.ts); a forged row is judged by the
+ * model, which reads every integer through uintArg.
+ */
+export function visitReplayRow(
+  row: ReplayRow,
+  chainId: number,
+  withRows: boolean | undefined,
+  visit: (e: ReplayEvent, row?: EventRow) => void,
+): void {
+  const e = {
+    blockNumber: row[0],
+    logIndex: row[1],
+    txHash: row[2],
+    name: row[3],
+    args: JSON.parse(row[4]),
+    blockTimestamp: row[5],
+    via: row[6],
+  } as ReplayEvent;
+  if (!withRows) return visit(e);
+  visit(e, {
+    chain_id: chainId,
+    block_number: row[0],
+    block_hash: row[7],
+    log_index: row[1],
+    tx_hash: row[2],
+    address: row[8],
+    event_name: row[3],
+    args_json: row[4],
+    block_timestamp: row[5],
+    via: row[6],
+    version: row[9],
+  });
+}
