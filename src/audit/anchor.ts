@@ -7,6 +7,7 @@ import { errorMessage, openRpc, type RpcPolicy, type RpcSource, type RpcStats } 
 import { erc1271Valid } from "./signatures-sync.js";
 import { RequestDigester } from "./signed-request.js";
 import type { AuditStore, EventRow, SyncMeta } from "./store.js";
+import { fastKeccak256 } from "./ecdsa.js";
 
 /**
  * `verify --rpc`: proves the store equals the chain before anything is judged. At a cost near
@@ -238,7 +239,7 @@ async function compareErc1271(
   findings: IntegrityFinding[],
   anchor: ChainAnchor,
 ): Promise<void> {
-  const digester = new RequestDigester(consentDomain(meta.chainId, meta.registry));
+  const digester = new RequestDigester(consentDomain(meta.chainId, meta.registry), fastKeccak256);
   const asked = (await store.signedRequests(meta.chainId, meta.blockNumber)).filter(
     (r) => r.erc1271_valid !== null && r.signature !== null && r.epoch !== null && r.deadline !== null,
   );
