@@ -39,8 +39,10 @@ export const WORKER_MIN_BYTES = 32 << 20;
 const BATCH_BYTES = 1 << 20;
 /** At most this many frames per batch (each frame is two iovecs of one writev). */
 const MAX_FRAMES_PER_BATCH = 256;
-/** Batches in flight at once (at least 2): memory is about (IN_FLIGHT + 2) × the batch size. */
+/** Batches in flight at once (more than READ_AHEAD): memory is about (IN_FLIGHT + 3) × the batch size. */
 const IN_FLIGHT = 4;
+/** Batches read ahead of the one being encrypted or decrypted (reads wait for the thread pool). */
+const READ_AHEAD = 2;
 /**
  * While sealing on two threads, an fdatasync every this many bytes written: the disk takes the
  * ciphertext as it comes instead of all at the final fsync (which on this machine's disk is
@@ -188,9 +190,17 @@ async function sealOnTwoThreads(
   const batches = Math.ceil(chunks / perBatch);
   const batchBytes = perBatch * chunkSize;
   const worker = new HashWorker();
-  const buffers = [new Uint8Array(batchBytes), new Uint8Array(batchBytes)];
-  const read = (b: number) =>
-    readFully(src, buffers[b % 2], Math.min(batchBytes, size - b * batchBytes), b * batchBytes, shrank);
+  // READ_AHEAD + 1 buffers: batch b + READ_AHEAD goes where batch b − 1 was, which is sealed already.
+  const buffers = Array.from({ length: READ_AHEAD + 1 }, () => new Uint8Array(batchBytes));
+  const readNow = (b: number) =>
+    readFully(src, buffers[b % buffers.length], Math.min(batchBytes, size - b * batchBytes), b * batchBytes, shrank);
+  const reads: Promise<Uint8Array>[] = [];
+  const readAhead = (upTo: number) => {
+    for (let b = reads.length; b <= Math.min(upTo, batches - 1); b++) {
+      reads[b] = readNow(b);
+      reads[b].catch(noop);
+    }
+  };
   const inFlight: Promise<void>[] = [];
   const track = (p: Promise<void>) => {
     p.catch(noop); // awaited below; an early exit must not leave it unhandled
@@ -199,13 +209,13 @@ async function sealOnTwoThreads(
   let flushing: Promise<void> = Promise.resolve();
   let flushBusy = false;
   let flushed = 0;
-  let reading = read(0);
-  reading.catch(noop);
+  readAhead(READ_AHEAD - 1);
   try {
     const header = Uint8Array.from(cipher.header);
     track(worker.update([header], "lend").then((back) => writeFully(dst, back, 0)));
     for (let b = 0; b < batches; b++) {
-      const plain = await reading;
+      readAhead(b + READ_AHEAD - 1);
+      const plain = await reads[b];
       const first = b * perBatch;
       const count = Math.min(perBatch, chunks - first);
       const parts: Uint8Array[] = [];
@@ -214,10 +224,8 @@ async function sealOnTwoThreads(
         const chunk = plain.subarray(j * chunkSize, Math.min((j + 1) * chunkSize, plain.length));
         parts.push(...cipher.sealFrameParts(i, i === chunks - 1, chunk));
       }
-      if (b + 1 < batches) {
-        reading = read(b + 1); // the buffer it fills was sealed already
-        reading.catch(noop);
-      }
+      readAhead(b + READ_AHEAD); // into the buffer of batch b − 1, sealed already
+      delete reads[b];
       const at = HEADER_BYTES + first * (chunkSize + TAG_BYTES);
       track(
         worker.update(parts, "lend").then(async (back) => {
@@ -239,7 +247,7 @@ async function sealOnTwoThreads(
     return await worker.digest();
   } finally {
     await worker.terminate();
-    await Promise.allSettled([reading, flushing, ...inFlight]); // nothing touches the files after this returns
+    await Promise.allSettled([...reads, flushing, ...inFlight]); // nothing touches the files after this returns
   }
 }
 
@@ -363,29 +371,34 @@ async function openOnTwoThreads(
   const slots = new SharedArrayBuffer(slotBytes * IN_FLIGHT);
   const hashed: Promise<unknown>[] = [];
   const worker = new HashWorker();
-  const read = async (b: number): Promise<Uint8Array> => {
-    await hashed[b - IN_FLIGHT]; // the worker is done with this slot (and this thread decrypted it before asking)
+  const readNow = async (b: number): Promise<Uint8Array> => {
+    // The worker is done with this slot, and this thread decrypted it before asking (READ_AHEAD < IN_FLIGHT).
+    await hashed[b - IN_FLIGHT];
     const first = b * perBatch;
     const count = Math.min(perBatch, frames - first);
     const len = (count - 1) * frameSize + (first + count === frames ? lastSize : frameSize);
     const slot = new Uint8Array(slots, (b % IN_FLIGHT) * slotBytes, slotBytes);
     return readFully(src, slot, len, HEADER_BYTES + first * frameSize, shrank);
   };
+  const reads: Promise<Uint8Array>[] = [];
+  const readAhead = (upTo: number) => {
+    for (let b = reads.length; b <= Math.min(upTo, batches - 1); b++) {
+      reads[b] = readNow(b);
+      reads[b].catch(noop);
+    }
+  };
   const writes: Promise<void>[] = [];
-  let reading = read(0);
-  reading.catch(noop);
   let plainBytes = 0n;
   try {
     worker.update([Uint8Array.from(header)], "share").catch(noop); // a failure shows in the next update or the digest
     for (let b = 0; b < batches; b++) {
-      const batch = await reading;
+      readAhead(b + READ_AHEAD - 1);
+      const batch = await reads[b];
+      delete reads[b];
       const h = worker.update([batch], "share");
       h.catch(noop);
       hashed[b] = h;
-      if (b + 1 < batches) {
-        reading = read(b + 1);
-        reading.catch(noop);
-      }
+      readAhead(b + READ_AHEAD);
       const first = b * perBatch;
       const plain: Uint8Array[] = [];
       for (let at = 0, i = first; at < batch.length; at += frameSize, i++) {
@@ -408,6 +421,6 @@ async function openOnTwoThreads(
     return { sha256: await worker.digest(), plainBytes };
   } finally {
     await worker.terminate();
-    await Promise.allSettled([reading, ...writes]); // nothing touches the files after this returns
+    await Promise.allSettled([...reads, ...writes]); // nothing touches the files after this returns
   }
 }
