@@ -14,7 +14,7 @@ import { HashWorker, HashWorkerError } from "../../src/keys/hash-worker.js";
 import { generateKeyPair, openWith } from "../../src/keys/hpke.js";
 import type { SignedManifest } from "../../src/keys/manifest.js";
 import { OpenAssetError, envelopeInfoOf } from "../../src/keys/open.js";
-import { randomBytes } from "../../src/keys/platform.js";
+import { cryptoBackend, randomBytes } from "../../src/keys/platform.js";
 import { combineShares } from "../../src/keys/shares.js";
 
 const REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
@@ -128,6 +128,29 @@ describe("keys: sealing and opening files on two threads", function () {
       }
     });
   }
+
+  it("the noble backend (the browser's AES-GCM) on the two-thread path writes the same format", async () => {
+    const input = join(dir, "noble.in");
+    const data = randomBytes(300_000);
+    writeFileSync(input, data);
+    const r = await sealFile(
+      {
+        chainId: 31337n,
+        registry: REGISTRY,
+        owner,
+        custodians: custodians.map((c, i) => ({ url: `http://x${i}`, publicKey: c.publicKey })),
+        threshold: 2,
+        chunkSize: 4096,
+        backend: await cryptoBackend({ prefer: "noble" }),
+      },
+      input,
+      join(dir, "noble.sealed"),
+      { threads: "two" },
+    );
+    expect(r.manifest.cid).to.equal(cidOfFile(join(dir, "noble.sealed")));
+    await openFile(r.manifest, await keyOf(r), join(dir, "noble.sealed"), join(dir, "noble.out"), { threads: "two" });
+    expect(Buffer.compare(readFileSync(join(dir, "noble.out")), data)).to.equal(0);
+  });
 
   describe("refuses altered files and leaves no output (two threads)", () => {
     const CHUNK = 1024;
