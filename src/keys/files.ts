@@ -59,6 +59,23 @@ const FLUSH_BYTES = 64 << 20;
 
 const noop = (): void => undefined;
 
+/** fdatasync every FLUSH_BYTES written, one at a time, never waited for by the loop that writes. */
+class Flusher {
+  private busy = false;
+  private flushed = 0;
+  done: Promise<void> = Promise.resolve();
+  constructor(private readonly fh: FileHandle) {}
+
+  /** `written`: bytes written so far (a lower bound: writes still in flight are not counted). */
+  maybe(written: number): void {
+    if (written - this.flushed < FLUSH_BYTES || this.busy) return;
+    this.flushed = written;
+    this.busy = true;
+    this.done = this.fh.datasync().finally(() => (this.busy = false));
+    this.done.catch(noop);
+  }
+}
+
 const useWorker = (o: FileOptions, bytes: number): boolean =>
   o.threads === "two" || ((o.threads ?? "auto") === "auto" && bytes >= WORKER_MIN_BYTES);
 
@@ -212,9 +229,7 @@ async function sealOnTwoThreads(
     p.catch(noop); // awaited below; an early exit must not leave it unhandled
     inFlight.push(p);
   };
-  let flushing: Promise<void> = Promise.resolve();
-  let flushBusy = false;
-  let flushed = 0;
+  const flusher = new Flusher(dst);
   readAhead(READ_AHEAD - 1);
   try {
     const header = Uint8Array.from(cipher.header);
@@ -240,20 +255,14 @@ async function sealOnTwoThreads(
         }),
       );
       while (inFlight.length >= IN_FLIGHT) await inFlight.shift();
-      if (at - flushed >= FLUSH_BYTES && !flushBusy) {
-        // One at a time, never waited for here: the loop goes on encrypting while the disk writes.
-        flushed = at;
-        flushBusy = true;
-        flushing = dst.datasync().finally(() => (flushBusy = false));
-        flushing.catch(noop);
-      }
+      flusher.maybe(at);
     }
     while (inFlight.length > 0) await inFlight.shift();
-    await flushing;
+    await flusher.done;
     return await worker.digest();
   } finally {
     await worker.terminate();
-    await Promise.allSettled([...reads, flushing, ...inFlight]); // nothing touches the files after this returns
+    await Promise.allSettled([...reads, flusher.done, ...inFlight]); // nothing touches the files after this returns
   }
 }
 
