@@ -76,6 +76,28 @@ class Flusher {
   }
 }
 
+/**
+ * Writes one after another. Buffered writes to one file take its inode lock, so two at once
+ * only leave a thread-pool thread spinning on the lock (perf: rwsem_spin_on_owner) that a read
+ * could use. A failed write fails every write queued after it.
+ */
+class WriteQueue {
+  private last: Promise<void> = Promise.resolve();
+  constructor(private readonly fh: FileHandle) {}
+
+  /** Writes `parts` at `position` after the writes queued before; frees them once written. */
+  push(parts: Uint8Array[], position: number): Promise<void> {
+    const run = async () => {
+      await writeFully(this.fh, parts, position);
+      parts.forEach(release);
+    };
+    const w = this.last.then(run);
+    w.catch(noop);
+    this.last = w;
+    return w;
+  }
+}
+
 const useWorker = (o: FileOptions, bytes: number): boolean =>
   o.threads === "two" || ((o.threads ?? "auto") === "auto" && bytes >= WORKER_MIN_BYTES);
 
@@ -230,10 +252,11 @@ async function sealOnTwoThreads(
     inFlight.push(p);
   };
   const flusher = new Flusher(dst);
+  const writes = new WriteQueue(dst);
   readAhead(READ_AHEAD - 1);
   try {
     const header = Uint8Array.from(cipher.header);
-    track(worker.update([header], "lend").then((back) => writeFully(dst, back, 0)));
+    track(worker.update([header], "lend").then((back) => writes.push(back, 0)));
     for (let b = 0; b < batches; b++) {
       readAhead(b + READ_AHEAD - 1);
       const plain = await reads[b];
@@ -248,12 +271,7 @@ async function sealOnTwoThreads(
       readAhead(b + READ_AHEAD); // into the buffer of batch b − 1, sealed already
       delete reads[b];
       const at = HEADER_BYTES + first * (chunkSize + TAG_BYTES);
-      track(
-        worker.update(parts, "lend").then(async (back) => {
-          await writeFully(dst, back, at);
-          back.forEach(release);
-        }),
-      );
+      track(worker.update(parts, "lend").then((back) => writes.push(back, at)));
       while (inFlight.length >= IN_FLIGHT) await inFlight.shift();
       flusher.maybe(at);
     }
@@ -404,6 +422,7 @@ async function openOnTwoThreads(
     }
   };
   const writes: Promise<void>[] = [];
+  const queue = new WriteQueue(dst);
   let plainBytes = 0n;
   try {
     worker.update([Uint8Array.from(header)], "share").catch(noop); // a failure shows in the next update or the digest
@@ -421,9 +440,7 @@ async function openOnTwoThreads(
         const frame = batch.subarray(at, Math.min(at + frameSize, batch.length));
         plain.push(...openFrame(() => cipher.openFramePieces(i, i === frames - 1, frame, PIECE_BYTES)));
       }
-      const w = writeFully(dst, plain, Number(plainBytes)).then(() => plain.forEach(release));
-      w.catch(noop);
-      writes.push(w);
+      writes.push(queue.push(plain, Number(plainBytes)));
       for (const chunk of plain) plainBytes += BigInt(chunk.length);
       while (writes.length >= IN_FLIGHT) await writes.shift();
       if (b >= IN_FLIGHT) delete hashed[b - IN_FLIGHT];
