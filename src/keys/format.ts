@@ -130,13 +130,33 @@ export class AssetCipher {
     return this.backend.aesGcmSealParts(this.key, this.nonce, this.aad, chunk);
   }
 
+  /** `sealFrame` as ciphertext pieces of at most `piece` bytes, then the tag (the bulk file path). */
+  sealFramePieces(index: number, final: boolean, chunk: Uint8Array, piece: number): Uint8Array[] {
+    if (chunk.length > this.chunkSize || (!final && chunk.length !== this.chunkSize)) {
+      throw new RangeError("only the final chunk may be shorter than the chunk size");
+    }
+    this.bind(index, final);
+    return this.backend.aesGcmSealPieces(this.key, this.nonce, this.aad, chunk, piece);
+  }
+
   openFrame(index: number, final: boolean, frame: Uint8Array): Uint8Array {
+    return this.openWith(index, final, frame, () => this.backend.aesGcmOpen(this.key, this.nonce, this.aad, frame));
+  }
+
+  /** `openFrame` as plaintext pieces of at most `piece` bytes, returned only once the frame authenticated. */
+  openFramePieces(index: number, final: boolean, frame: Uint8Array, piece: number): Uint8Array[] {
+    return this.openWith(index, final, frame, () =>
+      this.backend.aesGcmOpenPieces(this.key, this.nonce, this.aad, frame, piece),
+    );
+  }
+
+  private openWith<T>(index: number, final: boolean, frame: Uint8Array, open: () => T): T {
     if (frame.length < TAG_BYTES || frame.length > this.chunkSize + TAG_BYTES) {
       throw new SealedFormatError("TAMPERED", `frame ${index} has a bad length`);
     }
     this.bind(index, final);
     try {
-      return this.backend.aesGcmOpen(this.key, this.nonce, this.aad, frame);
+      return open();
     } catch (err) {
       if (!(err instanceof AeadOpenError)) throw err;
       throw new SealedFormatError(

@@ -26,6 +26,26 @@ export interface CryptoBackend {
   aesGcmSealParts(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): [Uint8Array, Uint8Array];
   /** AES-256-GCM open; throws `AeadOpenError` when the tag does not verify (nothing is returned then). */
   aesGcmOpen(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array;
+  /**
+   * The same two as buffers of at most `piece` bytes: [...ciphertext, tag] and [...plaintext]
+   * (the latter only once the tag verified). For the bulk file path: Node allocates a new buffer
+   * for each output, and buffers below malloc's mmap threshold (128 KiB) are reused once freed,
+   * where 1 MiB ones come back as fresh pages to fault in. noble returns one piece.
+   */
+  aesGcmSealPieces(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    plaintext: Uint8Array,
+    piece: number,
+  ): Uint8Array[];
+  aesGcmOpenPieces(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    sealed: Uint8Array,
+    piece: number,
+  ): Uint8Array[];
   sha256(): Sha256Stream;
 }
 
@@ -61,6 +81,8 @@ const nobleBackend: CryptoBackend = {
       throw new AeadOpenError();
     }
   },
+  aesGcmSealPieces: (key, nonce, aad, plaintext) => nobleBackend.aesGcmSealParts(key, nonce, aad, plaintext),
+  aesGcmOpenPieces: (key, nonce, aad, sealed) => [nobleBackend.aesGcmOpen(key, nonce, aad, sealed)],
   sha256: () => {
     const h = nobleSha256.create();
     return {
@@ -105,6 +127,30 @@ function nodeBackend(c: NodeCrypto): CryptoBackend {
         throw new AeadOpenError();
       }
       return new Uint8Array(head.buffer, head.byteOffset, head.length);
+    },
+    aesGcmSealPieces: (key, nonce, aad, plaintext, piece) => {
+      const cipher = c.createCipheriv("aes-256-gcm", key, nonce);
+      cipher.setAAD(aad);
+      const out: Uint8Array[] = [];
+      for (let at = 0; at < plaintext.length; at += piece) out.push(cipher.update(plaintext.subarray(at, at + piece)));
+      cipher.final(); // GCM emits nothing more
+      out.push(cipher.getAuthTag());
+      return out;
+    },
+    aesGcmOpenPieces: (key, nonce, aad, sealed, piece) => {
+      if (sealed.length < TAG_BYTES) throw new AeadOpenError();
+      const decipher = c.createDecipheriv("aes-256-gcm", key, nonce);
+      decipher.setAAD(aad);
+      const end = sealed.length - TAG_BYTES;
+      decipher.setAuthTag(sealed.subarray(end));
+      const out: Uint8Array[] = [];
+      for (let at = 0; at < end; at += piece) out.push(decipher.update(sealed.subarray(at, Math.min(at + piece, end))));
+      try {
+        decipher.final(); // throws on a bad tag: the pieces are then discarded, never returned
+      } catch {
+        throw new AeadOpenError();
+      }
+      return out;
     },
     sha256: () => {
       const h = c.createHash("sha256");
