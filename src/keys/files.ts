@@ -13,6 +13,17 @@ import { finishSeal, startSeal } from "./seal.js";
 import type { SealOptions, SealResult } from "./seal.js";
 
 /**
+ * A new `<out>.partial`: whatever is there (a stale one of an interrupted run, or a symlink
+ * someone placed there, removed as a link, its target untouched) goes first, then the file is
+ * created exclusively (O_EXCL: an open that would follow a symlink or meet a file created in
+ * between fails instead of writing through it).
+ */
+async function openPartial(path: string, mode: number): Promise<FileHandle> {
+  await rm(path, { force: true });
+  return open(path, "wx", mode);
+}
+
+/**
  * Sealing and opening files (Node only). Memory stays flat whatever the size: a few batches of
  * frames in flight, never the file. Output goes to `<out>.partial` and is renamed only when
  * everything verified: a failed open leaves no plaintext behind.
@@ -160,7 +171,7 @@ export async function sealFile(
   const size = (await stat(input)).size;
   const partial = `${output}.partial`;
   const src = await open(input, "r");
-  const dst = await open(partial, "w", 0o644);
+  const dst = await openPartial(partial, 0o644);
   try {
     const shrank = () => new Error(`${input} shrank while being sealed`);
     const sha256 = useWorker(fileOpts, size)
@@ -307,7 +318,7 @@ export async function openFile(
   if (lastSize < TAG_BYTES) throw new OpenAssetError("TRUNCATED", `the file ends inside frame ${frames - 1}`);
   const partial = `${output}.partial`;
   const src = await open(input, "r");
-  const dst = await open(partial, "w", 0o600);
+  const dst = await openPartial(partial, 0o600);
   try {
     const header = new Uint8Array(HEADER_BYTES);
     const shrank = () => new OpenAssetError("TRUNCATED", `${input} shrank while being opened`);

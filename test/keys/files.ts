@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -128,6 +128,27 @@ describe("keys: sealing and opening files on two threads", function () {
       }
     });
   }
+
+  it("a symlink planted at <out>.partial is replaced, never written through (seal and open, both paths)", async () => {
+    const input = join(dir, "planted.in");
+    const data = randomBytes(50_000);
+    writeFileSync(input, data);
+    for (const threads of ["one", "two"] as const) {
+      const victim = join(dir, `victim-${threads}.txt`);
+      writeFileSync(victim, "keep me");
+      const sealed = join(dir, `planted-${threads}.sealed`);
+      symlinkSync(victim, `${sealed}.partial`);
+      const r = await seal(input, sealed, 4096, threads);
+      expect(readFileSync(victim, "utf8"), `seal, ${threads}`).to.equal("keep me");
+      expect(r.manifest.cid).to.equal(cidOfFile(sealed));
+      const opened = join(dir, `planted-${threads}.out`);
+      symlinkSync(victim, `${opened}.partial`);
+      await openFile(r.manifest, await keyOf(r), sealed, opened, { threads });
+      expect(readFileSync(victim, "utf8"), `open, ${threads}`).to.equal("keep me");
+      expect(Buffer.compare(readFileSync(opened), data)).to.equal(0);
+      expect(existsSync(`${opened}.partial`) || existsSync(`${sealed}.partial`)).to.equal(false);
+    }
+  });
 
   it("the noble backend (the browser's AES-GCM) on the two-thread path writes the same format", async () => {
     const input = join(dir, "noble.in");
