@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 
-import { Signature, getAddress, keccak256, recoverAddress } from "ethers";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { Signature, getAddress, recoverAddress } from "ethers";
 
 import { fromHex, toHex } from "../keys/encoding.js";
 
@@ -69,7 +70,7 @@ export function recoverSigner(digest: string, signature: string): string | undef
   }
   try {
     const pub = native.ecdsaRecover(rs, recid, fromHex(digest, 32), false);
-    return getAddress(`0x${keccak256(pub.subarray(1)).slice(-40)}`);
+    return getAddress(toHex(keccak_256(pub.subarray(1)).subarray(12)));
   } catch {
     return undefined;
   }

@@ -1,7 +1,8 @@
+import { keccak_256 } from "@noble/hashes/sha3.js";
 import { TypedDataEncoder, keccak256 } from "ethers";
 import type { TypedDataDomain, TypedDataField } from "ethers";
 
-import { addressBytes, concatBytes, fromHex, uintBytes, utf8 } from "./encoding.js";
+import { addressBytes, concatBytes, fromHex, toHex, uintBytes, utf8 } from "./encoding.js";
 
 /**
  * EIP-712 definitions of the key-release messages: the asset manifest the owner signs and the
@@ -106,7 +107,8 @@ export class KeyRequestHasher {
   }
 
   digest(m: KeyRequestMessage): string {
-    const struct = keccak256(
+    // keccak-256 of @noble/hashes on bytes (what ethers' keccak256 runs, without its hex round trips).
+    const struct = keccak_256(
       concatBytes(
         KEY_REQUEST_TYPEHASH,
         word(addressBytes(m.owner)),
@@ -120,7 +122,7 @@ export class KeyRequestHasher {
         fromHex(m.useTx, 32),
       ),
     );
-    return keccak256(concatBytes(this.prefix, fromHex(struct, 32)));
+    return toHex(keccak_256(concatBytes(this.prefix, struct)));
   }
 }
 

@@ -118,3 +118,22 @@ export function requestFromWire(w: KeyRequestBody["request"]): KeyRequestMessage
     useTx: w.useTx.toLowerCase(),
   };
 }
+
+/**
+ * `requestFromWire` with the two addresses lower-case instead of checksummed: what a custodian
+ * compares and hashes (EIP-712 encodes an address as its 20 bytes, whatever its case), without
+ * the two keccak-256 of the checksums on every request.
+ */
+export function requestFromWireLower(w: KeyRequestBody["request"]): KeyRequestMessage {
+  return {
+    owner: w.owner.toLowerCase(),
+    dataId: w.dataId.toLowerCase(),
+    version: BigInt(w.version),
+    purpose: w.purpose,
+    requester: w.requester.toLowerCase(),
+    ephemeralKey: w.ephemeralKey.toLowerCase(),
+    nonce: w.nonce.toLowerCase(),
+    deadline: BigInt(w.deadline),
+    useTx: w.useTx.toLowerCase(),
+  };
+}

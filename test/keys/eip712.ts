@@ -5,6 +5,7 @@ import { recoverSigner, recoveryBackend } from "../../src/custodian/signatures.j
 import { consentDomain } from "../../src/sdk/eip712.js";
 import { KEY_REQUEST_TYPES, KeyRequestHasher, MANIFEST_TYPES, keyReleaseDomain } from "../../src/keys/eip712.js";
 import type { KeyRequestMessage } from "../../src/keys/eip712.js";
+import { requestFromWireLower, requestToWire } from "../../src/keys/request.js";
 
 const REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
@@ -40,6 +41,18 @@ describe("keys: EIP-712 key requests and manifests", () => {
     for (let i = 0; i < 50; i++) {
       const m = randomRequest();
       expect(hasher.digest(m)).to.equal(TypedDataEncoder.hash(domain, KEY_REQUEST_TYPES, m));
+    }
+  });
+
+  it("a request parsed with lower-case addresses (what a custodian hashes) has the same digest", () => {
+    const domain = keyReleaseDomain(31337n, REGISTRY);
+    const hasher = new KeyRequestHasher(domain);
+    for (let i = 0; i < 20; i++) {
+      const m = randomRequest();
+      const lower = requestFromWireLower(requestToWire(m));
+      expect(lower.owner).to.equal(m.owner.toLowerCase());
+      expect(lower.requester).to.equal(m.requester.toLowerCase());
+      expect(hasher.digest(lower)).to.equal(TypedDataEncoder.hash(domain, KEY_REQUEST_TYPES, m));
     }
   });
 
