@@ -74,13 +74,20 @@ export interface HpkeKeyPair {
   privateKey: HpkePrivateKey;
 }
 
-/** A fresh X25519 key pair; `publicKey` as 32 bytes hex. */
-export async function generateKeyPair(): Promise<HpkeKeyPair & { privateKeyBytes: Uint8Array }> {
+/**
+ * A fresh X25519 key pair; `publicKey` as 32 bytes hex. `keyPair` (both WebCrypto keys) is what
+ * `openWith` best takes: given the private key alone, @hpke/core derives the public one again on
+ * every open (a JWK export and import).
+ */
+export async function generateKeyPair(): Promise<
+  HpkeKeyPair & { privateKeyBytes: Uint8Array; keyPair: { privateKey: HpkePrivateKey; publicKey: HpkePrivateKey } }
+> {
   const kp = await suite.kem.generateKeyPair();
   return {
     publicKey: toHex(new Uint8Array(await suite.kem.serializePublicKey(kp.publicKey))),
     privateKey: kp.privateKey,
     privateKeyBytes: new Uint8Array(await suite.kem.serializePrivateKey(kp.privateKey)),
+    keyPair: kp,
   };
 }
 
@@ -139,8 +146,15 @@ export async function sealTo(publicKey: string, info: Uint8Array, plaintext: Uin
   return { enc: toHex(new Uint8Array(enc)), ct: toHex(new Uint8Array(ct)) };
 }
 
-/** Opens what `sealTo` sealed; throws (an `OpenError` of @hpke/core) on any mismatch. */
-export async function openWith(privateKey: HpkePrivateKey, info: Uint8Array, sealed: Sealed): Promise<Uint8Array> {
+/**
+ * Opens what `sealTo` sealed; throws (an `OpenError` of @hpke/core) on any mismatch. Takes the
+ * private key, or the key pair (`generateKeyPair().keyPair`: saves deriving the public key).
+ */
+export async function openWith(
+  privateKey: HpkePrivateKey | { privateKey: HpkePrivateKey; publicKey: HpkePrivateKey },
+  info: Uint8Array,
+  sealed: Sealed,
+): Promise<Uint8Array> {
   const pt = await suite.open(
     { recipientKey: privateKey, enc: toArrayBuffer(fromHex(sealed.enc)), info: toArrayBuffer(info) },
     toArrayBuffer(fromHex(sealed.ct)),

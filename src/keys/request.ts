@@ -1,8 +1,8 @@
-import { ZeroHash, getAddress } from "ethers";
+import { BaseWallet, ZeroHash, getAddress } from "ethers";
 import type { Signer } from "ethers";
 
 import { toHex } from "./encoding.js";
-import { KEY_REQUEST_TYPES, keyReleaseDomain } from "./eip712.js";
+import { KEY_REQUEST_TYPES, KeyRequestHasher, keyReleaseDomain } from "./eip712.js";
 import type { KeyRequestMessage } from "./eip712.js";
 import { randomBytes } from "./platform.js";
 
@@ -80,14 +80,42 @@ export function keyRequestMessage(
   };
 }
 
-/** Signs a key request (EIP-712 `KeyRequest`, key-release domain) and returns the wire body. */
+const hashers = new Map<string, KeyRequestHasher>();
+
+/**
+ * The key-request hasher of a registry deployment, made once per (chain, registry): making one
+ * hashes the EIP-712 domain with ethers' generic encoder (~0.4 ms here), and a requester makes a
+ * request per open.
+ */
+export function keyRequestHasher(chainId: bigint, registry: string): KeyRequestHasher {
+  const key = `${chainId}:${registry.toLowerCase()}`;
+  let h = hashers.get(key);
+  if (h === undefined) {
+    h = new KeyRequestHasher(keyReleaseDomain(chainId, registry));
+    if (hashers.size >= 256) hashers.clear();
+    hashers.set(key, h);
+  }
+  return h;
+}
+
+/**
+ * Signs a key request (EIP-712 `KeyRequest`, key-release domain) and returns the wire body. A
+ * local wallet (ethers `BaseWallet`: `Wallet`, `HDNodeWallet`) signs the direct digest of
+ * `KeyRequestHasher` with its key: the very signature `signTypedData` makes (RFC 6979 nonces are
+ * deterministic; `test/keys/eip712.ts` checks they are equal), without ethers' generic typed-data
+ * encoder (~0.5 ms a request here). Any other signer (a JSON-RPC account, a hardware wallet, a
+ * contract wallet's owner) gets `signTypedData`.
+ */
 export async function signKeyRequest(
   signer: Signer,
   chainId: bigint,
   registry: string,
   message: KeyRequestMessage,
 ): Promise<KeyRequestBody> {
-  const signature = await signer.signTypedData(keyReleaseDomain(chainId, registry), KEY_REQUEST_TYPES, message);
+  const signature =
+    signer instanceof BaseWallet
+      ? signer.signingKey.sign(keyRequestHasher(chainId, registry).digest(message)).serialized
+      : await signer.signTypedData(keyReleaseDomain(chainId, registry), KEY_REQUEST_TYPES, message);
   return { chainId: chainId.toString(), registry: getAddress(registry), request: requestToWire(message), signature };
 }
 
