@@ -5,7 +5,7 @@ import { recoverSigner, recoveryBackend } from "../../src/custodian/signatures.j
 import { consentDomain } from "../../src/sdk/eip712.js";
 import { KEY_REQUEST_TYPES, KeyRequestHasher, MANIFEST_TYPES, keyReleaseDomain } from "../../src/keys/eip712.js";
 import type { KeyRequestMessage } from "../../src/keys/eip712.js";
-import { requestFromWireLower, requestToWire, signKeyRequest } from "../../src/keys/request.js";
+import { requestFromWireLower, requestToWire, signKeyRequest, signingBackend } from "../../src/keys/request.js";
 
 const REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
@@ -56,10 +56,12 @@ describe("keys: EIP-712 key requests and manifests", () => {
     }
   });
 
-  it("a local wallet's direct signature of the digest is exactly ethers' signTypedData (HD wallets too)", async () => {
+  it("a local wallet's direct (libsecp256k1) signature of the digest is exactly ethers' signTypedData", async () => {
     const domain = keyReleaseDomain(31337n, REGISTRY);
+    expect(await signingBackend()).to.equal("libsecp256k1"); // the prebuilt binary loads on this machine
     const hd = Wallet.fromPhrase("test test test test test test test test test test test junk");
-    for (const w of [new Wallet(hexlify(randomBytes(32))), hd, new Wallet(hexlify(randomBytes(32)))]) {
+    const wallets = [hd, ...Array.from({ length: 20 }, () => new Wallet(hexlify(randomBytes(32))))];
+    for (const w of wallets) {
       const m = { ...randomRequest(), requester: w.address };
       const body = await signKeyRequest(w, 31337n, REGISTRY.toLowerCase(), m);
       expect(body.signature).to.equal(await w.signTypedData(domain, KEY_REQUEST_TYPES, m));
