@@ -185,52 +185,70 @@ export class Custodian {
         "this asset's policy needs a DataUsed record; the request names no transaction",
       );
     }
-    const answer = await this.rpcGuard(() =>
-      isOwner
-        ? this.chain.headOnly()
-        : this.chain.check({
-            owner,
-            requester,
-            dataId: m.dataId,
-            purpose: m.purpose,
-            confirmations,
-            useTx: requireUseRecord ? m.useTx : ZeroHash,
-            useRecordMaxAge: manifest.policy.useRecordMaxAge,
-          }),
-    );
-    const sealedShare = row.sealedShare;
-    const decipher = createDecipheriv("aes-256-gcm", this.keys.storageKey, sealedShare.subarray(0, 12));
-    decipher.setAAD(this.shareAad(m.owner, m.dataId, m.version, row.shareIndex));
-    decipher.setAuthTag(sealedShare.subarray(sealedShare.length - 16));
-    const share = Buffer.concat([decipher.update(sealedShare.subarray(12, sealedShare.length - 16)), decipher.final()]);
-    const sealed = await sealTo(m.ephemeralKey, releaseInfo(digest, row.shareIndex), share);
-    share.fill(0);
-    const entry = await this.log.append({
-      atMs: this.now(),
-      custodian: this.publicKey,
-      chainId: this.config.chainId.toString(),
-      registry: this.registry,
-      owner,
-      requester,
-      dataId: m.dataId,
-      version: m.version.toString(),
-      purpose: m.purpose,
-      nonce: m.nonce,
-      deadline: m.deadline.toString(),
-      ephemeralKey: m.ephemeralKey,
-      useTx: m.useTx,
-      signature: body.signature,
-      block: answer.block,
-      blockHash: answer.blockHash,
-      confirmations,
-      useBlock: answer.useBlock,
-      requireUseRecord,
-      useRecordMaxAge: manifest.policy.useRecordMaxAge,
-      shareIndex: row.shareIndex,
-      manifestDigest: row.manifestDigest,
-    });
-    if (entry === undefined) throw new Refusal("REPLAY", `nonce ${m.nonce} (concurrent duplicate)`);
-    return { index: row.shareIndex, enc: sealed.enc, ct: sealed.ct, block: answer.block, blockHash: answer.blockHash };
+    // From here the release is on its way to the log: a group commit may wait for it briefly.
+    const ticket = this.log.expect();
+    try {
+      const answer = await this.rpcGuard(() =>
+        isOwner
+          ? this.chain.headOnly()
+          : this.chain.check({
+              owner,
+              requester,
+              dataId: m.dataId,
+              purpose: m.purpose,
+              confirmations,
+              useTx: requireUseRecord ? m.useTx : ZeroHash,
+              useRecordMaxAge: manifest.policy.useRecordMaxAge,
+            }),
+      );
+      const sealedShare = row.sealedShare;
+      const decipher = createDecipheriv("aes-256-gcm", this.keys.storageKey, sealedShare.subarray(0, 12));
+      decipher.setAAD(this.shareAad(m.owner, m.dataId, m.version, row.shareIndex));
+      decipher.setAuthTag(sealedShare.subarray(sealedShare.length - 16));
+      const share = Buffer.concat([
+        decipher.update(sealedShare.subarray(12, sealedShare.length - 16)),
+        decipher.final(),
+      ]);
+      const sealed = await sealTo(m.ephemeralKey, releaseInfo(digest, row.shareIndex), share);
+      share.fill(0);
+      const entry = await this.log.append(
+        {
+          atMs: this.now(),
+          custodian: this.publicKey,
+          chainId: this.config.chainId.toString(),
+          registry: this.registry,
+          owner,
+          requester,
+          dataId: m.dataId,
+          version: m.version.toString(),
+          purpose: m.purpose,
+          nonce: m.nonce,
+          deadline: m.deadline.toString(),
+          ephemeralKey: m.ephemeralKey,
+          useTx: m.useTx,
+          signature: body.signature,
+          block: answer.block,
+          blockHash: answer.blockHash,
+          confirmations,
+          useBlock: answer.useBlock,
+          requireUseRecord,
+          useRecordMaxAge: manifest.policy.useRecordMaxAge,
+          shareIndex: row.shareIndex,
+          manifestDigest: row.manifestDigest,
+        },
+        ticket,
+      );
+      if (entry === undefined) throw new Refusal("REPLAY", `nonce ${m.nonce} (concurrent duplicate)`);
+      return {
+        index: row.shareIndex,
+        enc: sealed.enc,
+        ct: sealed.ct,
+        block: answer.block,
+        blockHash: answer.blockHash,
+      };
+    } finally {
+      ticket.cancel();
+    }
   }
 
   /**

@@ -88,6 +88,35 @@ describe("custodians: the release log is group-committed, and nothing is acknowl
     store.close();
   });
 
+  it("a group waits (briefly) for a release on its way, and not for one that was cancelled", async () => {
+    const store = new CustodianStore(join(dir, "f.db"));
+    let transactions = 0;
+    const spy = Object.assign(Object.create(store) as CustodianStore, {
+      recordReleases: (es: Parameters<CustodianStore["recordReleases"]>[0]) => {
+        transactions++;
+        return store.recordReleases(es);
+      },
+    });
+    const log = new ReleaseLog(spy, 256, 50);
+    // One release on its way (asking the chain) when another appends: they share a transaction.
+    const ticket = log.expect();
+    const first = log.append(entry(1));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(store.counts().releases).to.equal(0); // still waiting for the one on its way
+    const second = log.append(entry(2), ticket);
+    expect([(await first)!.seq, (await second)!.seq]).to.deep.equal([1, 2]);
+    expect(transactions).to.equal(1);
+    // A cancelled ticket (a refusal) is not waited for: the next release commits at once.
+    const refused = log.expect();
+    refused.cancel();
+    refused.cancel(); // idempotent
+    const t = performance.now();
+    expect((await log.append(entry(3)))!.seq).to.equal(3);
+    expect(performance.now() - t).to.be.below(40);
+    expect(transactions).to.equal(2);
+    store.close();
+  });
+
   it("a failed commit fails every release of its group, and writes none of them", async () => {
     const store = new CustodianStore(join(dir, "c.db"));
     const failing = Object.assign(Object.create(store) as CustodianStore, {
