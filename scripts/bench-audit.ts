@@ -23,9 +23,13 @@
  *    (its digest must equal the SQLite store's), the same 1M synthetic history built into
  *    PostgreSQL and verified, and one owner's report among the 1M events through the owner index
  *    (and, to show what the index buys, over every event) on both stores.
+ * 8. Ponder (indexer/, issue 14) backfilling the same chain into PostgreSQL, from its spawn to
+ *    /ready with every event indexed, beside the raw limit right before and after it
+ *    (BENCH_PONDER=0 skips it; skipped, and said, without `npm ci --prefix indexer`).
  *
  * reports/audit.json is one flat object (`raw.events_per_s`, `sync.sqlite.events_per_s`,
- * `sync.postgres.events_per_s`, `verify.postgres.1m_s`, `report.owner.1m_s`, …).
+ * `sync.postgres.events_per_s`, `ponder.events_per_s`, `verify.postgres.1m_s`,
+ * `report.owner.1m_s`, …).
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -42,6 +46,8 @@ import { CONSENT_REGISTRY_ABI, INTEGRATION_REGISTRY_ABI } from "../src/sdk/abi.j
 import { ALL_DATA, NO_EXPIRY } from "../src/sdk/constants.js";
 import { consentDomain, signConsent } from "../src/sdk/eip712.js";
 import { initialPurposeMetadata } from "../src/sdk/purposes.js";
+import { startPonder } from "../indexer/test/helpers/processes.js";
+import { pgClient, waitIndexed } from "../indexer/test/helpers/tables.js";
 import { startHardhatNode, startRpcProxy } from "../test/audit/helpers/chain.js";
 import { buildSynthetic } from "./bench-audit-synthetic.js";
 import {
@@ -102,6 +108,48 @@ async function pgDatabase(tag: string): Promise<string> {
   const u = new URL(pgServer.url);
   u.pathname = `/${name}`;
   return u.toString();
+}
+
+/**
+ * Ponder (indexer/) backfilling the bench's chain into a fresh PostgreSQL database, timed from
+ * its spawn to /ready with every event indexed. Null (and said) when the indexer's packages are
+ * not installed (`npm ci --prefix indexer`) or BENCH_PONDER=0.
+ */
+async function ponderBackfill(
+  head: number,
+  total: number,
+  addresses: string[],
+): Promise<{ ms: number; startupMs: number } | null> {
+  if (process.env.BENCH_PONDER === "0") return null;
+  try {
+    statSync(join(ROOT, "indexer/node_modules/ponder/package.json"));
+  } catch {
+    log("ponder: skipped (indexer/node_modules missing: run `npm ci --prefix indexer`)");
+    return null;
+  }
+  const databaseUrl = await pgDatabase("ponder");
+  const client = await pgClient(databaseUrl);
+  const chainId = Number(await provider.send("eth_chainId", []));
+  const [registry, integrations, accessManager] = addresses;
+  const t0 = performance.now();
+  const ponder = await startPonder({
+    chains: [{ chainId, rpc: node.url, registry, integrations, accessManager, startBlock: 0 }],
+    databaseUrl,
+    schema: "bench_audit",
+  });
+  try {
+    const tHealth = performance.now();
+    await waitIndexed(ponder, client, new Map([[chainId, head]]), 900_000);
+    const ms = performance.now() - t0;
+    const n = Number(
+      ((await client.query('SELECT count(*) AS n FROM "bench_audit".events')) as { rows: { n: string }[] }).rows[0].n,
+    );
+    if (n !== total) throw new Error(`ponder indexed ${n} of ${total} events`);
+    return { ms, startupMs: tHealth - t0 };
+  } finally {
+    await ponder.stop();
+    await client.end();
+  }
 }
 
 const node = await startHardhatNode();
@@ -352,6 +400,14 @@ try {
   const rawPg = await rawRead(false);
   const rawAroundPg = (rate(rawMid.events, rawMid.ms) + rate(rawPg.events, rawPg.ms)) / 2;
   log(`sync fresh → PostgreSQL ${rate(total, pgFresh.ms)} ev/s (raw around it ${Math.round(rawAroundPg)} ev/s)`);
+  // Ponder → PostgreSQL on the same chain, from its spawn to /ready at the head (what an operator
+  // waits for), beside the raw limit right before and after it (issue 14).
+  const ponder = await ponderBackfill(head, total, addresses);
+  const rawPonder = await rawRead(false);
+  const rawAroundPonder = (rate(rawPg.events, rawPg.ms) + rate(rawPonder.events, rawPonder.ms)) / 2;
+  if (ponder)
+    log(`ponder → PostgreSQL ${rate(total, ponder.ms)} ev/s (raw around it ${Math.round(rawAroundPonder)} ev/s)`);
+
   const half = Math.floor(head / 2);
   const resumedDb = join(dir, "resumed.db");
   const first = syncTo(resumedDb, node.url, half);
@@ -569,6 +625,9 @@ try {
         chunks: pgFresh.chunks,
         peak_rss_mb: Math.round(pgFresh.maxRssMb),
       },
+      ponder_ratio: ponder
+        ? { sqlite: ratio(syncRate / rate(total, ponder.ms)), postgres: ratio(pgRate / rate(total, ponder.ms)) }
+        : null,
       faults: {
         clean_proxy_ms: clean.ms,
         faulty_ms: faulty.ms,
@@ -577,6 +636,16 @@ try {
         rpc: faulty.rpc,
       },
     },
+    ponder: ponder
+      ? {
+          events_per_s: rate(total, ponder.ms),
+          ms: ponder.ms,
+          startup_ms: ponder.startupMs,
+          raw_around_events_per_s: Math.round(rawAroundPonder),
+          ratio_to_raw: ratio(rate(total, ponder.ms) / rawAroundPonder),
+          version: "1.0.0",
+        }
+      : { skipped: true },
     verify: {
       self_ms: verifySelf.ms,
       rpc_ms: verifyChain.ms,
@@ -621,6 +690,7 @@ try {
     "sync.sqlite.ratio_to_raw": ratio(syncRate / rawAroundFresh),
     "sync.postgres.events_per_s": pgRate,
     "sync.postgres.ratio_to_raw": ratio(pgRate / rawAroundPg),
+    "ponder.events_per_s": ponder ? rate(total, ponder.ms) : null,
     "verify.postgres.1m_s": verify1mPg.ms / 1000,
     "verify.sqlite.1m_s": verify1m.ms / 1000,
     "report.owner.1m_s": reportPg.ms / 1000,
@@ -650,6 +720,9 @@ try {
       `| sync fresh → SQLite | ${syncRate} ev/s (${s(fresh.ms)}, ${fresh.chunks} chunks), peak RSS ${Math.round(fresh.maxRssMb)} MB | ${Math.round(rawAroundFresh)} ev/s (before/after) | ${pct(syncRate / rawAroundFresh)} |`,
       `| sync resumed (second half) | ${resumedRate} ev/s (${s(resumed.ms)}), peak RSS ${Math.round(resumed.maxRssMb)} MB | ${Math.round(rawAroundResumed)} ev/s (before/after) | ${pct(resumedRate / rawAroundResumed)} |`,
       `| sync fresh → PostgreSQL | ${pgRate} ev/s (${s(pgFresh.ms)}, ${pgFresh.chunks} chunks), peak RSS ${Math.round(pgFresh.maxRssMb)} MB | ${Math.round(rawAroundPg)} ev/s (before/after) | ${pct(pgRate / rawAroundPg)} |`,
+      ponder
+        ? `| Ponder 1.0.0 → PostgreSQL (spawn to ready) | ${rate(total, ponder.ms)} ev/s (${s(ponder.ms)}); our sync ${(syncRate / rate(total, ponder.ms)).toFixed(1)}× (SQLite), ${(pgRate / rate(total, ponder.ms)).toFixed(1)}× (PostgreSQL) | ${Math.round(rawAroundPonder)} ev/s (before/after) | ${pct(rate(total, ponder.ms) / rawAroundPonder)} |`
+        : "| Ponder | skipped | — | — |",
       `| sync, 15% errors + 5% stalls (proxy) | ${s(faulty.ms)} vs ${s(clean.ms)} fault-free through the proxy | — | ${(faulty.ms / clean.ms).toFixed(2)}× |`,
       `| verify (offline, digest) | ${s(verifySelf.ms)} | raw ${s(raw.ms)} | — |`,
       `| verify --rpc (anchored) | ${s(verifyChain.ms)} | raw + checks ${s(raw.ms + verifySelf.ms)} | ${(verifyChain.ms / (raw.ms + verifySelf.ms)).toFixed(2)}× |`,

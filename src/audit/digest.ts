@@ -45,9 +45,8 @@ export function signedLine(r: SignedRequestRow): string {
 
 /** Extends the chain by one block's lines. */
 export function nextDigest(previous: string, lines: readonly string[]): string {
-  const h = createHash("sha256").update(previous, "hex");
-  for (const l of lines) h.update(l);
-  return h.digest("hex");
+  // One update of the block's lines, not one per line (the same bytes, fewer native calls).
+  return createHash("sha256").update(previous, "hex").update(lines.join("")).digest("hex");
 }
 
 /** Orders signed rows as the digest reads them: (tx, item). */

@@ -2,7 +2,7 @@ import { Via } from "../sdk/constants.js";
 import { consentDomain } from "../sdk/eip712.js";
 import type { RawLog } from "./chunks.js";
 import { viaOfEvent } from "./decode.js";
-import { recoverStrict } from "./ecdsa.js";
+import { fastKeccak256, recoverStrict } from "./ecdsa.js";
 import type { AuditEvent } from "./events.js";
 import { type RpcClient, RpcError, quantity } from "./rpc.js";
 import { decodeSignedCall, REGISTRY, RequestDigester } from "./signed-request.js";
@@ -117,7 +117,7 @@ export async function signedRequestsOf(
       fetched.push(a as JsonTx | null);
     }
   }
-  const digester = new RequestDigester(consentDomain(chainId, registry));
+  const digester = new RequestDigester(consentDomain(chainId, registry), fastKeccak256);
   const rows: SignedRequestRow[] = [];
   const asks: Promise<void>[] = [];
   for (let t = 0; t < hashes.length; t++) {

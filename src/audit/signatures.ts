@@ -16,6 +16,7 @@ import {
 import type { AuditStore, SignedRequestRow } from "./store.js";
 
 export { recoverStrict } from "./ecdsa.js";
+import { fastKeccak256 } from "./ecdsa.js";
 export { describeReason, messageOf } from "./signed-request.js";
 export type { SignedRequestRow } from "./store.js";
 
@@ -74,7 +75,7 @@ export class SignatureAudit {
   private readonly pool: SignaturePool;
 
   constructor(chainId: number, registry: string, rows: SignedRequestRow[]) {
-    this.digester = new RequestDigester(consentDomain(chainId, registry));
+    this.digester = new RequestDigester(consentDomain(chainId, registry), fastKeccak256);
     const inputs: ConstructorParameters<typeof SignaturePool>[2] = [];
     for (const r of rows) {
       const fields = JSON.parse(r.args_json) as RequestFields;

@@ -201,7 +201,11 @@ export class RequestDigester {
   private readonly prefix: string;
   private readonly typeHashes = new Map<ConsentMessageKind, string>();
 
-  constructor(domain: TypedDataDomain) {
+  /** `keccak`: the hash to use (ecdsa.ts's `fastKeccak256` in Node; ethers' by default, as in browsers). */
+  constructor(
+    domain: TypedDataDomain,
+    private readonly keccak: (data: Uint8Array) => string = keccak256,
+  ) {
     this.prefix = `1901${TypedDataEncoder.hashDomain(domain).slice(2)}`;
     for (const kind of Object.keys(CONSENT_TYPES) as ConsentMessageKind[]) {
       this.typeHashes.set(kind, consentTypeHash(kind));
@@ -223,8 +227,8 @@ export class RequestDigester {
     let words = this.typeHashes.get(q.kind)!.slice(2);
     for (const f of CONSENT_TYPES[q.kind]) words += word(f.type, m[f.name]);
     // Bytes, not hex strings, into keccak: ethers' hex parsing cost more than the hash.
-    const struct = keccak256(Buffer.from(words, "hex"));
-    return keccak256(Buffer.from(this.prefix + struct.slice(2), "hex"));
+    const struct = this.keccak(Buffer.from(words, "hex"));
+    return this.keccak(Buffer.from(this.prefix + struct.slice(2), "hex"));
   }
 }
 

@@ -1,7 +1,9 @@
 import { expect } from "chai";
-import { getBytes, id as keccakId, Signature, SigningKey, Wallet } from "ethers";
+import { randomBytes } from "node:crypto";
 
-import { ecdsaBackend, recoverStrict } from "../../src/audit/ecdsa.js";
+import { getBytes, keccak256, id as keccakId, Signature, SigningKey, Wallet } from "ethers";
+
+import { ecdsaBackend, fastKeccak256, keccakBackend, recoverStrict } from "../../src/audit/ecdsa.js";
 import { RequestDigester, requestFields } from "../../src/audit/signed-request.js";
 import { ALL_DATA } from "../../src/sdk/constants.js";
 import { consentDigest, consentDomain, type ConsentMessageKind } from "../../src/sdk/eip712.js";
@@ -50,6 +52,7 @@ describe("audit: signature recovery (native libsecp256k1 and the ethers fallback
   it("the audit's EIP-712 digest equals the SDK's consentDigest for every kind", () => {
     const domain = consentDomain(31337, "0x" + "12".repeat(20));
     const digester = new RequestDigester(domain);
+    const native = new RequestDigester(domain, fastKeccak256);
     const owner = "0x" + "ab".repeat(20);
     const grant = {
       grantee: "0x" + "cd".repeat(20),
@@ -75,6 +78,21 @@ describe("audit: signature recovery (native libsecp256k1 and the ethers fallback
         deadline: BigInt(deadline),
       } as never);
       expect(digester.digest({ kind, owner, fields: f, epoch, version, deadline }), kind).to.equal(sdk);
+      expect(native.digest({ kind, owner, fields: f, epoch, version, deadline }), kind).to.equal(sdk);
+    }
+  });
+
+  it("the native keccak addon is installed here (prebuilt) and hashes like ethers at every length", () => {
+    expect(keccakBackend()).to.equal("native");
+    expect(fastKeccak256(new Uint8Array(0))).to.equal(
+      "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470",
+    );
+    // Around the 136-byte rate of keccak-256, where padding bugs live, and random lengths.
+    const lengths = [1, 31, 32, 33, 64, 135, 136, 137, 271, 272, 273, 1000, 4096];
+    for (let i = 0; i < 50; i++) lengths.push(randomBytes(2).readUInt16BE(0) % 2048);
+    for (const n of lengths) {
+      const data = randomBytes(n);
+      expect(fastKeccak256(data), `${n} bytes`).to.equal(keccak256(data));
     }
   });
 });

@@ -8,6 +8,7 @@ import { expect } from "chai";
 import { JsonRpcProvider, type Log, id as keccakId } from "ethers";
 
 import { type AuditDb, HistoryMismatchError, openAuditDb, syncEvents, verifyHistory } from "../../src/audit/index.js";
+import { openRpc } from "../../src/audit/rpc.js";
 import { ALL_DATA, NO_EXPIRY } from "../../src/sdk/constants.js";
 import { ROOT, startFaultProxy, startHardhatNode } from "./helpers/chain.js";
 import { auditCli, deployOn } from "./helpers/deploy.js";
@@ -181,6 +182,27 @@ describe("audit: sync against a faulty RPC (hardhat node behind a fault-injectin
       );
       expect(faultyMs).to.be.lessThan(10_000);
     } finally {
+      await proxy.close();
+    }
+  });
+
+  it("no copy of a request whose answer arrived while the loop was busy (a store commit); stalls: the fault profile above", async () => {
+    const proxy = await startFaultProxy(node.url, { error500: 0, hang: 0, maxLogRange: 1000 }, 13);
+    const rpc = await openRpc(proxy.url, { hedgeAfterMs: 50 });
+    try {
+      const sent0 = (await proxy.counts()).requests;
+      for (let i = 0; i < 10; i++) {
+        const answer = rpc.call<string>("eth_blockNumber", []);
+        const until = performance.now() + 300; // 6 hedge delays of synchronous work
+        while (performance.now() < until);
+        expect(Number(await answer)).to.equal(head);
+      }
+      // Before: the hedge timer fired first after every stretch (10 copies for 10 calls). A call
+      // whose request the loop had not even sent yet when the stretch began may still get one.
+      expect(rpc.stats.hedges, JSON.stringify(rpc.stats)).to.be.at.most(2);
+      expect((await proxy.counts()).requests - sent0).to.equal(10 + rpc.stats.hedges);
+    } finally {
+      rpc.close();
       await proxy.close();
     }
   });
