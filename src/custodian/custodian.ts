@@ -23,7 +23,7 @@ import { Refusal } from "./errors.js";
 import type { CustodianKeys } from "./keystore.js";
 import { ReleaseLog } from "./release-log.js";
 import { RpcError } from "./rpc.js";
-import { recoverSigner } from "./signatures.js";
+import { keccak256Bytes, recoverSigner } from "./signatures.js";
 import type { CustodianStore, ReleaseEntry } from "./store.js";
 
 /**
@@ -56,7 +56,7 @@ export class Custodian {
     readonly chain: ChainReader,
     private readonly now: () => number = () => Date.now(),
   ) {
-    this.hasher = new KeyRequestHasher(keyReleaseDomain(config.chainId, config.registry));
+    this.hasher = new KeyRequestHasher(keyReleaseDomain(config.chainId, config.registry), keccak256Bytes);
     this.publicKey = keys.keyPair.publicKey;
     this.log = new ReleaseLog(store);
     this.registry = getAddress(config.registry);
