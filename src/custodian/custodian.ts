@@ -14,15 +14,16 @@ import {
   recoverManifestSigner,
 } from "../keys/manifest.js";
 import { envelopeInfoOf } from "../keys/open.js";
-import { requestFromWire } from "../keys/request.js";
+import { requestFromWireLower } from "../keys/request.js";
 import type { KeyRequestBody, ReleaseResponse, ShareRegistrationBody } from "../keys/request.js";
 import type { SignedManifest } from "../keys/manifest.js";
 import { shareCommitment } from "../keys/shares.js";
 import type { ChainReader } from "./chain.js";
 import { Refusal } from "./errors.js";
 import type { CustodianKeys } from "./keystore.js";
+import { ReleaseLog } from "./release-log.js";
 import { RpcError } from "./rpc.js";
-import { recoverSigner } from "./signatures.js";
+import { keccak256Bytes, recoverSigner } from "./signatures.js";
 import type { CustodianStore, ReleaseEntry } from "./store.js";
 
 /**
@@ -42,6 +43,10 @@ export interface CustodianConfig {
 export class Custodian {
   private readonly hasher: KeyRequestHasher;
   private readonly manifests = new Map<string, SignedManifest>();
+  private readonly log: ReleaseLog;
+  /** The registry, checksummed (for the log and messages) and lower-case (for comparing). */
+  private readonly registry: string;
+  private readonly registryLower: string;
   readonly publicKey: string;
 
   constructor(
@@ -51,16 +56,16 @@ export class Custodian {
     readonly chain: ChainReader,
     private readonly now: () => number = () => Date.now(),
   ) {
-    this.hasher = new KeyRequestHasher(keyReleaseDomain(config.chainId, config.registry));
+    this.hasher = new KeyRequestHasher(keyReleaseDomain(config.chainId, config.registry), keccak256Bytes);
     this.publicKey = keys.keyPair.publicKey;
+    this.log = new ReleaseLog(store);
+    this.registry = getAddress(config.registry);
+    this.registryLower = this.registry.toLowerCase();
   }
 
   private checkChain(chainId: bigint | string, registry: string): void {
-    if (BigInt(chainId) !== this.config.chainId || getAddress(registry) !== getAddress(this.config.registry)) {
-      throw new Refusal(
-        "WRONG_CHAIN",
-        `this custodian serves chain ${this.config.chainId}, registry ${getAddress(this.config.registry)}`,
-      );
+    if (BigInt(chainId) !== this.config.chainId || registry.toLowerCase() !== this.registryLower) {
+      throw new Refusal("WRONG_CHAIN", `this custodian serves chain ${this.config.chainId}, registry ${this.registry}`);
     }
   }
 
@@ -137,10 +142,15 @@ export class Custodian {
     }
   }
 
-  /** Decides a key request; on success the release is in the log before the share leaves. */
+  /**
+   * Decides a key request; on success the release is in the log (committed, see `ReleaseLog`)
+   * before the share leaves. Addresses of the request are compared as lower-case hex (the schema
+   * admits only 0x + 40 hex digits; the signature covers their bytes); the log gets checksummed
+   * ones: the recovered signer's and the registered manifest's owner.
+   */
   async release(body: KeyRequestBody): Promise<ReleaseResponse> {
     this.checkChain(body.chainId, body.registry);
-    const m = requestFromWire(body.request);
+    const m = requestFromWireLower(body.request);
     const nowS = Math.floor(this.now() / 1000);
     if (m.deadline < BigInt(nowS)) throw new Refusal("EXPIRED", `deadline ${m.deadline}, now ${nowS}`);
     if (m.deadline > BigInt(nowS + this.config.maxRequestTtl)) {
@@ -148,18 +158,25 @@ export class Custodian {
     }
     const digest = this.hasher.digest(m);
     const signer = recoverSigner(digest, body.signature);
-    if (signer !== m.requester) {
-      const ok = await this.rpcGuard(() => this.chain.erc1271(m.requester, digest, body.signature));
-      if (!ok) throw new Refusal("BAD_SIGNATURE", `not signed by ${m.requester}`);
+    let requester: string;
+    if (signer !== undefined && signer.toLowerCase() === m.requester) requester = signer;
+    else {
+      requester = getAddress(m.requester);
+      const ok = await this.rpcGuard(() => this.chain.erc1271(requester, digest, body.signature));
+      if (!ok) throw new Refusal("BAD_SIGNATURE", `not signed by ${requester}`);
     }
     if (this.store.nonceUsed(m.requester, m.nonce)) throw new Refusal("REPLAY", `nonce ${m.nonce}`);
     if (m.version > BigInt(Number.MAX_SAFE_INTEGER)) throw new Refusal("UNKNOWN_ASSET");
-    const row = this.store.share(m.owner, m.dataId, Number(m.version));
-    if (row === undefined) throw new Refusal("UNKNOWN_ASSET", `${m.owner} ${m.dataId} version ${m.version}`);
-    const manifest = this.manifestOf(row.manifestDigest, row.manifestJson);
-    const isOwner = m.requester === getAddress(manifest.owner);
-    const latest = this.store.latestVersion(m.owner, m.dataId) ?? 0;
-    if (!isOwner && latest > Number(m.version)) throw new Refusal("SUPERSEDED", `latest version is ${latest}`);
+    const row = this.store.releaseRow(m.owner, m.dataId, Number(m.version));
+    if (row === undefined) {
+      throw new Refusal("UNKNOWN_ASSET", `${getAddress(m.owner)} ${m.dataId} version ${m.version}`);
+    }
+    const manifest = this.manifestOf(row.manifestDigest);
+    const owner = manifest.owner;
+    const isOwner = m.requester === owner.toLowerCase();
+    if (!isOwner && row.latestVersion > Number(m.version)) {
+      throw new Refusal("SUPERSEDED", `latest version is ${row.latestVersion}`);
+    }
     const confirmations = Math.max(manifest.policy.confirmations, this.config.minConfirmations);
     const requireUseRecord = manifest.policy.requireUseRecord && !isOwner;
     if (requireUseRecord && m.useTx === ZeroHash) {
@@ -168,61 +185,81 @@ export class Custodian {
         "this asset's policy needs a DataUsed record; the request names no transaction",
       );
     }
-    const answer = await this.rpcGuard(() =>
-      isOwner
-        ? this.chain.headOnly()
-        : this.chain.check({
-            owner: m.owner,
-            requester: m.requester,
-            dataId: m.dataId,
-            purpose: m.purpose,
-            confirmations,
-            useTx: requireUseRecord ? m.useTx : ZeroHash,
-            useRecordMaxAge: manifest.policy.useRecordMaxAge,
-          }),
-    );
-    const sealedShare = row.sealedShare;
-    const decipher = createDecipheriv("aes-256-gcm", this.keys.storageKey, sealedShare.subarray(0, 12));
-    decipher.setAAD(this.shareAad(m.owner, m.dataId, m.version, row.shareIndex));
-    decipher.setAuthTag(sealedShare.subarray(sealedShare.length - 16));
-    const share = Buffer.concat([decipher.update(sealedShare.subarray(12, sealedShare.length - 16)), decipher.final()]);
-    const sealed = await sealTo(m.ephemeralKey, releaseInfo(digest, row.shareIndex), share);
-    share.fill(0);
-    const entry = this.store.recordRelease({
-      atMs: this.now(),
-      custodian: this.publicKey,
-      chainId: this.config.chainId.toString(),
-      registry: getAddress(this.config.registry),
-      owner: m.owner,
-      requester: m.requester,
-      dataId: m.dataId,
-      version: m.version.toString(),
-      purpose: m.purpose,
-      nonce: m.nonce,
-      deadline: m.deadline.toString(),
-      ephemeralKey: m.ephemeralKey,
-      useTx: m.useTx,
-      signature: body.signature,
-      block: answer.block,
-      blockHash: answer.blockHash,
-      confirmations,
-      useBlock: answer.useBlock,
-      requireUseRecord,
-      useRecordMaxAge: manifest.policy.useRecordMaxAge,
-      shareIndex: row.shareIndex,
-      manifestDigest: row.manifestDigest,
-    });
-    if (entry === undefined) throw new Refusal("REPLAY", `nonce ${m.nonce} (concurrent duplicate)`);
-    return { index: row.shareIndex, enc: sealed.enc, ct: sealed.ct, block: answer.block, blockHash: answer.blockHash };
+    // From here the release is on its way to the log: a group commit may wait for it briefly.
+    const ticket = this.log.expect();
+    try {
+      const answer = await this.rpcGuard(() =>
+        isOwner
+          ? this.chain.headOnly()
+          : this.chain.check({
+              owner,
+              requester,
+              dataId: m.dataId,
+              purpose: m.purpose,
+              confirmations,
+              useTx: requireUseRecord ? m.useTx : ZeroHash,
+              useRecordMaxAge: manifest.policy.useRecordMaxAge,
+            }),
+      );
+      const sealedShare = row.sealedShare;
+      const decipher = createDecipheriv("aes-256-gcm", this.keys.storageKey, sealedShare.subarray(0, 12));
+      decipher.setAAD(this.shareAad(m.owner, m.dataId, m.version, row.shareIndex));
+      decipher.setAuthTag(sealedShare.subarray(sealedShare.length - 16));
+      const share = Buffer.concat([
+        decipher.update(sealedShare.subarray(12, sealedShare.length - 16)),
+        decipher.final(),
+      ]);
+      const sealed = await sealTo(m.ephemeralKey, releaseInfo(digest, row.shareIndex), share);
+      share.fill(0);
+      const entry = await this.log.append(
+        {
+          atMs: this.now(),
+          custodian: this.publicKey,
+          chainId: this.config.chainId.toString(),
+          registry: this.registry,
+          owner,
+          requester,
+          dataId: m.dataId,
+          version: m.version.toString(),
+          purpose: m.purpose,
+          nonce: m.nonce,
+          deadline: m.deadline.toString(),
+          ephemeralKey: m.ephemeralKey,
+          useTx: m.useTx,
+          signature: body.signature,
+          block: answer.block,
+          blockHash: answer.blockHash,
+          confirmations,
+          useBlock: answer.useBlock,
+          requireUseRecord,
+          useRecordMaxAge: manifest.policy.useRecordMaxAge,
+          shareIndex: row.shareIndex,
+          manifestDigest: row.manifestDigest,
+        },
+        ticket,
+      );
+      if (entry === undefined) throw new Refusal("REPLAY", `nonce ${m.nonce} (concurrent duplicate)`);
+      return {
+        index: row.shareIndex,
+        enc: sealed.enc,
+        ct: sealed.ct,
+        block: answer.block,
+        blockHash: answer.blockHash,
+      };
+    } finally {
+      ticket.cancel();
+    }
   }
 
   /**
    * The parsed manifest of a registered share. Manifests are immutable once registered (the key
    * is their digest), so parsing each once is safe; this holds no consent state.
    */
-  private manifestOf(digest: string, json: string): SignedManifest {
+  private manifestOf(digest: string): SignedManifest {
     let m = this.manifests.get(digest);
     if (m === undefined) {
+      const json = this.store.manifestJson(digest);
+      if (json === undefined) throw new Error(`no manifest ${digest} in the store`);
       m = parseManifest(json);
       if (this.manifests.size >= 10_000) this.manifests.clear();
       this.manifests.set(digest, m);
@@ -238,7 +275,7 @@ export class Custodian {
     return {
       publicKey: this.publicKey,
       chainId: this.config.chainId.toString(),
-      registry: getAddress(this.config.registry),
+      registry: this.registry,
       confirmations: this.config.minConfirmations,
       maxRequestTtl: this.config.maxRequestTtl,
     };

@@ -1,7 +1,7 @@
 import { realpathSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { getAddress, isAddress } from "ethers";
 
 import { ChainReader } from "./chain.js";
@@ -30,7 +30,8 @@ export interface StartOptions {
   maxTtl: string;
   rpcTimeout: string;
   logLevel: string;
-  durable?: boolean;
+  /** false with --no-fsync (synchronous=NORMAL); default true. */
+  fsync?: boolean;
 }
 
 function int(name: string, min: number, max: number) {
@@ -66,7 +67,7 @@ export async function startCustodian(o: StartOptions): Promise<{ url: string; cl
   }
   const code = await rpc.call<string>("eth_getCode", [o.registry, "latest"]);
   if (code === "0x") throw new Error(`no contract at ${o.registry} on chain ${nodeChainId}`);
-  const store = new CustodianStore(o.db, { durable: o.durable });
+  const store = new CustodianStore(o.db, { durable: o.fsync !== false });
   const custodian = new Custodian(
     {
       chainId: nodeChainId,
@@ -134,7 +135,12 @@ export function addCustodianSubcommands(custodian: Command, rpcDefault = "http:/
       "10000",
     )
     .option("--log-level <level>", "pino log level", "info")
-    .option("--durable", "fsync every release (synchronous=FULL)")
+    .option(
+      "--no-fsync",
+      "commit releases without fsync (synchronous=NORMAL): they survive a crash of the process, not a power loss",
+    )
+    // The default since releases are group-committed; kept so that old command lines still start.
+    .addOption(new Option("--durable", "fsync every release group (the default)").hideHelp())
     .action(async (o: StartOptions) => {
       await startCustodian(o);
       // Never resolve: the CLI's main exits when an action resolves. SIGTERM/SIGINT end the process.

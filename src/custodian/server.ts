@@ -70,6 +70,9 @@ export function buildServer(custodian: Custodian, opts: { logLevel?: string } = 
     logger: { level: opts.logLevel ?? "info" },
     // One line per decision (below) instead of Fastify's two per request.
     logController: new LogController({ disableRequestLogging: true }),
+    // No child logger per request (pino's child() cost ~0.09 ms a request here, a third of
+    // Fastify's whole share): every line is the server's logger, and names its request itself.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: 256 * 1024,
     return503OnClosing: true,
   });
@@ -85,7 +88,7 @@ export function buildServer(custodian: Custodian, opts: { logLevel?: string } = 
     else if (e.validation !== undefined) refusal = new Refusal("INVALID_REQUEST", e.message);
     else if (e.statusCode !== undefined && e.statusCode < 500) refusal = new Refusal("INVALID_REQUEST", e.message);
     else {
-      req.log.error({ err }, "internal error");
+      req.log.error({ reqId: req.id, err }, "internal error");
       refusal = new Refusal("INTERNAL");
     }
     void reply.status(refusal.status).send(refusal.toJSON());
@@ -99,13 +102,20 @@ export function buildServer(custodian: Custodian, opts: { logLevel?: string } = 
 
   app.post<{ Body: ShareRegistrationBody }>("/v1/shares", { schema: { body: registerSchema } }, async (req) => {
     const res = await custodian.register(req.body);
-    req.log.info({ event: "share", registered: res.registered }, "share registered");
+    req.log.info({ reqId: req.id, event: "share", registered: res.registered }, "share registered");
     return res;
   });
 
   app.post<{ Body: KeyRequestBody }>("/v1/release", { schema: { body: releaseSchema } }, async (req) => {
     const r = req.body.request;
-    const who = { owner: r.owner, requester: r.requester, dataId: r.dataId, version: r.version, purpose: r.purpose };
+    const who = {
+      reqId: req.id,
+      owner: r.owner,
+      requester: r.requester,
+      dataId: r.dataId,
+      version: r.version,
+      purpose: r.purpose,
+    };
     if (closing) throw new Refusal("SHUTTING_DOWN");
     try {
       const res = await custodian.release(req.body);

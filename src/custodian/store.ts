@@ -11,8 +11,11 @@ import Database from "better-sqlite3";
  *   after a restart);
  * - `releases`: the release log, append-only, hash-chained (`entry_hash = sha256(prev_hash ‖
  *   entry)`), so a deleted, edited or reordered entry breaks the chain for `verifyReleases`.
- * WAL with synchronous=NORMAL: a committed release survives a crash of the process (SIGKILL);
- * only a power loss can drop the last few (`durable: true` = synchronous=FULL, an fsync each).
+ * WAL with synchronous=FULL by default: a release is on disk (the WAL fsynced) before its share
+ * leaves, so even a power loss cannot forget a spent nonce or a logged release. The fsync is paid
+ * once per group, not per release: `Custodian` hands the releases decided in one turn of the event
+ * loop to `recordReleases`, one transaction (see `ReleaseLog`). `durable: false` is
+ * synchronous=NORMAL: survives a crash of the process (SIGKILL), not of the machine.
  */
 
 export interface ShareRow {
@@ -78,7 +81,7 @@ export class CustodianStore {
   constructor(path: string, opts: { durable?: boolean } = {}) {
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
-    this.db.pragma(`synchronous = ${opts.durable ? "FULL" : "NORMAL"}`);
+    this.db.pragma(`synchronous = ${opts.durable === false ? "NORMAL" : "FULL"}`);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS shares (
         owner TEXT NOT NULL, data_id TEXT NOT NULL, version INTEGER NOT NULL,
@@ -98,6 +101,10 @@ export class CustodianStore {
       share: this.db.prepare(
         "SELECT owner, data_id AS dataId, version, share_index AS shareIndex, manifest_json AS manifestJson, manifest_digest AS manifestDigest, envelope_json AS envelopeJson, sealed_share AS sealedShare FROM shares WHERE owner = ? AND data_id = ? AND version = ?",
       ),
+      releaseRow: this.db.prepare(
+        "SELECT share_index AS shareIndex, manifest_digest AS manifestDigest, sealed_share AS sealedShare, (SELECT MAX(version) FROM shares WHERE owner = @owner AND data_id = @dataId) AS latestVersion FROM shares WHERE owner = @owner AND data_id = @dataId AND version = @version",
+      ),
+      manifestJson: this.db.prepare("SELECT manifest_json AS j FROM shares WHERE manifest_digest = ? LIMIT 1"),
       latestVersion: this.db.prepare("SELECT MAX(version) AS v FROM shares WHERE owner = ? AND data_id = ?"),
       insertShare: this.db.prepare(
         "INSERT INTO shares (owner, data_id, version, share_index, manifest_json, manifest_digest, envelope_json, sealed_share, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -115,6 +122,24 @@ export class CustodianStore {
 
   share(owner: string, dataId: string, version: number): ShareRow | undefined {
     return this.q.share.get(owner.toLowerCase(), dataId.toLowerCase(), version) as ShareRow | undefined;
+  }
+
+  /**
+   * What a release needs of a share, in one query: its index, manifest digest (the manifest itself
+   * is `manifestJson`, parsed once per digest) and sealed share, and the asset's latest version.
+   */
+  releaseRow(
+    owner: string,
+    dataId: string,
+    version: number,
+  ): { shareIndex: number; manifestDigest: string; sealedShare: Buffer; latestVersion: number } | undefined {
+    return this.q.releaseRow.get({ owner: owner.toLowerCase(), dataId: dataId.toLowerCase(), version }) as
+      { shareIndex: number; manifestDigest: string; sealedShare: Buffer; latestVersion: number } | undefined;
+  }
+
+  /** The manifest JSON registered under `digest`. */
+  manifestJson(digest: string): string | undefined {
+    return (this.q.manifestJson.get(digest) as { j: string } | undefined)?.j;
   }
 
   latestVersion(owner: string, dataId: string): number | undefined {
@@ -147,16 +172,29 @@ export class CustodianStore {
    * undefined when the nonce was spent meanwhile (a concurrent duplicate: a replay).
    */
   recordRelease(e: Omit<ReleaseEntry, "seq" | "prevHash" | "entryHash">): ReleaseEntry | undefined {
-    return this.db.transaction((): ReleaseEntry | undefined => {
-      if (this.nonceUsed(e.requester, e.nonce)) return undefined;
-      this.q.insertNonce.run(e.requester.toLowerCase(), e.nonce.toLowerCase(), e.atMs);
+    return this.recordReleases([e])[0];
+  }
+
+  /**
+   * Spends the nonces and appends the releases, in order, in ONE transaction (one fsync for the
+   * group). Per release: its entry, or undefined when its nonce was already spent (before, or by
+   * an earlier release of the same group): a replay, which appends nothing.
+   */
+  recordReleases(es: readonly Omit<ReleaseEntry, "seq" | "prevHash" | "entryHash">[]): (ReleaseEntry | undefined)[] {
+    return this.db.transaction((): (ReleaseEntry | undefined)[] => {
       const last = this.q.lastRelease.get() as { seq: number; entryHash: string } | undefined;
-      const prevHash = last?.entryHash ?? GENESIS_HASH;
-      const seq = (last?.seq ?? 0) + 1;
-      const entryHash = entryHashOf({ ...e, prevHash });
-      const entry: ReleaseEntry = { seq, ...e, prevHash, entryHash };
-      this.q.insertRelease.run(seq, JSON.stringify(entry), entryHash);
-      return entry;
+      let prevHash = last?.entryHash ?? GENESIS_HASH;
+      let seq = last?.seq ?? 0;
+      return es.map((e) => {
+        if (this.nonceUsed(e.requester, e.nonce)) return undefined;
+        this.q.insertNonce.run(e.requester.toLowerCase(), e.nonce.toLowerCase(), e.atMs);
+        seq += 1;
+        const entryHash = entryHashOf({ ...e, prevHash });
+        const entry: ReleaseEntry = { seq, ...e, prevHash, entryHash };
+        this.q.insertRelease.run(seq, JSON.stringify(entry), entryHash);
+        prevHash = entryHash;
+        return entry;
+      });
     })();
   }
 

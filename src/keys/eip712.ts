@@ -1,7 +1,8 @@
+import { keccak_256 } from "@noble/hashes/sha3.js";
 import { TypedDataEncoder, keccak256 } from "ethers";
 import type { TypedDataDomain, TypedDataField } from "ethers";
 
-import { addressBytes, concatBytes, fromHex, uintBytes, utf8 } from "./encoding.js";
+import { addressBytes, concatBytes, fromHex, toHex, uintBytes, utf8 } from "./encoding.js";
 
 /**
  * EIP-712 definitions of the key-release messages: the asset manifest the owner signs and the
@@ -101,12 +102,20 @@ export interface KeyRequestMessage {
  */
 export class KeyRequestHasher {
   private readonly prefix: Uint8Array;
-  constructor(domain: TypedDataDomain) {
+  /**
+   * `keccak`: keccak-256 of bytes; @noble/hashes' by default (browser-safe). A custodian passes the
+   * native addon's (src/custodian/signatures.ts), several times faster per hash.
+   */
+  constructor(
+    domain: TypedDataDomain,
+    private readonly keccak: (bytes: Uint8Array) => Uint8Array = keccak_256,
+  ) {
     this.prefix = concatBytes(Uint8Array.of(0x19, 0x01), fromHex(TypedDataEncoder.hashDomain(domain), 32));
   }
 
   digest(m: KeyRequestMessage): string {
-    const struct = keccak256(
+    // keccak-256 on bytes (noble's is what ethers' keccak256 runs, without its hex round trips).
+    const struct = this.keccak(
       concatBytes(
         KEY_REQUEST_TYPEHASH,
         word(addressBytes(m.owner)),
@@ -120,7 +129,7 @@ export class KeyRequestHasher {
         fromHex(m.useTx, 32),
       ),
     );
-    return keccak256(concatBytes(this.prefix, fromHex(struct, 32)));
+    return toHex(this.keccak(concatBytes(this.prefix, struct)));
   }
 }
 

@@ -3,7 +3,6 @@ import type { Signer } from "ethers";
 
 import { cidFromSha256, dataIdFor } from "./cid.js";
 import { CustodianRefusal, registerShare, requestShare } from "./custodian-client.js";
-import { KeyRequestHasher, keyReleaseDomain } from "./eip712.js";
 import { AssetCipher, SealedFormatError, openStream } from "./format.js";
 import { envelopeInfo, generateKeyPair, openWith, releaseInfo } from "./hpke.js";
 import type { Sealed } from "./hpke.js";
@@ -11,7 +10,7 @@ import { manifestToJson, recoverManifestSigner } from "./manifest.js";
 import type { SignedManifest } from "./manifest.js";
 import { cryptoBackend } from "./platform.js";
 import type { CryptoBackend } from "./platform.js";
-import { keyRequestMessage, signKeyRequest } from "./request.js";
+import { keyRequestHasher, keyRequestMessage, signKeyRequest } from "./request.js";
 import { combineShares, keyCommitment, shareCommitment } from "./shares.js";
 
 /**
@@ -91,7 +90,7 @@ export async function obtainKey(opts: ObtainKeyOptions): Promise<Uint8Array> {
     ...(opts.ttlSeconds === undefined ? {} : { deadline: BigInt(Math.floor(Date.now() / 1000) + opts.ttlSeconds) }),
   });
   const body = await signKeyRequest(opts.requester, m.chainId, m.registry, message);
-  const digest = new KeyRequestHasher(keyReleaseDomain(m.chainId, m.registry)).digest(message);
+  const digest = keyRequestHasher(m.chainId, m.registry).digest(message);
 
   const n = m.custodians.length;
   const k = m.threshold;
@@ -106,7 +105,7 @@ export async function obtainKey(opts: ObtainKeyOptions): Promise<Uint8Array> {
       if (res.index !== index) throw new CustodianRefusal(c.url, "BAD_RESPONSE", `answered for share ${res.index}`);
       let share: Uint8Array;
       try {
-        share = await openWith(eph.privateKey, releaseInfo(digest, index), res);
+        share = await openWith(eph.keyPair, releaseInfo(digest, index), res);
       } catch {
         throw new CustodianRefusal(c.url, "BAD_RESPONSE", "its sealed share does not open with the request's key");
       }

@@ -1,10 +1,11 @@
 import { expect } from "chai";
 import { Signature, TypedDataEncoder, Wallet, hexlify, randomBytes } from "ethers";
 
-import { recoverSigner, recoveryBackend } from "../../src/custodian/signatures.js";
+import { keccak256Bytes, keccakBackend, recoverSigner, recoveryBackend } from "../../src/custodian/signatures.js";
 import { consentDomain } from "../../src/sdk/eip712.js";
 import { KEY_REQUEST_TYPES, KeyRequestHasher, MANIFEST_TYPES, keyReleaseDomain } from "../../src/keys/eip712.js";
 import type { KeyRequestMessage } from "../../src/keys/eip712.js";
+import { requestFromWireLower, requestToWire, signKeyRequest, signingBackend } from "../../src/keys/request.js";
 
 const REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
@@ -40,6 +41,33 @@ describe("keys: EIP-712 key requests and manifests", () => {
     for (let i = 0; i < 50; i++) {
       const m = randomRequest();
       expect(hasher.digest(m)).to.equal(TypedDataEncoder.hash(domain, KEY_REQUEST_TYPES, m));
+    }
+  });
+
+  it("a request parsed with lower-case addresses, hashed as a custodian does (native keccak), has the same digest", () => {
+    expect(keccakBackend).to.equal("native"); // the prebuilt keccak addon loads on this machine
+    const domain = keyReleaseDomain(31337n, REGISTRY);
+    const hasher = new KeyRequestHasher(domain, keccak256Bytes);
+    for (let i = 0; i < 20; i++) {
+      const m = randomRequest();
+      const lower = requestFromWireLower(requestToWire(m));
+      expect(lower.owner).to.equal(m.owner.toLowerCase());
+      expect(lower.requester).to.equal(m.requester.toLowerCase());
+      expect(hasher.digest(lower)).to.equal(TypedDataEncoder.hash(domain, KEY_REQUEST_TYPES, m));
+    }
+  });
+
+  it("a local wallet's direct (libsecp256k1) signature of the digest is exactly ethers' signTypedData", async () => {
+    const domain = keyReleaseDomain(31337n, REGISTRY);
+    expect(await signingBackend()).to.equal("libsecp256k1"); // the prebuilt binary loads on this machine
+    const hd = Wallet.fromPhrase("test test test test test test test test test test test junk");
+    const wallets = [hd, ...Array.from({ length: 20 }, () => new Wallet(hexlify(randomBytes(32))))];
+    for (const w of wallets) {
+      const m = { ...randomRequest(), requester: w.address };
+      const body = await signKeyRequest(w, 31337n, REGISTRY.toLowerCase(), m);
+      expect(body.signature).to.equal(await w.signTypedData(domain, KEY_REQUEST_TYPES, m));
+      expect(body.registry).to.equal(REGISTRY);
+      expect(recoverSigner(new KeyRequestHasher(domain).digest(m), body.signature)).to.equal(w.address);
     }
   });
 

@@ -19,12 +19,14 @@ import type { ConsentRegistry } from "../../../types/ethers-contracts/index.js";
 
 /**
  * Processes of the key-release tests, each on a free port of 127.0.0.1 and stopped by its pid:
- * a `hardhat node`, and custodians started exactly as `omni-consent custodian start` runs them
+ * a `hardhat node` (or anvil, for the benchmark's lighter node), and custodians started exactly as `omni-consent custodian start` runs them
  * (src/custodian/main.ts through tsx).
  */
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const HARDHAT_CLI = join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
+/** The anvil binary of the `@foundry-rs/anvil` package (its platform package ships it; it runs offline). */
+const ANVIL = join(ROOT, "node_modules", "@foundry-rs", "anvil-linux-amd64", "bin", "anvil");
 const CUSTODIAN_MAIN = join(ROOT, "src", "custodian", "main.ts");
 export const PASSPHRASE = "test passphrase, not secret";
 
@@ -95,32 +97,41 @@ async function rpcOk(url: string): Promise<boolean> {
   }
 }
 
-export async function startNode(): Promise<Proc & { url: string }> {
+/** Which dev node: `hardhat node` (EDR, in Node) or anvil (Foundry's, native); both chain 31337, same accounts. */
+export type NodeKind = "hardhat" | "anvil";
+
+export async function startNode(kind: NodeKind = "hardhat"): Promise<Proc & { url: string; kind: NodeKind }> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const child = spawn(
-      process.execPath,
-      [
-        HARDHAT_CLI,
-        "--config",
-        join(ROOT, "test", "custodian", "helpers", "node.config.ts"),
-        "node",
-        "--hostname",
-        "127.0.0.1",
-        "--port",
-        String(port),
-      ],
-      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
-    );
+    const child =
+      kind === "anvil"
+        ? spawn(ANVIL, ["--host", "127.0.0.1", "--port", String(port), "--silent"], {
+            cwd: ROOT,
+            stdio: ["ignore", "pipe", "pipe"],
+          })
+        : spawn(
+            process.execPath,
+            [
+              HARDHAT_CLI,
+              "--config",
+              join(ROOT, "test", "custodian", "helpers", "node.config.ts"),
+              "node",
+              "--hostname",
+              "127.0.0.1",
+              "--port",
+              String(port),
+            ],
+            { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+          );
     const p = track(child);
     const url = `http://127.0.0.1:${port}`;
     for (let i = 0; i < 600; i++) {
       if (child.exitCode !== null) break;
-      if (await rpcOk(url)) return { ...p, url };
+      if (await rpcOk(url)) return { ...p, url, kind };
       await sleep(100);
     }
     await p.stop();
-    if (attempt >= 3) throw new Error(`hardhat node did not start: ${p.output()}`);
+    if (attempt >= 3) throw new Error(`${kind === "anvil" ? "anvil" : "hardhat node"} did not start: ${p.output()}`);
   }
 }
 
@@ -224,6 +235,8 @@ export interface CustodianSpec {
   port?: number;
   publicKey?: string;
   extraArgs?: string[];
+  /** Node.js options before the script (e.g. `--cpu-prof`, for a profile of the benchmark's load). */
+  nodeArgs?: string[];
 }
 
 /** Starts (or restarts, same db/key/port) a custodian process; resolves when /v1/health answers. */
@@ -235,6 +248,7 @@ export async function startCustodian(spec: CustodianSpec): Promise<CustodianProc
   const child = spawn(
     process.execPath,
     [
+      ...(spec.nodeArgs ?? []),
       "--import",
       "tsx",
       CUSTODIAN_MAIN,
