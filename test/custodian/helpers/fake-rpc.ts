@@ -1,4 +1,6 @@
 import { createServer } from "node:http";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
 import { Interface } from "ethers";
 
@@ -55,32 +57,36 @@ function answer(c: Call): { result?: unknown; error?: { code: number; message: s
   }
 }
 
-const server = createServer((req, res) => {
-  let text = "";
-  req.on("data", (d: Buffer) => (text += d.toString()));
-  req.on("end", () => {
-    const body = JSON.parse(text) as Call | Call[];
-    const calls = Array.isArray(body) ? body : [body];
-    let replies = calls.map((c) => ({ jsonrpc: "2.0", id: c.id, ...answer(c) }));
-    if (calls.length > 1) {
-      if (mode === "reversed") replies = replies.reverse();
-      if (mode === "error-receipt") {
-        replies = replies.map((r, i) =>
-          calls[i].method === "eth_getTransactionReceipt"
-            ? { jsonrpc: "2.0", id: r.id, error: { code: -32000, message: "header not found" } }
-            : r,
-        );
+// Mocha loads every file under test/, this one too: serve only when run as its own process
+// (a server started on import kept the test run from ever exiting).
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const server = createServer((req, res) => {
+    let text = "";
+    req.on("data", (d: Buffer) => (text += d.toString()));
+    req.on("end", () => {
+      const body = JSON.parse(text) as Call | Call[];
+      const calls = Array.isArray(body) ? body : [body];
+      let replies = calls.map((c) => ({ jsonrpc: "2.0", id: c.id, ...answer(c) }));
+      if (calls.length > 1) {
+        if (mode === "reversed") replies = replies.reverse();
+        if (mode === "error-receipt") {
+          replies = replies.map((r, i) =>
+            calls[i].method === "eth_getTransactionReceipt"
+              ? { jsonrpc: "2.0", id: r.id, error: { code: -32000, message: "header not found" } }
+              : r,
+          );
+        }
+        if (mode === "missing-call") replies = replies.filter((_, i) => i !== 2);
+        if (mode === "foreign-ids") replies = replies.map((r) => ({ ...r, id: r.id + 1000 }));
       }
-      if (mode === "missing-call") replies = replies.filter((_, i) => i !== 2);
-      if (mode === "foreign-ids") replies = replies.map((r) => ({ ...r, id: r.id + 1000 }));
-    }
-    const out = Array.isArray(body) && !(mode === "not-array" && calls.length > 1) ? replies : replies[0];
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify(out));
+      const out = Array.isArray(body) && !(mode === "not-array" && calls.length > 1) ? replies : replies[0];
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(out));
+    });
   });
-});
-server.listen(0, "127.0.0.1", () => {
-  const a = server.address();
-  process.stdout.write(`${typeof a === "object" && a !== null ? a.port : 0}\n`);
-});
-process.on("SIGTERM", () => server.close(() => process.exit(0)));
+  server.listen(0, "127.0.0.1", () => {
+    const a = server.address();
+    process.stdout.write(`${typeof a === "object" && a !== null ? a.port : 0}\n`);
+  });
+  process.on("SIGTERM", () => server.close(() => process.exit(0)));
+}
