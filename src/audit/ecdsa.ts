@@ -2,6 +2,8 @@ import { createRequire } from "node:module";
 
 import { keccak256, recoverAddress, Signature } from "ethers";
 
+import { keccak256Hex, keccakBackend as nativeKeccakBackend } from "../native/keccak.js";
+
 /**
  * ECDSA recovery with the registry's rules (OpenZeppelin ECDSA): 65-byte `r‖s‖v` with
  * v ∈ {27, 28}, or 64-byte EIP-2098 `r‖vs`; high-s (malleable) signatures are refused.
@@ -39,37 +41,16 @@ function nativeBinding(): NativeSecp256k1 | null {
   return native;
 }
 
-type NativeKeccak = (algorithm: "keccak256") => { update(data: Buffer): { digest(): Buffer } };
-let nativeKeccak: NativeKeccak | null | undefined;
-
 /**
- * keccak-256 of `data` as 0x-hex: the native `keccak` addon (prebuilt binaries in its registry
- * package, the same maintainers as `secp256k1`) when it loads, else ethers' (pure JS). Both give
- * the same answers (test/audit/ecdsa.ts); the native one costs about a third of the time per
- * EIP-712 digest, two of which every signed request needs. OMNI_AUDIT_KECCAK=js forces ethers'.
+ * keccak-256 as 0x-hex for the signed requests' EIP-712 digests: native/keccak.ts (the optional
+ * `keccak` addon, else @noble/hashes), the same answers as ethers' `keccak256` at a fraction of
+ * its CPU, two hashes per signed request.
  */
-export function fastKeccak256(data: Uint8Array): string {
-  if (nativeKeccak === undefined) {
-    nativeKeccak = null;
-    if (process.env.OMNI_AUDIT_KECCAK !== "js") {
-      try {
-        // `bindings.js` is the native addon only (the package's main falls back to pure JS).
-        nativeKeccak = createRequire(import.meta.url)("keccak/bindings.js") as NativeKeccak;
-      } catch {
-        nativeKeccak = null;
-      }
-    }
-  }
-  if (!nativeKeccak) return keccak256(data);
-  // The addon takes Buffers only: a Uint8Array is viewed as one (no copy).
-  const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return `0x${nativeKeccak("keccak256").update(buf).digest().toString("hex")}`;
-}
+export const fastKeccak256 = keccak256Hex;
 
-/** Which implementation hashes: "native" (the keccak addon) or "ethers" (pure JS). */
-export function keccakBackend(): "native" | "ethers" {
-  fastKeccak256(new Uint8Array(0));
-  return nativeKeccak ? "native" : "ethers";
+/** Which implementation hashes: "native" (the keccak addon) or "noble" (pure JS). */
+export function keccakBackend(): "native" | "noble" {
+  return nativeKeccakBackend;
 }
 
 /** Which implementation recovers keys: "native" (libsecp256k1) or "ethers" (pure JS). */

@@ -1,9 +1,9 @@
 import { createRequire } from "node:module";
 
-import { keccak_256 } from "@noble/hashes/sha3.js";
 import { Signature, getAddress, recoverAddress } from "ethers";
 
 import { fromHex, toHex } from "../keys/encoding.js";
+import { keccak256Bytes } from "../native/keccak.js";
 
 /**
  * Who signed a digest, fast. libsecp256k1 through the `secp256k1` npm package's native binding
@@ -30,33 +30,7 @@ function loadNative(): NativeSecp256k1 | undefined {
 
 const native = loadNative();
 
-type NativeKeccak = (algorithm: "keccak256") => { update(data: Buffer): { digest(): Buffer } };
-
-function loadKeccak(): NativeKeccak | undefined {
-  if (process.env.OMNI_NO_NATIVE_KECCAK === "1") return undefined;
-  try {
-    // `keccak/bindings.js` is the native addon only (the package's main would fall back to JS).
-    return createRequire(import.meta.url)("keccak/bindings.js") as NativeKeccak;
-  } catch {
-    return undefined;
-  }
-}
-
-const nativeKeccak = loadKeccak();
-
-/** Which implementation hashes keccak-256 in this process (the optional `keccak` addon, or noble's). */
-export const keccakBackend: "native" | "noble" = nativeKeccak ? "native" : "noble";
-
-/**
- * keccak-256 of bytes: the native `keccak` addon (prebuilt, the same maintainers as `secp256k1`)
- * when it loads, else @noble/hashes'. Same output (test/keys/eip712.ts). Measured here: 13-21 µs
- * against noble's 23-27 µs for a digest-sized plus an address-sized hash. A release needs four.
- */
-export function keccak256Bytes(data: Uint8Array): Uint8Array {
-  if (!nativeKeccak) return keccak_256(data);
-  const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return nativeKeccak("keccak256").update(buf).digest();
-}
+export { keccak256Bytes, keccakBackend } from "../native/keccak.js";
 
 /** Which implementation recovers signatures in this process. */
 export const recoveryBackend: "libsecp256k1" | "ethers" = native ? "libsecp256k1" : "ethers";
