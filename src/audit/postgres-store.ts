@@ -106,7 +106,8 @@ CREATE TABLE IF NOT EXISTS events (
   version         TEXT,
   UNIQUE (chain_id, block_number, log_index)
 );
-CREATE INDEX IF NOT EXISTS events_by_name ON events (chain_id, event_name);
+-- events_by_name (chain_id, event_name) was never read; every insert paid for it.
+DROP INDEX IF EXISTS events_by_name;
 CREATE INDEX IF NOT EXISTS events_by_owner ON events (chain_id, ((args_json::json ->> 'owner')));
 CREATE TABLE IF NOT EXISTS sync_state (
   chain_id     BIGINT NOT NULL PRIMARY KEY,

@@ -90,7 +90,8 @@ CREATE TABLE IF NOT EXISTS events (
   version         TEXT,
   UNIQUE (chain_id, block_number, log_index)
 );
-CREATE INDEX IF NOT EXISTS events_by_name ON events (chain_id, event_name);
+-- events_by_name (chain_id, event_name) was never read, and every insert paid for it.
+DROP INDEX IF EXISTS events_by_name;
 CREATE TABLE IF NOT EXISTS sync_state (
   chain_id     INTEGER NOT NULL PRIMARY KEY,
   registry     TEXT    NOT NULL,
