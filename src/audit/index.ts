@@ -13,6 +13,7 @@ import type { AuditStore, SyncMeta } from "./store.js";
 export { anchorToChain, type ChainAnchor } from "./anchor.js";
 export { decodeLog, versionOfEvent, viaOfEvent } from "./decode.js";
 export { DIGEST_VERSION } from "./digest.js";
+export { boundHeapGrowth } from "./heap.js";
 export { ecdsaBackend } from "./ecdsa.js";
 export type { AuditEvent, EventArgsByName, EventName, EventPosition } from "./events.js";
 export {

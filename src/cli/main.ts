@@ -17,6 +17,7 @@ import { registerSignCommands } from "./commands/sign.js";
 import { addGlobalOptions } from "./context.js";
 import { EXIT_USAGE, describeFailure, exitCodeOf, notConfirmedLine, notConfirmedOf } from "./failure.js";
 import { printJson, takePrintedJson } from "./output.js";
+import { ownProcess } from "./own-process.js";
 
 /**
  * `omni-consent`: the command line of the consent registry. Commands only parse, validate and
@@ -167,6 +168,7 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  ownProcess.value = true;
   // Exit explicitly: an RPC provider may hold timers that would otherwise keep the process alive.
   process.exit(await runCli(process.argv));
 }

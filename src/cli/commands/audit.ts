@@ -5,6 +5,7 @@ import { type Command, Option } from "commander";
 import { getAddress } from "ethers";
 
 import {
+  boundHeapGrowth,
   expiryText,
   openRpc,
   ownerScoped,
@@ -26,6 +27,7 @@ import type { CliContext } from "../context.js";
 import { documentSources } from "../purposes.js";
 import { rpcUnreachableWords } from "../context.js";
 import { CliError } from "../failure.js";
+import { ownProcess } from "../own-process.js";
 import { printJson, printLines } from "../output.js";
 import { isoOf, parseAddress, parseUint, whenOf } from "../parse.js";
 import { chainsToRead, dbLabel, openDbForRead, openDbForSync } from "./audit-store.js";
@@ -73,6 +75,8 @@ export function registerAuditCommands(program: Command): void {
         await checkChain(ctx, blockNumber("--timeout", String(o.timeout)));
         const registry = await ctx.registryAddress();
         const db = await openDbForSync(String(o.db));
+        // This process only syncs: keep its heap near what a chunk holds (heap.ts).
+        if (ownProcess.value) boundHeapGrowth();
         try {
           const res = await syncEvents({
             db,
