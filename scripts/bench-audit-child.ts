@@ -1,6 +1,6 @@
 /**
  * One measured auditor step in its own process, so its peak RSS is its own (not the bench's,
- * which holds the generated history): `tsx scripts/bench-audit-child.ts <step> <json args>`.
+ * which holds the generated history): `node scripts/bench-audit-child.ts <step> <json args>`.
  * Prints one JSON line: { ms, cpuMs (all threads), maxRssMb, ...result }.
  *
  *   sync    { rpc, registry, db, toBlock? }   → inserted, chunks, failures, rpc stats
@@ -8,8 +8,16 @@
  *   report  { db, owner, full? }              → the owner's report (through the owner index, or
  *                                               with `full` over every event): rows per section
  * `db` is a SQLite path or a postgres:// URL.
+ *
+ * It runs what `omni-consent` runs: the compiled library (dist/, built by bench-audit.ts right
+ * before), under plain `node` (Node strips this file's types), not through tsx, whose loader
+ * alone holds about 40 MB more. A sync bounds its heap growth as `omni-consent audit sync` does.
  */
-import { buildReport, openAuditStore, ownerScoped, syncEvents, verifyHistory } from "../src/audit/index.js";
+type Audit = typeof import("../src/audit/index.js");
+const dist = new URL("../dist/src/audit/index.js", import.meta.url).href;
+const { boundHeapGrowth, buildReport, openAuditStore, ownerScoped, syncEvents, verifyHistory } = (await import(
+  dist
+)) as Audit;
 
 const [step, raw] = process.argv.slice(2);
 const args = JSON.parse(raw ?? "{}") as {
@@ -25,6 +33,7 @@ const t = performance.now();
 const cpu0 = process.cpuUsage();
 let out: Record<string, unknown>;
 if (step === "sync") {
+  boundHeapGrowth();
   const r = await syncEvents({
     db,
     rpc: args.rpc!,

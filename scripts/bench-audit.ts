@@ -11,7 +11,8 @@
  *    batches, and at the end lockdowns by owners, by managers and by signature.
  * 2. raw: eth_getLogs over the watched addresses in 500-block chunks, sequential, JSON parsed,
  *    nothing decoded or stored (and once more with the headers of the blocks holding logs).
- * 3. sync, each in its own process (its peak RSS is its own): fresh to the head; fresh to half
+ * 3. sync, each in its own process (its peak RSS is its own) running the compiled library under
+ *    plain node, as the CLI does (dist/, compiled at the start): fresh to the head; fresh to half
  *    then resumed to the head; through the proxy without faults and with 15% HTTP 500s + 5%
  *    stalls that never answer.
  * 4. verify (offline, digest) and verify --rpc (anchored to the chain) on the synced database.
@@ -73,7 +74,7 @@ interface ChildResult {
 function child(step: string, args: object, env: Record<string, string> = {}): ChildResult {
   // BENCH_PROFILE=<dir>: each child writes a V8 CPU profile there (for finding where time goes).
   const prof = process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_PROFILE] : [];
-  const out = execFileSync(process.execPath, [...prof, "--import", "tsx", CHILD, step, JSON.stringify(args)], {
+  const out = execFileSync(process.execPath, [...prof, CHILD, step, JSON.stringify(args)], {
     cwd: ROOT,
     encoding: "utf8",
     maxBuffer: 1 << 24,
@@ -152,6 +153,16 @@ async function ponderBackfill(
   }
 }
 
+// The children run the compiled library, as `omni-consent` does: compile it now, so they never
+// measure a stale dist/.
+execFileSync(
+  process.execPath,
+  [createRequire(import.meta.url).resolve("typescript/bin/tsc"), "-p", "tsconfig.build.json"],
+  {
+    cwd: ROOT,
+    stdio: "inherit",
+  },
+);
 const node = await startHardhatNode();
 const dir = mkdtempSync(join(tmpdir(), "omni-bench-"));
 const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, cacheTimeout: -1 });
