@@ -61,7 +61,7 @@ const IN_FLIGHT = 4;
 /** Batches read ahead of the one being encrypted or decrypted (reads wait for the thread pool). */
 const READ_AHEAD = 2;
 /**
- * While sealing on two threads, an fdatasync every this many bytes written: the disk takes the
+ * While sealing or opening on two threads, an fdatasync every this many bytes written: the disk takes the
  * ciphertext as it comes instead of all at the final fsync (which on this machine's disk is
  * ~0.5 s per GiB of dirty data, below the kernel's background-writeback threshold). The final
  * fsync still runs: durability is the same, it just has little left to do.
@@ -336,6 +336,9 @@ export async function openFile(
     if (plainBytes !== m.size) {
       throw new OpenAssetError("SIZE_MISMATCH", `decrypted ${plainBytes} bytes, manifest says ${m.size}`);
     }
+    // On the disk before it gets its name, as a sealed file is: after a power loss `output` is
+    // the whole plaintext or absent, never a torn file under the final name.
+    await dst.sync();
     await dst.close();
     await rename(partial, output);
   } catch (err) {
@@ -434,6 +437,7 @@ async function openOnTwoThreads(
   };
   const writes: Promise<void>[] = [];
   const queue = new WriteQueue(dst);
+  const flusher = new Flusher(dst);
   let plainBytes = 0n;
   try {
     worker.update([Uint8Array.from(header)], "share").catch(noop); // a failure shows in the next update or the digest
@@ -455,11 +459,13 @@ async function openOnTwoThreads(
       for (const chunk of plain) plainBytes += BigInt(chunk.length);
       while (writes.length >= IN_FLIGHT) await writes.shift();
       if (b >= IN_FLIGHT) delete hashed[b - IN_FLIGHT];
+      flusher.maybe(first * (frameSize - TAG_BYTES));
     }
     while (writes.length > 0) await writes.shift();
+    await flusher.done;
     return { sha256: await worker.digest(), plainBytes };
   } finally {
     await worker.terminate();
-    await Promise.allSettled([...reads, ...writes]); // nothing touches the files after this returns
+    await Promise.allSettled([...reads, flusher.done, ...writes]); // nothing touches the files after this returns
   }
 }
