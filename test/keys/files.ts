@@ -1,5 +1,15 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -128,6 +138,41 @@ describe("keys: sealing and opening files on two threads", function () {
       }
     });
   }
+
+  it("seal and open fsync the whole <out>.partial before it gets its name (both paths)", async () => {
+    // FileHandle#sync, watched: at each call, is the output still unnamed and its .partial whole?
+    const probe = await open(join(dir, "probe"), "w");
+    const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
+    await probe.close();
+    const original = proto.sync;
+    let target = "";
+    const seen: { named: boolean; partialBytes: number }[] = [];
+    proto.sync = function (this: unknown) {
+      seen.push({ named: existsSync(target), partialBytes: statSync(`${target}.partial`).size });
+      return original.call(this);
+    };
+    try {
+      const size = 1_333_000;
+      const input = join(dir, "durable.in");
+      writeFileSync(input, randomBytes(size));
+      for (const threads of ["one", "two"] as const) {
+        target = join(dir, `durable-${threads}.sealed`);
+        seen.length = 0;
+        const r = await seal(input, target, 1024, threads);
+        expect(seen, `seal, ${threads}`).to.deep.equal([
+          { named: false, partialBytes: HEADER_BYTES + size + 16 * Math.ceil(size / 1024) },
+        ]);
+        const sealed = target;
+        target = join(dir, `durable-${threads}.out`);
+        seen.length = 0;
+        await openFile(r.manifest, await keyOf(r), sealed, target, { threads });
+        expect(seen, `open, ${threads}`).to.deep.equal([{ named: false, partialBytes: size }]);
+        expect(existsSync(target) && !existsSync(`${target}.partial`)).to.equal(true);
+      }
+    } finally {
+      proto.sync = original;
+    }
+  });
 
   it("a symlink planted at <out>.partial is replaced, never written through (seal and open, both paths)", async () => {
     const input = join(dir, "planted.in");
