@@ -60,9 +60,11 @@ export class SignaturePool {
     try {
       this.worker = new Worker(new URL(`./signature-worker.${ts ? "ts" : "js"}`, import.meta.url), {
         workerData: { domain: this.domain, inputs: this.inputs, status: this.status, signers: this.signers },
+        // From the TypeScript sources (tests, tsx) the worker needs the loader too: a worker does
+        // not inherit one registered in-process (without it every test ran on one thread).
+        execArgv: ts ? [...process.execArgv, "--import", "tsx"] : undefined,
       });
-      // A worker that cannot start (e.g. a TypeScript loader it does not inherit) just leaves
-      // every row to this thread.
+      // A worker that cannot start just leaves every row to this thread.
       this.worker.on("error", () => undefined);
       this.worker.unref();
     } catch {
@@ -86,6 +88,18 @@ export class SignaturePool {
   private compute(i: number): Recovered {
     const q = this.inputs[i];
     return recoverStrict(this.digester.digest(q), q.signature);
+  }
+
+  /** How many rows the worker answered and how many this thread computed itself (so far). */
+  answered(): { worker: number; here: number } {
+    let worker = 0;
+    let here = 0;
+    for (let i = 0; i < this.inputs.length; i++) {
+      const st = Atomics.load(this.status, i);
+      if (st === DONE) worker++;
+      else if (st === MINE) here++;
+    }
+    return { worker, here };
   }
 
   close(): void {
