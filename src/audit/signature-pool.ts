@@ -60,9 +60,11 @@ export class SignaturePool {
     try {
       this.worker = new Worker(new URL(`./signature-worker.${ts ? "ts" : "js"}`, import.meta.url), {
         workerData: { domain: this.domain, inputs: this.inputs, status: this.status, signers: this.signers },
-        // From the TypeScript sources (tests, tsx) the worker needs the loader too: a worker does
-        // not inherit one registered in-process (without it every test ran on one thread).
-        execArgv: ts ? [...process.execArgv, "--import", "tsx"] : undefined,
+        // From the TypeScript sources (tests) the worker needs the loader too: a worker does not
+        // inherit one registered in-process (without it every test ran on one thread). Under the
+        // tsx command the loader is in execArgv already, which a worker inherits.
+        execArgv:
+          ts && !process.execArgv.some((a) => a.includes("tsx")) ? [...process.execArgv, "--import", "tsx"] : undefined,
       });
       // A worker that cannot start just leaves every row to this thread.
       this.worker.on("error", () => undefined);

@@ -8,8 +8,8 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
  * inside its npm package, the same maintainers as `secp256k1`) when it loads, else
  * @noble/hashes'. The same output at every length (test/audit/ecdsa.ts, test/keys/eip712.ts);
  * measured here 2–3 µs per hash of two words (the addon's sponge), 9–10 µs (noble), 39–68 µs
- * (ethers' keccak256). The
- * auditor's signed-request digests and the custodian's key-request hashes both use it.
+ * (ethers' keccak256). The auditor's signed-request digests and the custodian's key-request
+ * hashes both use it.
  * `OMNI_NO_NATIVE_KECCAK=1` forces the pure-JS hash.
  */
 
