@@ -34,7 +34,7 @@ import { fileURLToPath } from "node:url";
 import { HDNodeWallet, Wallet, id as keccakId } from "ethers";
 
 import { CustodianStore } from "../src/custodian/store.js";
-import { openFile, sealFile, WORKER_MIN_BYTES } from "../src/keys/files.js";
+import { Flusher, openFile, sealFile, WORKER_MIN_BYTES } from "../src/keys/files.js";
 import type { FileOptions } from "../src/keys/files.js";
 import { generateKeyPair, openWith } from "../src/keys/hpke.js";
 import type { SignedManifest } from "../src/keys/manifest.js";
@@ -216,7 +216,7 @@ if (want("seal")) {
   }
   closeSync(fd);
   // The file path's own cost on this machine, no crypto: the input read and written to a new file
-  // in the same directory in 1 MiB pieces, with files.ts's flushing (an fdatasync every 64 MiB
+  // in the same directory in 1 MiB pieces, with files.ts's Flusher (an fdatasync every 64 MiB
   // that the writes do not wait for, then a final one): what seal and open do besides the
   // crypto (each reads and writes the whole size once). Beside the crypto limit it says how much
   // of a miss is the disk and the page cache rather than the format.
@@ -230,14 +230,14 @@ if (want("seal")) {
     const src = await fsp.open(input, "r");
     const dst = await fsp.open(join(dir, `copy-${copies++}.bin`), "w");
     const piece = Buffer.allocUnsafe(1 << 20);
+    const flusher = new Flusher(dst);
     let written = 0;
-    let flushing: Promise<void> | undefined;
     for (let n; (n = (await src.read(piece, 0, piece.length, null)).bytesRead) > 0;) {
       await dst.write(piece, 0, n);
       written += n;
-      if (written % (64 << 20) === 0 && !flushing) flushing = dst.datasync().finally(() => (flushing = undefined));
+      flusher.maybe(written);
     }
-    await flushing;
+    await flusher.done;
     await dst.datasync();
     await src.close();
     await dst.close();

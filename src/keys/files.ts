@@ -70,8 +70,11 @@ const FLUSH_BYTES = 64 << 20;
 
 const noop = (): void => undefined;
 
-/** fdatasync every FLUSH_BYTES written, one at a time, never waited for by the loop that writes. */
-class Flusher {
+/**
+ * fdatasync every FLUSH_BYTES written, one at a time, never waited for by the loop that writes.
+ * Exported for bench-keys' plain-copy floor, which flushes as seal and open do.
+ */
+export class Flusher {
   private busy = false;
   private flushed = 0;
   done: Promise<void> = Promise.resolve();
