@@ -1,8 +1,7 @@
-import { createRequire } from "node:module";
-
-import { keccak256, recoverAddress, Signature } from "ethers";
+import { recoverAddress, Signature } from "ethers";
 
 import { keccak256Hex, keccakBackend as nativeKeccakBackend } from "../native/keccak.js";
+import { addressOfPublicKey, type NativeSecp256k1, nativeSecp256k1 } from "../native/secp256k1.js";
 
 /**
  * ECDSA recovery with the registry's rules (OpenZeppelin ECDSA): 65-byte `r‖s‖v` with
@@ -10,35 +9,18 @@ import { keccak256Hex, keccakBackend as nativeKeccakBackend } from "../native/ke
  *
  * Verify recovers one key per signed change (50,000 for a 1M-event history with 5% signed
  * changes), so the curve arithmetic matters: ethers' pure-JS recovery costs ~1.5–2 ms, the
- * native libsecp256k1 binding of the `secp256k1` package (an optional dependency; prebuilt
- * binaries for linux-x64, darwin-arm64 and win32-x64 ship inside its npm package, nothing is
- * downloaded or compiled at install) ~0.1 ms. Without it (another platform, or not installed)
- * recovery falls back to ethers, with the same answers (test/audit/ecdsa.ts checks both).
- * `OMNI_AUDIT_ECDSA=js` forces the fallback.
+ * native libsecp256k1 binding (native/secp256k1.ts, an optional dependency) ~0.1 ms. Without it
+ * (another platform, or not installed) recovery falls back to ethers, with the same answers
+ * (test/audit/ecdsa.ts checks both). `OMNI_AUDIT_ECDSA=js` forces the fallback for the auditor
+ * alone; `OMNI_NO_NATIVE_SECP256K1=1` everywhere.
  */
 
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const HALF_N = SECP256K1_N / 2n;
 
-interface NativeSecp256k1 {
-  ecdsaRecover(signature: Uint8Array, recid: number, message: Uint8Array, compressed: boolean): Uint8Array;
-}
-
-let native: NativeSecp256k1 | null | undefined;
-
-/** The native binding, or null (then ethers recovers). Loaded once, on first use. */
+/** The native binding (native/secp256k1.ts), or null: then ethers recovers. `OMNI_AUDIT_ECDSA=js` forces that. */
 function nativeBinding(): NativeSecp256k1 | null {
-  if (native !== undefined) return native;
-  native = null;
-  if (process.env.OMNI_AUDIT_ECDSA === "js") return native;
-  try {
-    // `bindings.js` is the native addon only (the package's main falls back to elliptic, which
-    // is slower than ethers): it throws when no prebuilt binary fits this platform.
-    native = createRequire(import.meta.url)("secp256k1/bindings.js") as NativeSecp256k1;
-  } catch {
-    native = null;
-  }
-  return native;
+  return process.env.OMNI_AUDIT_ECDSA === "js" ? null : (nativeSecp256k1 ?? null);
 }
 
 /**
@@ -107,7 +89,7 @@ export function recoverStrict(
       const key = Buffer.from(pub).toString("latin1");
       let signer = addressOfKey.get(key);
       if (signer === undefined) {
-        signer = `0x${keccak256(pub.subarray(1)).slice(26)}`;
+        signer = addressOfPublicKey(pub);
         if (addressOfKey.size > 100_000) addressOfKey.clear();
         addressOfKey.set(key, signer);
       }

@@ -1,34 +1,15 @@
-import { createRequire } from "node:module";
-
-import { Signature, getAddress, recoverAddress } from "ethers";
+import { Signature, recoverAddress } from "ethers";
 
 import { fromHex, toHex } from "../keys/encoding.js";
-import { keccak256Bytes } from "../native/keccak.js";
+import { addressOfPublicKey, checksumAddress, nativeSecp256k1 as native } from "../native/secp256k1.js";
 
 /**
- * Who signed a digest, fast. libsecp256k1 through the `secp256k1` npm package's native binding
- * (prebuilt binaries ship inside the package; ~0.05 ms a recovery) when it loads, else ethers'
+ * Who signed a digest, fast: libsecp256k1 (native/secp256k1.ts) when it loads, else ethers'
  * pure-JS recovery (~1-2 ms). Both refuse high-s signatures (malleability) and bad v.
  * ERC-1271 signers are checked by the caller through `isValidSignature` (see `checks.ts`).
  */
 
-interface NativeSecp256k1 {
-  ecdsaRecover(sig: Uint8Array, recid: number, msg32: Uint8Array, compressed?: boolean): Uint8Array;
-}
-
 const HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
-
-function loadNative(): NativeSecp256k1 | undefined {
-  if (process.env.OMNI_NO_NATIVE_SECP256K1 === "1") return undefined;
-  try {
-    // `secp256k1/bindings` is the native build only (the package's main would fall back to JS).
-    return createRequire(import.meta.url)("secp256k1/bindings") as NativeSecp256k1;
-  } catch {
-    return undefined;
-  }
-}
-
-const native = loadNative();
 
 export { keccak256Bytes, keccakBackend } from "../native/keccak.js";
 
@@ -71,8 +52,7 @@ export function recoverSigner(digest: string, signature: string): string | undef
     }
   }
   try {
-    const pub = native.ecdsaRecover(rs, recid, fromHex(digest, 32), false);
-    return getAddress(toHex(keccak256Bytes(pub.subarray(1)).subarray(12)));
+    return checksumAddress(addressOfPublicKey(native.ecdsaRecover(rs, recid, fromHex(digest, 32), false)));
   } catch {
     return undefined;
   }
