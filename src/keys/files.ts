@@ -2,6 +2,7 @@ import { open, rename, rm, stat } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 
 import { cidFromSha256 } from "./cid.js";
+import { directSink, freeBuffer, type OrderedSink } from "./direct-io.js";
 import { HEADER_BYTES, SealedFormatError } from "./format.js";
 import type { AssetCipher } from "./format.js";
 import { HashWorker } from "./hash-worker.js";
@@ -42,6 +43,14 @@ export interface FileOptions {
    * `"two"` / `"one"`: always / never (tests compare them).
    */
   threads?: "auto" | "one" | "two";
+  /**
+   * How the output of a two-thread run is written: `"auto"` (default) around the page cache
+   * (O_DIRECT, direct-io.ts) where the file system allows it, else through it; `"buffered"`
+   * always through it (tests compare them).
+   */
+  io?: "auto" | "buffered";
+  /** Filled in by the call: how the output was written ("direct" or "buffered"). */
+  stats?: { io?: "direct" | "buffered" };
 }
 
 /** From this size on, `"auto"` hashes on a worker thread. */
@@ -103,12 +112,50 @@ class WriteQueue {
   push(parts: Uint8Array[], position: number): Promise<void> {
     const run = async () => {
       await writeFully(this.fh, parts, position);
-      parts.forEach(release);
+      parts.forEach(freeBuffer);
     };
     const w = this.last.then(run);
     w.catch(noop);
     this.last = w;
     return w;
+  }
+}
+
+/** The page-cache path as an OrderedSink: one write at a time, an fdatasync every FLUSH_BYTES. */
+function bufferedSink(fh: FileHandle): OrderedSink {
+  const queue = new WriteQueue(fh);
+  const flusher = new Flusher(fh);
+  let last: Promise<void> = Promise.resolve();
+  return {
+    mode: "buffered",
+    push(parts, position) {
+      last = queue.push([...parts], position);
+      flusher.maybe(position);
+      return last;
+    },
+    async end() {
+      await last;
+      await flusher.done;
+    },
+    close: async () => undefined,
+  };
+}
+
+/**
+ * Runs `f` with the sink a two-thread run writes through: around the page cache where it can
+ * (direct-io.ts), else through it; closed (its own handle) whatever `f` does.
+ */
+async function withSink<T>(
+  path: string,
+  fh: FileHandle,
+  o: FileOptions,
+  f: (sink: OrderedSink) => Promise<T>,
+): Promise<T> {
+  const sink = ((o.io ?? "auto") === "auto" ? await directSink(path, fh) : undefined) ?? bufferedSink(fh);
+  try {
+    return await f(sink);
+  } finally {
+    await sink.close();
   }
 }
 
@@ -148,21 +195,6 @@ async function writeFully(fh: FileHandle, parts: Uint8Array[], position: number)
   }
 }
 
-/**
- * Frees the memory of a buffer this module alone holds (its bytes are written) at once, rather
- * than at the next GC: Node allocates a new buffer for each frame it encrypts or decrypts, and V8
- * collects them only after ~64 MB of them pile up, which is a third of the RSS budget. Detaching
- * the buffer (`transfer(0)`) drops its only reference. Views into a larger buffer are left alone.
- */
-function release(p: Uint8Array): void {
-  if (p.byteOffset !== 0 || p.byteLength !== p.buffer.byteLength) return;
-  try {
-    (p.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }).transfer?.(0);
-  } catch {
-    // not detachable: the GC frees it
-  }
-}
-
 /** Seals `input` to `output`; returns the signed manifest and share envelopes. */
 export async function sealFile(
   opts: SealOptions,
@@ -178,7 +210,7 @@ export async function sealFile(
   try {
     const shrank = () => new Error(`${input} shrank while being sealed`);
     const sha256 = useWorker(fileOpts, size)
-      ? await sealOnTwoThreads(cipher, src, dst, size, shrank)
+      ? await withSink(partial, dst, fileOpts, (sink) => sealOnTwoThreads(cipher, src, size, shrank, sink, fileOpts))
       : await sealOnOneThread(cipher, backend, src, dst, size, shrank);
     await dst.sync();
     await dst.close();
@@ -239,9 +271,10 @@ async function sealOnOneThread(
 async function sealOnTwoThreads(
   cipher: AssetCipher,
   src: FileHandle,
-  dst: FileHandle,
   size: number,
   shrank: () => Error,
+  writes: OrderedSink,
+  o: FileOptions,
 ): Promise<Uint8Array> {
   const chunkSize = cipher.chunkSize;
   const chunks = size === 0 ? 1 : Math.ceil(size / chunkSize);
@@ -265,8 +298,6 @@ async function sealOnTwoThreads(
     p.catch(noop); // awaited below; an early exit must not leave it unhandled
     inFlight.push(p);
   };
-  const flusher = new Flusher(dst);
-  const writes = new WriteQueue(dst);
   readAhead(READ_AHEAD - 1);
   try {
     const header = Uint8Array.from(cipher.header);
@@ -287,14 +318,14 @@ async function sealOnTwoThreads(
       const at = HEADER_BYTES + first * (chunkSize + TAG_BYTES);
       track(worker.update(parts, "lend").then((back) => writes.push(back, at)));
       while (inFlight.length >= IN_FLIGHT) await inFlight.shift();
-      flusher.maybe(at);
     }
     while (inFlight.length > 0) await inFlight.shift();
-    await flusher.done;
+    await writes.end();
+    if (o.stats) o.stats.io = writes.mode;
     return await worker.digest();
   } finally {
     await worker.terminate();
-    await Promise.allSettled([...reads, flusher.done, ...inFlight]); // nothing touches the files after this returns
+    await Promise.allSettled([...reads, ...inFlight]); // nothing touches the files after this returns
   }
 }
 
@@ -331,7 +362,7 @@ export async function openFile(
     if (!sameHeader) throw new OpenAssetError("CHUNK_SIZE_MISMATCH", "the file's header is not the manifest's");
     const layout = { header, frames, frameSize, lastSize, shrank };
     const { sha256, plainBytes } = useWorker(fileOpts, size)
-      ? await openOnTwoThreads(cipher, src, dst, layout)
+      ? await withSink(partial, dst, fileOpts, (sink) => openOnTwoThreads(cipher, src, sink, layout, fileOpts))
       : await openOnOneThread(cipher, backend, src, dst, layout);
     if (cidFromSha256(sha256).toString() !== m.cid) {
       throw new OpenAssetError("CID_MISMATCH", "the ciphertext's CID is not the manifest's");
@@ -413,8 +444,9 @@ async function openOnOneThread(
 async function openOnTwoThreads(
   cipher: AssetCipher,
   src: FileHandle,
-  dst: FileHandle,
+  queue: OrderedSink,
   { header, frames, frameSize, lastSize, shrank }: SealedLayout,
+  o: FileOptions,
 ): Promise<{ sha256: Uint8Array; plainBytes: bigint }> {
   const perBatch = Math.min(MAX_FRAMES_PER_BATCH, Math.max(1, Math.floor(BATCH_BYTES / frameSize)));
   const batches = Math.ceil(frames / perBatch);
@@ -439,8 +471,6 @@ async function openOnTwoThreads(
     }
   };
   const writes: Promise<void>[] = [];
-  const queue = new WriteQueue(dst);
-  const flusher = new Flusher(dst);
   let plainBytes = 0n;
   try {
     worker.update([Uint8Array.from(header)], "share").catch(noop); // a failure shows in the next update or the digest
@@ -462,13 +492,13 @@ async function openOnTwoThreads(
       for (const chunk of plain) plainBytes += BigInt(chunk.length);
       while (writes.length >= IN_FLIGHT) await writes.shift();
       if (b >= IN_FLIGHT) delete hashed[b - IN_FLIGHT];
-      flusher.maybe(first * (frameSize - TAG_BYTES));
     }
     while (writes.length > 0) await writes.shift();
-    await flusher.done;
+    await queue.end();
+    if (o.stats) o.stats.io = queue.mode;
     return { sha256: await worker.digest(), plainBytes };
   } finally {
     await worker.terminate();
-    await Promise.allSettled([...reads, flusher.done, ...writes]); // nothing touches the files after this returns
+    await Promise.allSettled([...reads, ...writes]); // nothing touches the files after this returns
   }
 }

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import {
+  constants,
   existsSync,
   mkdtempSync,
   readFileSync,
@@ -320,6 +321,123 @@ describe("keys: sealing and opening files on two threads", function () {
     // header + 32 batches of one 1 MiB frame
     expect(await workerUpdates(() => seal(big, join(dir, "auto-big.sealed"), chunk, undefined))).to.equal(33);
     expect(existsSync(join(dir, "auto-big.sealed"))).to.equal(true);
+  });
+});
+
+/** Whether files in `dir` can be opened with O_DIRECT (Linux; not tmpfs). */
+async function directWorks(dir: string): Promise<boolean> {
+  const O_DIRECT = (constants as { O_DIRECT?: number }).O_DIRECT;
+  if (O_DIRECT === undefined) return false;
+  const probe = join(dir, "direct.probe");
+  try {
+    const fh = await open(probe, constants.O_WRONLY | constants.O_CREAT | O_DIRECT, 0o600);
+    await fh.close();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(probe, { force: true });
+  }
+}
+
+describe("keys: two-thread output around the page cache (O_DIRECT) where the file system allows it", function () {
+  this.timeout(60_000);
+  const owner = Wallet.createRandom();
+  let custodians: Awaited<ReturnType<typeof generateKeyPair>>[];
+  let dir: string;
+  before(async () => {
+    custodians = await Promise.all([0, 1, 2].map(() => generateKeyPair()));
+    dir = mkdtempSync(join(tmpdir(), "omni-keys-direct-"));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const roundTrip = async (where: string, size: number, io: FileOptions["io"]) => {
+    const data = randomBytes(size);
+    const input = join(where, `rt-${size}.in`);
+    writeFileSync(input, data);
+    const sealStats: NonNullable<FileOptions["stats"]> = {};
+    const r = await sealFile(
+      {
+        chainId: 31337n,
+        registry: REGISTRY,
+        owner,
+        custodians: custodians.map((c, i) => ({ url: `http://x${i}`, publicKey: c.publicKey })),
+        threshold: 2,
+        chunkSize: 64 << 10,
+      },
+      input,
+      join(where, `rt-${size}.sealed`),
+      { threads: "two", io, stats: sealStats },
+    );
+    const sealed = readFileSync(join(where, `rt-${size}.sealed`));
+    const key = await combineShares(
+      await Promise.all(
+        [0, 1].map((i) => openWith(custodians[i].privateKey, envelopeInfoOf(r.manifest, i), r.envelopes[i])),
+      ),
+    );
+    const opened: Record<string, Buffer> = {};
+    const openStats: Record<string, string | undefined> = {};
+    for (const [openIo, threads] of [
+      ["auto", "two"],
+      ["buffered", "two"],
+      ["auto", "one"],
+    ] as const) {
+      const stats: NonNullable<FileOptions["stats"]> = {};
+      const out = join(where, `rt-${size}.${openIo}.${threads}.out`);
+      await openFile(r.manifest, key, join(where, `rt-${size}.sealed`), out, { threads, io: openIo, stats });
+      opened[`${openIo}/${threads}`] = readFileSync(out);
+      openStats[`${openIo}/${threads}`] = stats.io;
+      rmSync(out);
+    }
+    rmSync(input);
+    return { data, r, sealed, opened, sealIo: sealStats.io, openStats };
+  };
+
+  // Stage boundaries (4 MiB) and block boundaries (4 KiB) of the output, on both sides of them.
+  for (const size of [0, 4095, 4 << 20, (8 << 20) + 4096, (8 << 20) + 4097, (13 << 20) - 1]) {
+    it(`${size} bytes: sealed and opened around the page cache here, byte for byte what the page-cache path writes and reads`, async () => {
+      const expected = (await directWorks(dir)) ? "direct" : "buffered";
+      const direct = await roundTrip(dir, size, "auto");
+      expect(direct.sealIo).to.equal(expected);
+      expect(direct.openStats).to.deep.equal({
+        "auto/two": expected,
+        "buffered/two": "buffered",
+        "auto/one": undefined,
+      });
+      const frames = size === 0 ? 1 : Math.ceil(size / (64 << 10));
+      expect(direct.sealed.length).to.equal(HEADER_BYTES + size + 16 * frames);
+      expect(direct.r.manifest.cid).to.equal(cidFromSha256(sha256(direct.sealed)).toString());
+      for (const [how, bytes] of Object.entries(direct.opened))
+        expect(Buffer.compare(bytes, direct.data), how).to.equal(0);
+      // Sealed through the page cache, it opens the same way around it.
+      const buffered = await roundTrip(dir, size, "buffered");
+      expect(buffered.sealIo).to.equal("buffered");
+      expect(buffered.sealed.length).to.equal(direct.sealed.length);
+      for (const [how, bytes] of Object.entries(buffered.opened))
+        expect(Buffer.compare(bytes, buffered.data), how).to.equal(0);
+    });
+  }
+
+  it("where O_DIRECT is refused (tmpfs) or switched off (OMNI_NO_DIRECT_IO=1), the same bytes go through the page cache", async () => {
+    const shm = "/dev/shm";
+    if (existsSync(shm) && !(await directWorks(shm))) {
+      const where = mkdtempSync(join(shm, "omni-keys-direct-"));
+      try {
+        const t = await roundTrip(where, (5 << 20) + 3, "auto");
+        expect([t.sealIo, t.openStats["auto/two"]]).to.deep.equal(["buffered", "buffered"]);
+        for (const bytes of Object.values(t.opened)) expect(Buffer.compare(bytes, t.data)).to.equal(0);
+      } finally {
+        rmSync(where, { recursive: true, force: true });
+      }
+    }
+    process.env.OMNI_NO_DIRECT_IO = "1";
+    try {
+      const t = await roundTrip(dir, (5 << 20) + 3, "auto");
+      expect([t.sealIo, t.openStats["auto/two"]]).to.deep.equal(["buffered", "buffered"]);
+      for (const bytes of Object.values(t.opened)) expect(Buffer.compare(bytes, t.data)).to.equal(0);
+    } finally {
+      delete process.env.OMNI_NO_DIRECT_IO;
+    }
   });
 });
 
