@@ -2,7 +2,7 @@ import { open, rename, rm, stat } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 
 import { cidFromSha256 } from "./cid.js";
-import { directSink, freeBuffer, type OrderedSink } from "./direct-io.js";
+import { directSink, freeBuffer, type OrderedSink, slotReader, type SlotReader } from "./direct-io.js";
 import { HEADER_BYTES, SealedFormatError } from "./format.js";
 import type { AssetCipher } from "./format.js";
 import { HashWorker } from "./hash-worker.js";
@@ -49,8 +49,8 @@ export interface FileOptions {
    * always through it (tests compare them).
    */
   io?: "auto" | "buffered";
-  /** Filled in by the call: how the output was written ("direct" or "buffered"). */
-  stats?: { io?: "direct" | "buffered" };
+  /** Filled in by the call: how the output was written and (open) the input read, "direct" or "buffered". */
+  stats?: { io?: "direct" | "buffered"; read?: "direct" | "buffered" };
 }
 
 /** From this size on, `"auto"` hashes on a worker thread. */
@@ -362,7 +362,7 @@ export async function openFile(
     if (!sameHeader) throw new OpenAssetError("CHUNK_SIZE_MISMATCH", "the file's header is not the manifest's");
     const layout = { header, frames, frameSize, lastSize, shrank };
     const { sha256, plainBytes } = useWorker(fileOpts, size)
-      ? await withSink(partial, dst, fileOpts, (sink) => openOnTwoThreads(cipher, src, sink, layout, fileOpts))
+      ? await withSink(partial, dst, fileOpts, (sink) => openOnTwoThreads(cipher, input, src, sink, layout, fileOpts))
       : await openOnOneThread(cipher, backend, src, dst, layout);
     if (cidFromSha256(sha256).toString() !== m.cid) {
       throw new OpenAssetError("CID_MISMATCH", "the ciphertext's CID is not the manifest's");
@@ -443,15 +443,30 @@ async function openOnOneThread(
  */
 async function openOnTwoThreads(
   cipher: AssetCipher,
+  input: string,
   src: FileHandle,
   queue: OrderedSink,
-  { header, frames, frameSize, lastSize, shrank }: SealedLayout,
+  layout: SealedLayout,
   o: FileOptions,
 ): Promise<{ sha256: Uint8Array; plainBytes: bigint }> {
-  const perBatch = Math.min(MAX_FRAMES_PER_BATCH, Math.max(1, Math.floor(BATCH_BYTES / frameSize)));
+  const perBatch = Math.min(MAX_FRAMES_PER_BATCH, Math.max(1, Math.floor(BATCH_BYTES / layout.frameSize)));
+  const reader = await slotReader(input, src, IN_FLIGHT, perBatch * layout.frameSize, (o.io ?? "auto") === "auto");
+  try {
+    return await openBatches(cipher, reader, queue, layout, perBatch, o);
+  } finally {
+    await reader.close();
+  }
+}
+
+async function openBatches(
+  cipher: AssetCipher,
+  reader: SlotReader,
+  queue: OrderedSink,
+  { header, frames, frameSize, lastSize, shrank }: SealedLayout,
+  perBatch: number,
+  o: FileOptions,
+): Promise<{ sha256: Uint8Array; plainBytes: bigint }> {
   const batches = Math.ceil(frames / perBatch);
-  const slotBytes = perBatch * frameSize;
-  const slots = new SharedArrayBuffer(slotBytes * IN_FLIGHT);
   const hashed: Promise<unknown>[] = [];
   const worker = new HashWorker();
   const readNow = async (b: number): Promise<Uint8Array> => {
@@ -460,8 +475,7 @@ async function openOnTwoThreads(
     const first = b * perBatch;
     const count = Math.min(perBatch, frames - first);
     const len = (count - 1) * frameSize + (first + count === frames ? lastSize : frameSize);
-    const slot = new Uint8Array(slots, (b % IN_FLIGHT) * slotBytes, slotBytes);
-    return readFully(src, slot, len, HEADER_BYTES + first * frameSize, shrank);
+    return reader.read(reader.slots[b % IN_FLIGHT], len, HEADER_BYTES + first * frameSize, shrank);
   };
   const reads: Promise<Uint8Array>[] = [];
   const readAhead = (upTo: number) => {
@@ -496,6 +510,7 @@ async function openOnTwoThreads(
     while (writes.length > 0) await writes.shift();
     await queue.end();
     if (o.stats) o.stats.io = queue.mode;
+    if (o.stats) o.stats.read = reader.mode;
     return { sha256: await worker.digest(), plainBytes };
   } finally {
     await worker.terminate();

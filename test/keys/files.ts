@@ -340,7 +340,7 @@ async function directWorks(dir: string): Promise<boolean> {
   }
 }
 
-describe("keys: two-thread output around the page cache (O_DIRECT) where the file system allows it", function () {
+describe("keys: two-thread output and (open) input around the page cache (O_DIRECT) where the file system allows it", function () {
   this.timeout(60_000);
   const owner = Wallet.createRandom();
   let custodians: Awaited<ReturnType<typeof generateKeyPair>>[];
@@ -377,6 +377,7 @@ describe("keys: two-thread output around the page cache (O_DIRECT) where the fil
     );
     const opened: Record<string, Buffer> = {};
     const openStats: Record<string, string | undefined> = {};
+    const readStats: Record<string, string | undefined> = {};
     for (const [openIo, threads] of [
       ["auto", "two"],
       ["buffered", "two"],
@@ -387,10 +388,11 @@ describe("keys: two-thread output around the page cache (O_DIRECT) where the fil
       await openFile(r.manifest, key, join(where, `rt-${size}.sealed`), out, { threads, io: openIo, stats });
       opened[`${openIo}/${threads}`] = readFileSync(out);
       openStats[`${openIo}/${threads}`] = stats.io;
+      readStats[`${openIo}/${threads}`] = stats.read;
       rmSync(out);
     }
     rmSync(input);
-    return { data, r, sealed, opened, sealIo: sealStats.io, openStats };
+    return { data, r, sealed, opened, sealIo: sealStats.io, openStats, readStats };
   };
 
   // Stage boundaries (4 MiB) and block boundaries (4 KiB) of the output, on both sides of them.
@@ -399,11 +401,9 @@ describe("keys: two-thread output around the page cache (O_DIRECT) where the fil
       const expected = (await directWorks(dir)) ? "direct" : "buffered";
       const direct = await roundTrip(dir, size, "auto");
       expect(direct.sealIo).to.equal(expected);
-      expect(direct.openStats).to.deep.equal({
-        "auto/two": expected,
-        "buffered/two": "buffered",
-        "auto/one": undefined,
-      });
+      const how = { "auto/two": expected, "buffered/two": "buffered", "auto/one": undefined };
+      expect(direct.openStats).to.deep.equal(how);
+      expect(direct.readStats).to.deep.equal(how);
       const frames = size === 0 ? 1 : Math.ceil(size / (64 << 10));
       expect(direct.sealed.length).to.equal(HEADER_BYTES + size + 16 * frames);
       expect(direct.r.manifest.cid).to.equal(cidFromSha256(sha256(direct.sealed)).toString());
@@ -424,7 +424,11 @@ describe("keys: two-thread output around the page cache (O_DIRECT) where the fil
       const where = mkdtempSync(join(shm, "omni-keys-direct-"));
       try {
         const t = await roundTrip(where, (5 << 20) + 3, "auto");
-        expect([t.sealIo, t.openStats["auto/two"]]).to.deep.equal(["buffered", "buffered"]);
+        expect([t.sealIo, t.openStats["auto/two"], t.readStats["auto/two"]]).to.deep.equal([
+          "buffered",
+          "buffered",
+          "buffered",
+        ]);
         for (const bytes of Object.values(t.opened)) expect(Buffer.compare(bytes, t.data)).to.equal(0);
       } finally {
         rmSync(where, { recursive: true, force: true });
@@ -433,7 +437,11 @@ describe("keys: two-thread output around the page cache (O_DIRECT) where the fil
     process.env.OMNI_NO_DIRECT_IO = "1";
     try {
       const t = await roundTrip(dir, (5 << 20) + 3, "auto");
-      expect([t.sealIo, t.openStats["auto/two"]]).to.deep.equal(["buffered", "buffered"]);
+      expect([t.sealIo, t.openStats["auto/two"], t.readStats["auto/two"]]).to.deep.equal([
+        "buffered",
+        "buffered",
+        "buffered",
+      ]);
       for (const bytes of Object.values(t.opened)) expect(Buffer.compare(bytes, t.data)).to.equal(0);
     } finally {
       delete process.env.OMNI_NO_DIRECT_IO;
