@@ -52,7 +52,10 @@ export interface OrderedSink {
  */
 export async function directSink(path: string, fh: FileHandle): Promise<OrderedSink | undefined> {
   const O_DIRECT = (constants as { O_DIRECT?: number }).O_DIRECT;
-  if (O_DIRECT === undefined || process.env.OMNI_NO_DIRECT_IO === "1") return undefined;
+  // (No WebAssembly, as under --jitless: no aligned memory, so no O_DIRECT either.)
+  if (O_DIRECT === undefined || process.env.OMNI_NO_DIRECT_IO === "1" || typeof WebAssembly === "undefined") {
+    return undefined;
+  }
   let direct: FileHandle;
   try {
     direct = await open(path, constants.O_WRONLY | O_DIRECT);
@@ -185,7 +188,8 @@ export async function slotReader(
 ): Promise<SlotReader> {
   const O_DIRECT = (constants as { O_DIRECT?: number }).O_DIRECT;
   let direct: FileHandle | undefined;
-  if (allowDirect && O_DIRECT !== undefined && process.env.OMNI_NO_DIRECT_IO !== "1") {
+  const wasm = typeof WebAssembly !== "undefined";
+  if (allowDirect && wasm && O_DIRECT !== undefined && process.env.OMNI_NO_DIRECT_IO !== "1") {
     try {
       direct = await open(path, constants.O_RDONLY | O_DIRECT);
     } catch {
@@ -195,8 +199,10 @@ export async function slotReader(
   // Room for a read widened by up to one block at each end, every slot starting on a block.
   const slotBytes = Math.ceil((bytes + 2 * DIRECT_ALIGN) / DIRECT_ALIGN) * DIRECT_ALIGN;
   const pages = Math.ceil((count * slotBytes) / 65536);
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-  const slots = Array.from({ length: count }, (_, i) => new Uint8Array(memory.buffer, i * slotBytes, slotBytes));
+  const memory = wasm
+    ? new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }).buffer
+    : new SharedArrayBuffer(count * slotBytes);
+  const slots = Array.from({ length: count }, (_, i) => new Uint8Array(memory, i * slotBytes, slotBytes));
   let mode: "direct" | "buffered" = direct ? "direct" : "buffered";
   const buffered = async (slot: Uint8Array, len: number, position: number, short: () => Error) => {
     let got = 0;
