@@ -204,15 +204,6 @@ export async function slotReader(
     : new SharedArrayBuffer(count * slotBytes);
   const slots = Array.from({ length: count }, (_, i) => new Uint8Array(memory, i * slotBytes, slotBytes));
   let mode: "direct" | "buffered" = direct ? "direct" : "buffered";
-  const buffered = async (slot: Uint8Array, len: number, position: number, short: () => Error) => {
-    let got = 0;
-    while (got < len) {
-      const { bytesRead } = await fh.read(slot, got, len - got, position + got);
-      if (bytesRead === 0) throw short();
-      got += bytesRead;
-    }
-    return slot.subarray(0, len);
-  };
   return {
     get mode() {
       return mode;
@@ -238,13 +229,30 @@ export async function slotReader(
           mode = "buffered"; // opened with O_DIRECT, but its reads are refused: the ordinary handle
         }
       }
-      return buffered(slot, len, position, short);
+      return readFully(fh, slot, len, position, short);
     },
     async close() {
       await direct?.close();
       direct = undefined;
     },
   };
+}
+
+/** Reads exactly `len` bytes at `position` into `buf` (from 0); `short` names what a shorter file means. */
+export async function readFully(
+  fh: FileHandle,
+  buf: Uint8Array,
+  len: number,
+  position: number,
+  short: () => Error,
+): Promise<Uint8Array> {
+  let got = 0;
+  while (got < len) {
+    const { bytesRead } = await fh.read(buf, got, len - got, position + got);
+    if (bytesRead === 0) throw short();
+    got += bytesRead;
+  }
+  return buf.subarray(0, len);
 }
 
 async function writeAll(fh: FileHandle, bytes: Uint8Array, position: number): Promise<void> {

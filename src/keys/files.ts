@@ -2,7 +2,7 @@ import { open, rename, rm, stat } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 
 import { cidFromSha256 } from "./cid.js";
-import { directSink, freeBuffer, type OrderedSink, slotReader, type SlotReader } from "./direct-io.js";
+import { directSink, freeBuffer, type OrderedSink, readFully, slotReader, type SlotReader } from "./direct-io.js";
 import { HEADER_BYTES, SealedFormatError } from "./format.js";
 import type { AssetCipher } from "./format.js";
 import { HashWorker } from "./hash-worker.js";
@@ -161,17 +161,6 @@ async function withSink<T>(
 
 const useWorker = (o: FileOptions, bytes: number): boolean =>
   o.threads === "two" || ((o.threads ?? "auto") === "auto" && bytes >= WORKER_MIN_BYTES);
-
-/** Reads exactly `len` bytes at `position` into `buf` (from 0); `short` names what a shorter file means. */
-async function readFully(fh: FileHandle, buf: Uint8Array, len: number, position: number, short: () => Error) {
-  let got = 0;
-  while (got < len) {
-    const { bytesRead } = await fh.read(buf, got, len - got, position + got);
-    if (bytesRead === 0) throw short();
-    got += bytesRead;
-  }
-  return buf.subarray(0, len);
-}
 
 /** Writes all of `parts` at `position` with as few writev calls as the kernel allows. */
 async function writeFully(fh: FileHandle, parts: Uint8Array[], position: number): Promise<void> {

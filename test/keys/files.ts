@@ -74,6 +74,22 @@ async function workerUpdates(fn: () => Promise<unknown>): Promise<number> {
   return calls;
 }
 
+/** Whether files in `dir` can be opened with O_DIRECT (Linux; not tmpfs). */
+async function directWorks(dir: string): Promise<boolean> {
+  const O_DIRECT = (constants as { O_DIRECT?: number }).O_DIRECT;
+  if (O_DIRECT === undefined) return false;
+  const probe = join(dir, "direct.probe");
+  try {
+    const fh = await open(probe, constants.O_WRONLY | constants.O_CREAT | O_DIRECT, 0o600);
+    await fh.close();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(probe, { force: true });
+  }
+}
+
 describe("keys: sealing and opening files on two threads", function () {
   this.timeout(60_000);
   const owner = Wallet.createRandom();
@@ -86,7 +102,13 @@ describe("keys: sealing and opening files on two threads", function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  const seal = (input: string, output: string, chunkSize: number, threads: FileOptions["threads"]) =>
+  const seal = (
+    input: string,
+    output: string,
+    chunkSize: number,
+    threads: FileOptions["threads"],
+    more: Omit<FileOptions, "threads"> = {},
+  ) =>
     sealFile(
       {
         chainId: 31337n,
@@ -98,7 +120,7 @@ describe("keys: sealing and opening files on two threads", function () {
       },
       input,
       output,
-      { threads },
+      { threads, ...more },
     );
   const keyOf = async (r: Awaited<ReturnType<typeof seal>>) =>
     combineShares(
@@ -322,59 +344,16 @@ describe("keys: sealing and opening files on two threads", function () {
     expect(await workerUpdates(() => seal(big, join(dir, "auto-big.sealed"), chunk, undefined))).to.equal(33);
     expect(existsSync(join(dir, "auto-big.sealed"))).to.equal(true);
   });
-});
 
-/** Whether files in `dir` can be opened with O_DIRECT (Linux; not tmpfs). */
-async function directWorks(dir: string): Promise<boolean> {
-  const O_DIRECT = (constants as { O_DIRECT?: number }).O_DIRECT;
-  if (O_DIRECT === undefined) return false;
-  const probe = join(dir, "direct.probe");
-  try {
-    const fh = await open(probe, constants.O_WRONLY | constants.O_CREAT | O_DIRECT, 0o600);
-    await fh.close();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    rmSync(probe, { force: true });
-  }
-}
-
-describe("keys: two-thread output and (open) input around the page cache (O_DIRECT) where the file system allows it", function () {
-  this.timeout(60_000);
-  const owner = Wallet.createRandom();
-  let custodians: Awaited<ReturnType<typeof generateKeyPair>>[];
-  let dir: string;
-  before(async () => {
-    custodians = await Promise.all([0, 1, 2].map(() => generateKeyPair()));
-    dir = mkdtempSync(join(tmpdir(), "omni-keys-direct-"));
-  });
-  after(() => rmSync(dir, { recursive: true, force: true }));
-
+  // O_DIRECT (direct-io.ts) on two threads: the output, and open's input, around the page cache.
   const roundTrip = async (where: string, size: number, io: FileOptions["io"]) => {
     const data = randomBytes(size);
     const input = join(where, `rt-${size}.in`);
     writeFileSync(input, data);
     const sealStats: NonNullable<FileOptions["stats"]> = {};
-    const r = await sealFile(
-      {
-        chainId: 31337n,
-        registry: REGISTRY,
-        owner,
-        custodians: custodians.map((c, i) => ({ url: `http://x${i}`, publicKey: c.publicKey })),
-        threshold: 2,
-        chunkSize: 64 << 10,
-      },
-      input,
-      join(where, `rt-${size}.sealed`),
-      { threads: "two", io, stats: sealStats },
-    );
+    const r = await seal(input, join(where, `rt-${size}.sealed`), 64 << 10, "two", { io, stats: sealStats });
     const sealed = readFileSync(join(where, `rt-${size}.sealed`));
-    const key = await combineShares(
-      await Promise.all(
-        [0, 1].map((i) => openWith(custodians[i].privateKey, envelopeInfoOf(r.manifest, i), r.envelopes[i])),
-      ),
-    );
+    const key = await keyOf(r);
     const opened: Record<string, Buffer> = {};
     const openStats: Record<string, string | undefined> = {};
     const readStats: Record<string, string | undefined> = {};
@@ -419,30 +398,27 @@ describe("keys: two-thread output and (open) input around the page cache (O_DIRE
   }
 
   it("where O_DIRECT is refused (tmpfs) or switched off (OMNI_NO_DIRECT_IO=1), the same bytes go through the page cache", async () => {
-    const shm = "/dev/shm";
-    if (existsSync(shm) && !(await directWorks(shm))) {
-      const where = mkdtempSync(join(shm, "omni-keys-direct-"));
-      try {
-        const t = await roundTrip(where, (5 << 20) + 3, "auto");
-        expect([t.sealIo, t.openStats["auto/two"], t.readStats["auto/two"]]).to.deep.equal([
-          "buffered",
-          "buffered",
-          "buffered",
-        ]);
-        for (const bytes of Object.values(t.opened)) expect(Buffer.compare(bytes, t.data)).to.equal(0);
-      } finally {
-        rmSync(where, { recursive: true, force: true });
-      }
-    }
-    process.env.OMNI_NO_DIRECT_IO = "1";
-    try {
-      const t = await roundTrip(dir, (5 << 20) + 3, "auto");
+    const throughTheCache = async (where: string) => {
+      const t = await roundTrip(where, (5 << 20) + 3, "auto");
       expect([t.sealIo, t.openStats["auto/two"], t.readStats["auto/two"]]).to.deep.equal([
         "buffered",
         "buffered",
         "buffered",
       ]);
       for (const bytes of Object.values(t.opened)) expect(Buffer.compare(bytes, t.data)).to.equal(0);
+    };
+    const shm = "/dev/shm";
+    if (existsSync(shm) && !(await directWorks(shm))) {
+      const where = mkdtempSync(join(shm, "omni-keys-direct-"));
+      try {
+        await throughTheCache(where);
+      } finally {
+        rmSync(where, { recursive: true, force: true });
+      }
+    }
+    process.env.OMNI_NO_DIRECT_IO = "1";
+    try {
+      await throughTheCache(dir);
     } finally {
       delete process.env.OMNI_NO_DIRECT_IO;
     }
