@@ -33,7 +33,7 @@ const noop = (): void => undefined;
 
 /** An output written in order: `push` appends (from position 0 on, no gaps). */
 export interface OrderedSink {
-  /** "direct" once any byte went around the page cache (until then, what it will try). */
+  /** "direct" while its writes go around the page cache; "buffered" for the page-cache path, or once a direct write was refused (EINVAL) and the rest went through the cache. */
   readonly mode: "direct" | "buffered";
   /**
    * Appends `parts` at `position`, which must be the number of bytes pushed so far. Resolves once
