@@ -44,6 +44,7 @@ import { fileURLToPath } from "node:url";
 import { HDNodeWallet, Wallet, id as keccakId } from "ethers";
 
 import { CustodianStore } from "../src/custodian/store.js";
+import { alignedMemory, openDirect } from "../src/keys/direct-io.js";
 import { Flusher, openFile, sealFile, WORKER_MIN_BYTES } from "../src/keys/files.js";
 import type { FileOptions } from "../src/keys/files.js";
 import { generateKeyPair, openWith } from "../src/keys/hpke.js";
@@ -257,24 +258,17 @@ if (want("seal")) {
   // where the file system allows it): 4 MiB pieces in aligned memory, two reads ahead, the writes
   // overlapped. What this disk moves per second when every byte is read from it and written to it,
   // which is open's floor here (its input was written around the cache, so it is read from the disk).
-  const O_DIRECT = (fsConstants as { O_DIRECT?: number }).O_DIRECT;
   const directCopyS = async (): Promise<number | undefined> => {
-    if (O_DIRECT === undefined) return undefined;
     const PIECE = 4 << 20;
     const N = 6;
-    const mem = new WebAssembly.Memory({ initial: (N * PIECE) / 65536, maximum: (N * PIECE) / 65536 });
-    const bufs = Array.from({ length: N }, (_, i) => new Uint8Array(mem.buffer, i * PIECE, PIECE));
-    let src: fsp.FileHandle;
-    let dst: fsp.FileHandle;
-    try {
-      src = await fsp.open(input, fsConstants.O_RDONLY | O_DIRECT);
-      dst = await fsp.open(
-        join(dir, `copy-${copies++}.bin`),
-        fsConstants.O_WRONLY | fsConstants.O_CREAT | O_DIRECT,
-        0o600,
-      );
-    } catch {
-      return undefined; // this file system refuses O_DIRECT
+    const mem = alignedMemory(N * PIECE, false);
+    const bufs = Array.from({ length: N }, (_, i) => new Uint8Array(mem, i * PIECE, PIECE));
+    const src = await openDirect(input, fsConstants.O_RDONLY);
+    const dst = await openDirect(join(dir, `copy-${copies++}.bin`), fsConstants.O_WRONLY | fsConstants.O_CREAT, 0o600);
+    if (!src || !dst) {
+      await src?.close();
+      await dst?.close();
+      return undefined; // no O_DIRECT here
     }
     execFileSync("sync");
     const t = performance.now();

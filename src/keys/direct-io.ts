@@ -31,6 +31,34 @@ const STAGES = 3;
 
 const noop = (): void => undefined;
 
+/**
+ * `path` opened with `flags | O_DIRECT`, or undefined where that cannot be: no O_DIRECT on this
+ * platform, `OMNI_NO_DIRECT_IO=1`, no WebAssembly (as under --jitless: no aligned memory), or a
+ * file system that refuses it (EINVAL).
+ */
+export async function openDirect(path: string, flags: number, mode?: number): Promise<FileHandle | undefined> {
+  const O_DIRECT = (constants as { O_DIRECT?: number }).O_DIRECT;
+  if (O_DIRECT === undefined || process.env.OMNI_NO_DIRECT_IO === "1" || typeof WebAssembly === "undefined") {
+    return undefined;
+  }
+  try {
+    return await open(path, flags | O_DIRECT, mode);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `bytes` of memory whose start is page-aligned (a `WebAssembly.Memory`: its base is mapped on a
+ * page, its 64 KiB pages keep any 4 KiB offset aligned), shared across threads with `shared`.
+ * Without WebAssembly, an ordinary (Shared)ArrayBuffer: then nothing is read or written directly.
+ */
+export function alignedMemory(bytes: number, shared: boolean): ArrayBufferLike {
+  if (typeof WebAssembly === "undefined") return shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  const pages = Math.ceil(bytes / 65536);
+  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared }).buffer;
+}
+
 /** An output written in order: `push` appends (from position 0 on, no gaps). */
 export interface OrderedSink {
   /** "direct" while its writes go around the page cache; "buffered" for the page-cache path, or once a direct write was refused (EINVAL) and the rest went through the cache. */
@@ -51,18 +79,8 @@ export interface OrderedSink {
  * available: the caller then writes through `fh` as before.
  */
 export async function directSink(path: string, fh: FileHandle): Promise<OrderedSink | undefined> {
-  const O_DIRECT = (constants as { O_DIRECT?: number }).O_DIRECT;
-  // (No WebAssembly, as under --jitless: no aligned memory, so no O_DIRECT either.)
-  if (O_DIRECT === undefined || process.env.OMNI_NO_DIRECT_IO === "1" || typeof WebAssembly === "undefined") {
-    return undefined;
-  }
-  let direct: FileHandle;
-  try {
-    direct = await open(path, constants.O_WRONLY | O_DIRECT);
-  } catch {
-    return undefined; // EINVAL: this file system does not do O_DIRECT
-  }
-  return new DirectSink(direct, fh);
+  const direct = await openDirect(path, constants.O_WRONLY);
+  return direct && new DirectSink(direct, fh);
 }
 
 class DirectSink implements OrderedSink {
@@ -82,9 +100,8 @@ class DirectSink implements OrderedSink {
     private readonly direct: FileHandle,
     private readonly buffered: FileHandle,
   ) {
-    const pages = (STAGES * STAGE_BYTES) / 65536;
-    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-    this.stages = Array.from({ length: STAGES }, (_, i) => new Uint8Array(memory.buffer, i * STAGE_BYTES, STAGE_BYTES));
+    const memory = alignedMemory(STAGES * STAGE_BYTES, false);
+    this.stages = Array.from({ length: STAGES }, (_, i) => new Uint8Array(memory, i * STAGE_BYTES, STAGE_BYTES));
     this.writing = this.stages.map(() => Promise.resolve());
   }
 
@@ -186,22 +203,10 @@ export async function slotReader(
   bytes: number,
   allowDirect = true,
 ): Promise<SlotReader> {
-  const O_DIRECT = (constants as { O_DIRECT?: number }).O_DIRECT;
-  let direct: FileHandle | undefined;
-  const wasm = typeof WebAssembly !== "undefined";
-  if (allowDirect && wasm && O_DIRECT !== undefined && process.env.OMNI_NO_DIRECT_IO !== "1") {
-    try {
-      direct = await open(path, constants.O_RDONLY | O_DIRECT);
-    } catch {
-      direct = undefined;
-    }
-  }
+  let direct = allowDirect ? await openDirect(path, constants.O_RDONLY) : undefined;
   // Room for a read widened by up to one block at each end, every slot starting on a block.
   const slotBytes = Math.ceil((bytes + 2 * DIRECT_ALIGN) / DIRECT_ALIGN) * DIRECT_ALIGN;
-  const pages = Math.ceil((count * slotBytes) / 65536);
-  const memory = wasm
-    ? new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }).buffer
-    : new SharedArrayBuffer(count * slotBytes);
+  const memory = alignedMemory(count * slotBytes, true);
   const slots = Array.from({ length: count }, (_, i) => new Uint8Array(memory, i * slotBytes, slotBytes));
   let mode: "direct" | "buffered" = direct ? "direct" : "buffered";
   return {

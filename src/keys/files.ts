@@ -498,8 +498,7 @@ async function openBatches(
     }
     while (writes.length > 0) await writes.shift();
     await queue.end();
-    if (o.stats) o.stats.io = queue.mode;
-    if (o.stats) o.stats.read = reader.mode;
+    if (o.stats) Object.assign(o.stats, { io: queue.mode, read: reader.mode });
     return { sha256: await worker.digest(), plainBytes };
   } finally {
     await worker.terminate();
