@@ -11,7 +11,8 @@
  *   the main thread), so the ratio compares two cores with the limit of one: `*.cores_used`
  *   (CPU seconds / wall seconds) says how much of the machine each took. `--threads one` measures
  *   the one-thread path instead.
- * - release: a node (anvil, a hardhat node, or each in turn: --node) and five custodian processes on 127.0.0.1, a 3-of-5 1 KiB asset,
+ * - release: a node (anvil, a hardhat node, or each in turn: --node) and five custodian processes
+ *   on 127.0.0.1 (the compiled CLI under plain node, as users run it), a 3-of-5 1 KiB asset,
  *   consent and a confirmed DataUsed record; one open at a time (request → plaintext), then 8 at
  *   once; then one custodian at 8 concurrent requests, each with all its checks; then the same
  *   load with a revocation mid-stream, counting releases decided at or after the revoking block.
@@ -38,6 +39,7 @@ import {
 } from "node:fs";
 import { Agent, request } from "node:http";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -361,6 +363,7 @@ async function releaseBench(kind: NodeKind, o: Record<string, number | string | 
           name: `c${i}`,
           rpc: node.url,
           registry: chain.registryAddress,
+          compiled: true,
           // The custodian of the load tests (the last one) is the one profiled.
           ...(CPU_PROF !== undefined && i === 4 ? { nodeArgs: ["--cpu-prof", "--cpu-prof-dir", CPU_PROF] } : {}),
         }),
@@ -393,6 +396,11 @@ async function releaseBench(kind: NodeKind, o: Record<string, number | string | 
     await chain.mine(2);
     const useTx = use!.hash;
 
+    const cpuMs = (pid: number): number => {
+      // utime + stime (fields 14 and 15 of /proc/<pid>/stat) in clock ticks of 10 ms.
+      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      return (Number(f[11]) + Number(f[12])) * 10;
+    };
     const openOnce = async (): Promise<number> => {
       const t = performance.now();
       const key = await obtainKey({ manifest: m, requester: processor, purpose: Purpose.INFERENCE, useTx });
@@ -407,6 +415,13 @@ async function releaseBench(kind: NodeKind, o: Record<string, number | string | 
     o["release.p50_ms"] = r2(pct(seq, 50));
     o["release.p99_ms"] = r2(pct(seq, 99));
     const conc: number[] = [];
+    // What one open costs the machine at 8 at once: this process (the requester), the custodians
+    // asked, the node; with both cores busy, p50 ≈ 8 × that ÷ cores.
+    const concCpu0 = {
+      client: process.cpuUsage(),
+      custodians: custodians.map((c) => cpuMs(c.pid)),
+      node: cpuMs(node.pid),
+    };
     await Promise.all(
       Array.from({ length: 8 }, async () => {
         for (let i = 0; i < Math.ceil(RELEASES / 8); i++) conc.push(await openOnce());
@@ -414,6 +429,12 @@ async function releaseBench(kind: NodeKind, o: Record<string, number | string | 
     );
     o["release.concurrent8_p50_ms"] = r2(pct(conc, 50));
     o["release.concurrent8_p99_ms"] = r2(pct(conc, 99));
+    const concClient = process.cpuUsage(concCpu0.client);
+    o["release.concurrent8_cpu_ms_per_open.requester"] = r2((concClient.user + concClient.system) / 1000 / conc.length);
+    o["release.concurrent8_cpu_ms_per_open.custodians"] = r2(
+      custodians.reduce((a, c, i) => a + cpuMs(c.pid) - concCpu0.custodians[i], 0) / conc.length,
+    );
+    o["release.concurrent8_cpu_ms_per_open.node"] = r2((cpuMs(node.pid) - concCpu0.node) / conc.length);
     process.stderr.write(
       `release p50 ${o["release.p50_ms"]} ms, p99 ${o["release.p99_ms"]} ms, 8 concurrent p50 ${o["release.concurrent8_p50_ms"]} ms\n`,
     );
@@ -472,11 +493,6 @@ async function releaseBench(kind: NodeKind, o: Record<string, number | string | 
     const warm = await presign(200);
     await load(target.url, warm);
     const bodies = await presign(LOAD);
-    const cpuMs = (pid: number): number => {
-      // utime + stime (fields 14 and 15 of /proc/<pid>/stat) in clock ticks of 10 ms.
-      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-      return (Number(f[11]) + Number(f[12])) * 10;
-    };
     const [custodianCpu0, nodeCpu0] = [cpuMs(target.pid), cpuMs(node.pid)];
     const clientCpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -531,6 +547,14 @@ async function releaseBench(kind: NodeKind, o: Record<string, number | string | 
 }
 
 if (want("release")) {
+  // The custodians run the compiled CLI under plain node, as `omni-consent custodian start` does
+  // (through tsx each release cost 12–15% more CPU: BENCHMARKS.md): compile it now, so they
+  // never run a stale dist/.
+  execFileSync(
+    process.execPath,
+    [createRequire(import.meta.url).resolve("typescript/bin/tsc"), "-p", "tsconfig.build.json"],
+    { cwd: ROOT, stdio: "inherit" },
+  );
   // The node that counts for the targets first; the other one's figures under its prefix.
   const kinds: NodeKind[] = NODE === "both" ? ["anvil", "hardhat"] : [NODE];
   for (const [i, kind] of kinds.entries()) {

@@ -101,16 +101,22 @@ export class CustodianStore {
       share: this.db.prepare(
         "SELECT owner, data_id AS dataId, version, share_index AS shareIndex, manifest_json AS manifestJson, manifest_digest AS manifestDigest, envelope_json AS envelopeJson, sealed_share AS sealedShare FROM shares WHERE owner = ? AND data_id = ? AND version = ?",
       ),
-      releaseRow: this.db.prepare(
-        "SELECT share_index AS shareIndex, manifest_digest AS manifestDigest, sealed_share AS sealedShare, (SELECT MAX(version) FROM shares WHERE owner = @owner AND data_id = @dataId) AS latestVersion FROM shares WHERE owner = @owner AND data_id = @dataId AND version = @version",
-      ),
+      // The asked version and every later one, newest first (one index range; usually one row).
+      releaseRows: this.db
+        .prepare(
+          "SELECT version, share_index, manifest_digest, sealed_share FROM shares WHERE owner = ? AND data_id = ? AND version >= ? ORDER BY version DESC",
+        )
+        .raw(true),
       manifestJson: this.db.prepare("SELECT manifest_json AS j FROM shares WHERE manifest_digest = ? LIMIT 1"),
       latestVersion: this.db.prepare("SELECT MAX(version) AS v FROM shares WHERE owner = ? AND data_id = ?"),
       insertShare: this.db.prepare(
-        "INSERT INTO shares (owner, data_id, version, share_index, manifest_json, manifest_digest, envelope_json, sealed_share, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO shares (owner, data_id, version, share_index, manifest_json, manifest_digest, envelope_json, sealed_share, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (owner, data_id, version) DO NOTHING",
       ),
       nonceUsed: this.db.prepare("SELECT 1 FROM nonces WHERE requester = ? AND nonce = ?"),
-      insertNonce: this.db.prepare("INSERT INTO nonces (requester, nonce, used_at) VALUES (?, ?, ?)"),
+      // Spends a nonce: changes = 0 when it was spent already (the primary key decides, atomically).
+      spendNonce: this.db.prepare(
+        "INSERT INTO nonces (requester, nonce, used_at) VALUES (?, ?, ?) ON CONFLICT (requester, nonce) DO NOTHING",
+      ),
       lastRelease: this.db.prepare("SELECT seq, entry_hash AS entryHash FROM releases ORDER BY seq DESC LIMIT 1"),
       insertRelease: this.db.prepare("INSERT INTO releases (seq, entry, entry_hash) VALUES (?, ?, ?)"),
       allReleases: this.db.prepare("SELECT entry FROM releases ORDER BY seq"),
@@ -133,8 +139,15 @@ export class CustodianStore {
     dataId: string,
     version: number,
   ): { shareIndex: number; manifestDigest: string; sealedShare: Buffer; latestVersion: number } | undefined {
-    return this.q.releaseRow.get({ owner: owner.toLowerCase(), dataId: dataId.toLowerCase(), version }) as
-      { shareIndex: number; manifestDigest: string; sealedShare: Buffer; latestVersion: number } | undefined;
+    const rows = this.q.releaseRows.all(owner.toLowerCase(), dataId.toLowerCase(), version) as [
+      number,
+      number,
+      string,
+      Buffer,
+    ][];
+    const asked = rows[rows.length - 1];
+    if (asked === undefined || asked[0] !== version) return undefined;
+    return { shareIndex: asked[1], manifestDigest: asked[2], sealedShare: asked[3], latestVersion: rows[0][0] };
   }
 
   /** The manifest JSON registered under `digest`. */
@@ -186,8 +199,8 @@ export class CustodianStore {
       let prevHash = last?.entryHash ?? GENESIS_HASH;
       let seq = last?.seq ?? 0;
       return es.map((e) => {
-        if (this.nonceUsed(e.requester, e.nonce)) return undefined;
-        this.q.insertNonce.run(e.requester.toLowerCase(), e.nonce.toLowerCase(), e.atMs);
+        if (this.q.spendNonce.run(e.requester.toLowerCase(), e.nonce.toLowerCase(), e.atMs).changes === 0)
+          return undefined;
         seq += 1;
         const entryHash = entryHashOf({ ...e, prevHash });
         const entry: ReleaseEntry = { seq, ...e, prevHash, entryHash };

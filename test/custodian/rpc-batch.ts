@@ -5,7 +5,7 @@ import { expect } from "chai";
 
 import { ChainReader } from "../../src/custodian/chain.js";
 import { Refusal } from "../../src/custodian/errors.js";
-import { RpcClient, RpcError } from "../../src/custodian/rpc.js";
+import { MAX_CALLS_PER_REQUEST, RpcClient, RpcError } from "../../src/custodian/rpc.js";
 import { ROOT } from "./helpers/processes.js";
 
 /**
@@ -22,7 +22,11 @@ const DATA_ID = `0x${"11".repeat(32)}`;
 const REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 const USE_TX = `0x${"22".repeat(32)}`;
 
-async function withNode<T>(mode: string, f: (reader: ChainReader) => Promise<T>, flags: string[] = []): Promise<T> {
+async function withNode<T>(
+  mode: string,
+  f: (reader: ChainReader, served: () => Promise<Served>) => Promise<T>,
+  flags: string[] = [],
+): Promise<T> {
   const child = spawn(
     process.execPath,
     [
@@ -46,7 +50,16 @@ async function withNode<T>(mode: string, f: (reader: ChainReader) => Promise<T>,
     });
     const rpc = new RpcClient(`http://127.0.0.1:${port}`, 5_000);
     try {
-      return await f(new ChainReader(rpc, 31337n, REGISTRY));
+      // Asked on a client of its own, so the question never travels with the calls it counts.
+      const served = async () => {
+        const own = new RpcClient(`http://127.0.0.1:${port}`, 5_000);
+        try {
+          return await own.call<Served>("test_requests", []);
+        } finally {
+          own.close();
+        }
+      };
+      return await f(new ChainReader(rpc, 31337n, REGISTRY), served);
     } finally {
       rpc.close();
     }
@@ -54,6 +67,12 @@ async function withNode<T>(mode: string, f: (reader: ChainReader) => Promise<T>,
     process.kill(child.pid!, "SIGTERM");
     await exited;
   }
+}
+
+interface Served {
+  requests: number;
+  calls: number;
+  sizes: number[];
 }
 
 const question = {
@@ -95,5 +114,63 @@ describe("custodians: the batched JSON-RPC answer is matched by id; a broken one
     expect(await withNode("missing-call", decide)).to.equal("RpcError: the node did not answer eth_call");
     expect(await withNode("foreign-ids", decide)).to.equal("RpcError: the node did not answer eth_getBlockByNumber");
     expect(await withNode("not-array", decide)).to.equal("RpcError: the node did not answer eth_call");
+  });
+
+  it("checks asked in the same turn travel as ONE HTTP request, and each is decided on its own answers", async () => {
+    await withNode("ok", async (reader, served) => {
+      // The head guess is learned by the first check (one eth_getBlockByNumber, then its batch).
+      expect(await decide(reader)).to.equal("RELEASE at 16 (use record at 11)");
+      const before = await served();
+      const decided = await Promise.all(Array.from({ length: 8 }, () => decide(reader)));
+      expect(decided).to.deep.equal(Array(8).fill("RELEASE at 16 (use record at 11)"));
+      const after = await served();
+      expect(after.requests - before.requests).to.equal(1);
+      expect(after.sizes.slice(before.sizes.length)).to.deep.equal([8 * 5]);
+      expect(reader.rpc.requests).to.equal(before.requests + 1);
+    });
+  });
+
+  it("one request's failed answer in a shared batch fails that request alone", async () => {
+    await withNode("error-foreign-receipt", async (reader, served) => {
+      const other = { ...question, useTx: `0x${"33".repeat(32)}` };
+      const [a, b, c] = await Promise.all([
+        decide(reader),
+        reader.check(other).then(
+          () => "RELEASE",
+          (err: Error) => (err instanceof RpcError ? `RpcError: ${err.message}` : `other: ${err.message}`),
+        ),
+        decide(reader),
+      ]);
+      expect([a, b, c]).to.deep.equal([
+        "RELEASE at 16 (use record at 11)",
+        "RpcError: eth_getTransactionReceipt: header not found",
+        "RELEASE at 16 (use record at 11)",
+      ]);
+      // The three heads, then the three checks' 15 calls together; after that only the failed
+      // one asks again, alone (its head, then its 5 calls, a round or two) and fails again.
+      const sizes = (await served()).sizes;
+      expect(sizes.slice(0, 2)).to.deep.equal([3, 15]);
+      expect(sizes.length).to.be.oneOf([4, 6]);
+      expect(sizes.slice(2)).to.deep.equal(sizes.length === 4 ? [1, 5] : [1, 5, 1, 5]);
+    });
+  });
+
+  it(`a lost connection fails every request of that batch (none releases); more than ${MAX_CALLS_PER_REQUEST} calls are split`, async () => {
+    await withNode("drop", async (reader) => {
+      const lost = await Promise.all([decide(reader), decide(reader)]);
+      expect(lost.every((d) => d.startsWith("RpcError: "))).to.equal(true);
+      expect(lost[0]).to.equal(lost[1]);
+    });
+    await withNode("ok", async (reader, served) => {
+      const many = Math.ceil((MAX_CALLS_PER_REQUEST * 2) / 5) + 1; // 5 calls each
+      await decide(reader);
+      const before = await served();
+      const decided = await Promise.all(Array.from({ length: many }, () => decide(reader)));
+      expect(new Set(decided)).to.deep.equal(new Set(["RELEASE at 16 (use record at 11)"]));
+      const sizes = (await served()).sizes.slice(before.sizes.length);
+      expect(sizes.every((n) => n <= MAX_CALLS_PER_REQUEST)).to.equal(true);
+      expect(sizes.reduce((a, n) => a + n, 0)).to.equal(many * 5);
+      expect(sizes.length).to.equal(Math.ceil((many * 5) / MAX_CALLS_PER_REQUEST));
+    });
   });
 });

@@ -14,7 +14,11 @@ import { CONSENT_REGISTRY_ABI } from "../../../src/sdk/abi.js";
  * - `ok`: in order; `reversed`: in reverse order (ids still right);
  * - `error-receipt`: the receipt call answers a JSON-RPC error; `missing-call`: the answer to the
  *   confirmed-depth eth_call is left out; `not-array`: one object for the whole batch;
- * - `foreign-ids`: every id shifted by 1000 (answers to some other request).
+ * - `foreign-ids`: every id shifted by 1000 (answers to some other request);
+ * - `error-foreign-receipt`: the receipt of transaction 0x3333… answers a JSON-RPC error (the
+ *   batches of concurrent requests travel together: only the request naming it must fail);
+ * - `drop`: every request whose batch holds more than 5 calls loses its connection.
+ * `test_requests` answers how many HTTP requests and calls it has served (that one excluded).
  */
 
 const [mode, owner, requester, dataId, purpose, ...flags] = process.argv.slice(2);
@@ -60,13 +64,33 @@ function answer(c: Call): { result?: unknown; error?: { code: number; message: s
 // Mocha loads every file under test/, this one too: serve only when run as its own process
 // (a server started on import kept the test run from ever exiting).
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const served = { requests: 0, calls: 0, sizes: [] as number[] };
   const server = createServer((req, res) => {
     let text = "";
     req.on("data", (d: Buffer) => (text += d.toString()));
     req.on("end", () => {
       const body = JSON.parse(text) as Call | Call[];
       const calls = Array.isArray(body) ? body : [body];
+      if (calls.length === 1 && calls[0].method === "test_requests") {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify([{ jsonrpc: "2.0", id: calls[0].id, result: served }]));
+        return;
+      }
+      served.requests++;
+      served.calls += calls.length;
+      served.sizes.push(calls.length);
+      if (mode === "drop" && calls.length > 5) {
+        req.socket.destroy();
+        return;
+      }
       let replies = calls.map((c) => ({ jsonrpc: "2.0", id: c.id, ...answer(c) }));
+      if (mode === "error-foreign-receipt") {
+        replies = replies.map((r, i) =>
+          calls[i].method === "eth_getTransactionReceipt" && calls[i].params[0] === `0x${"33".repeat(32)}`
+            ? { jsonrpc: "2.0", id: r.id, error: { code: -32000, message: "header not found" } }
+            : r,
+        );
+      }
       if (calls.length > 1) {
         if (mode === "reversed") replies = replies.reverse();
         if (mode === "error-receipt") {

@@ -19,8 +19,9 @@ import type { ConsentRegistry } from "../../../types/ethers-contracts/index.js";
 
 /**
  * Processes of the key-release tests, each on a free port of 127.0.0.1 and stopped by its pid:
- * a `hardhat node` (or anvil, for the benchmark's lighter node), and custodians started exactly as `omni-consent custodian start` runs them
- * (src/custodian/main.ts through tsx).
+ * a `hardhat node` (or anvil, for the benchmark's lighter node), and custodians started the way
+ * `omni-consent custodian start` runs them (src/custodian/main.ts through tsx; the benchmark runs
+ * the compiled dist/ under plain node, as the published CLI does).
  */
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -28,6 +29,8 @@ const HARDHAT_CLI = join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js
 /** The anvil binary of the `@foundry-rs/anvil` package (its platform package ships it; it runs offline). */
 const ANVIL = join(ROOT, "node_modules", "@foundry-rs", "anvil-linux-amd64", "bin", "anvil");
 const CUSTODIAN_MAIN = join(ROOT, "src", "custodian", "main.ts");
+/** The compiled custodian (`npx tsc -p tsconfig.build.json`), what `omni-consent custodian start` runs. */
+const CUSTODIAN_DIST = join(ROOT, "dist", "src", "custodian", "main.js");
 export const PASSPHRASE = "test passphrase, not secret";
 
 export function freePort(): Promise<number> {
@@ -237,6 +240,8 @@ export interface CustodianSpec {
   extraArgs?: string[];
   /** Node.js options before the script (e.g. `--cpu-prof`, for a profile of the benchmark's load). */
   nodeArgs?: string[];
+  /** Run dist/ under plain node (as the published CLI runs) instead of src/ through tsx. */
+  compiled?: boolean;
 }
 
 /** Starts (or restarts, same db/key/port) a custodian process; resolves when /v1/health answers. */
@@ -249,9 +254,7 @@ export async function startCustodian(spec: CustodianSpec): Promise<CustodianProc
     process.execPath,
     [
       ...(spec.nodeArgs ?? []),
-      "--import",
-      "tsx",
-      CUSTODIAN_MAIN,
+      ...(spec.compiled ? [CUSTODIAN_DIST] : ["--import", "tsx", CUSTODIAN_MAIN]),
       "start",
       "--port",
       String(port),
