@@ -48,6 +48,7 @@ import { ALL_DATA, NO_EXPIRY } from "../src/sdk/constants.js";
 import { consentDomain, signConsent } from "../src/sdk/eip712.js";
 import { initialPurposeMetadata } from "../src/sdk/purposes.js";
 import { startPonder } from "../indexer/test/helpers/processes.js";
+import { compileLibrary } from "./lib/compile.js";
 import { pgClient, waitIndexed } from "../indexer/test/helpers/tables.js";
 import { startHardhatNode, startRpcProxy } from "../test/audit/helpers/chain.js";
 import { buildSynthetic } from "./bench-audit-synthetic.js";
@@ -153,16 +154,8 @@ async function ponderBackfill(
   }
 }
 
-// The children run the compiled library, as `omni-consent` does: compile it now, so they never
-// measure a stale dist/.
-execFileSync(
-  process.execPath,
-  [createRequire(import.meta.url).resolve("typescript/bin/tsc"), "-p", "tsconfig.build.json"],
-  {
-    cwd: ROOT,
-    stdio: "inherit",
-  },
-);
+// The children run the compiled library, as `omni-consent` does.
+compileLibrary();
 const node = await startHardhatNode();
 const dir = mkdtempSync(join(tmpdir(), "omni-bench-"));
 const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, cacheTimeout: -1 });

@@ -39,7 +39,6 @@ import {
 } from "node:fs";
 import { Agent, request } from "node:http";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -59,6 +58,7 @@ import { combineShares } from "../src/keys/shares.js";
 import { Purpose } from "../src/sdk/purposes.js";
 import { deployRegistry, startCustodian, startNode, tempDir } from "../test/custodian/helpers/processes.js";
 import type { NodeKind } from "../test/custodian/helpers/processes.js";
+import { compileLibrary } from "./lib/compile.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number): number => {
@@ -548,13 +548,8 @@ async function releaseBench(kind: NodeKind, o: Record<string, number | string | 
 
 if (want("release")) {
   // The custodians run the compiled CLI under plain node, as `omni-consent custodian start` does
-  // (through tsx each release cost 12–15% more CPU: BENCHMARKS.md): compile it now, so they
-  // never run a stale dist/.
-  execFileSync(
-    process.execPath,
-    [createRequire(import.meta.url).resolve("typescript/bin/tsc"), "-p", "tsconfig.build.json"],
-    { cwd: ROOT, stdio: "inherit" },
-  );
+  // (through tsx each release cost 12–15% more CPU: BENCHMARKS.md).
+  compileLibrary();
   // The node that counts for the targets first; the other one's figures under its prefix.
   const kinds: NodeKind[] = NODE === "both" ? ["anvil", "hardhat"] : [NODE];
   for (const [i, kind] of kinds.entries()) {

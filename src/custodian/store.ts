@@ -108,7 +108,6 @@ export class CustodianStore {
         )
         .raw(true),
       manifestJson: this.db.prepare("SELECT manifest_json AS j FROM shares WHERE manifest_digest = ? LIMIT 1"),
-      latestVersion: this.db.prepare("SELECT MAX(version) AS v FROM shares WHERE owner = ? AND data_id = ?"),
       insertShare: this.db.prepare(
         "INSERT INTO shares (owner, data_id, version, share_index, manifest_json, manifest_digest, envelope_json, sealed_share, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (owner, data_id, version) DO NOTHING",
       ),
@@ -153,11 +152,6 @@ export class CustodianStore {
   /** The manifest JSON registered under `digest`. */
   manifestJson(digest: string): string | undefined {
     return (this.q.manifestJson.get(digest) as { j: string } | undefined)?.j;
-  }
-
-  latestVersion(owner: string, dataId: string): number | undefined {
-    const row = this.q.latestVersion.get(owner.toLowerCase(), dataId.toLowerCase()) as { v: number | null };
-    return row.v ?? undefined;
   }
 
   /** Adds a share; false if that asset version already has one (the caller compares). */

@@ -71,7 +71,6 @@ async function withNode<T>(
 
 interface Served {
   requests: number;
-  calls: number;
   sizes: number[];
 }
 

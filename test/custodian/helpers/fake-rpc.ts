@@ -18,7 +18,8 @@ import { CONSENT_REGISTRY_ABI } from "../../../src/sdk/abi.js";
  * - `error-foreign-receipt`: the receipt of transaction 0x3333… answers a JSON-RPC error (the
  *   batches of concurrent requests travel together: only the request naming it must fail);
  * - `drop`: every request whose batch holds more than 5 calls loses its connection.
- * `test_requests` answers how many HTTP requests and calls it has served (that one excluded).
+ * `test_requests` answers how many HTTP requests it has served and the calls of each (that one
+ * excluded).
  */
 
 const [mode, owner, requester, dataId, purpose, ...flags] = process.argv.slice(2);
@@ -64,7 +65,7 @@ function answer(c: Call): { result?: unknown; error?: { code: number; message: s
 // Mocha loads every file under test/, this one too: serve only when run as its own process
 // (a server started on import kept the test run from ever exiting).
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const served = { requests: 0, calls: 0, sizes: [] as number[] };
+  const served = { requests: 0, sizes: [] as number[] };
   const server = createServer((req, res) => {
     let text = "";
     req.on("data", (d: Buffer) => (text += d.toString()));
@@ -77,7 +78,6 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
         return;
       }
       served.requests++;
-      served.calls += calls.length;
       served.sizes.push(calls.length);
       if (mode === "drop" && calls.length > 5) {
         req.socket.destroy();
