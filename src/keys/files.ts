@@ -3,7 +3,7 @@ import type { FileHandle } from "node:fs/promises";
 
 import { cidFromSha256 } from "./cid.js";
 import { directSink, freeBuffer, type OrderedSink, readFully, slotReader, type SlotReader } from "./direct-io.js";
-import { HEADER_BYTES, SealedFormatError } from "./format.js";
+import { HEADER_BYTES, SealedFormatError, decodeHeader } from "./format.js";
 import type { AssetCipher } from "./format.js";
 import { HashWorker } from "./hash-worker.js";
 import { OpenAssetError, cipherFor } from "./open.js";
@@ -334,21 +334,30 @@ export async function openFile(
   const cipher = cipherFor(m, key, backend);
   const size = (await stat(input)).size;
   const frameSize = m.chunkSize + TAG_BYTES;
-  const body = size - HEADER_BYTES;
-  if (body < TAG_BYTES) throw new OpenAssetError("TRUNCATED", "the file is shorter than a header and one frame");
-  const frames = Math.ceil(body / frameSize);
-  const lastSize = body - (frames - 1) * frameSize;
-  if (lastSize < TAG_BYTES) throw new OpenAssetError("TRUNCATED", `the file ends inside frame ${frames - 1}`);
-  const partial = `${output}.partial`;
   const src = await open(input, "r");
-  const dst = await openPartial(partial, 0o600);
+  let dst: FileHandle | undefined;
+  const partial = `${output}.partial`;
   try {
+    // The header first: a file that is not a sealed file at all says so (BAD_HEADER), whatever its size.
     const header = new Uint8Array(HEADER_BYTES);
     const shrank = () => new OpenAssetError("TRUNCATED", `${input} shrank while being opened`);
+    if (size < HEADER_BYTES) throw new OpenAssetError("TRUNCATED", "the file ends inside its header");
     await readFully(src, header, HEADER_BYTES, 0, shrank);
+    try {
+      decodeHeader(header);
+    } catch (err) {
+      if (err instanceof SealedFormatError) throw new OpenAssetError(err.reason, err.message);
+      throw err;
+    }
     let sameHeader = header.length === cipher.header.length;
     for (let i = 0; i < header.length; i++) sameHeader &&= header[i] === cipher.header[i];
     if (!sameHeader) throw new OpenAssetError("CHUNK_SIZE_MISMATCH", "the file's header is not the manifest's");
+    const body = size - HEADER_BYTES;
+    if (body < TAG_BYTES) throw new OpenAssetError("TRUNCATED", "the file is shorter than a header and one frame");
+    const frames = Math.ceil(body / frameSize);
+    const lastSize = body - (frames - 1) * frameSize;
+    if (lastSize < TAG_BYTES) throw new OpenAssetError("TRUNCATED", `the file ends inside frame ${frames - 1}`);
+    dst = await openPartial(partial, 0o600);
     const layout = { header, frames, frameSize, lastSize, shrank };
     const { sha256, plainBytes } = useWorker(fileOpts, size)
       ? await withSink(partial, dst, fileOpts, (sink) => openOnTwoThreads(cipher, input, src, sink, layout, fileOpts))
@@ -365,8 +374,10 @@ export async function openFile(
     await dst.close();
     await rename(partial, output);
   } catch (err) {
-    await dst.close().catch(noop); // waits for the handle's pending writes
-    await rm(partial, { force: true });
+    if (dst) {
+      await dst.close().catch(noop); // waits for the handle's pending writes
+      await rm(partial, { force: true });
+    }
     throw err;
   } finally {
     await src.close();

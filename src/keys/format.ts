@@ -230,7 +230,10 @@ export async function* sealStream(
  * place and keeps it only once this generator finishes.
  */
 export async function* openStream(cipher: AssetCipher, sealed: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const headerFramer = new Framer(HEADER_BYTES);
+  // The pieces before the header is whole (at most HEADER_BYTES of them): a large first piece
+  // is split once, never cut into header-sized views (a 4 MiB piece would be 262,144 of them).
+  let held: Uint8Array[] = [];
+  let heldBytes = 0;
   const framer = new Framer(cipher.chunkSize + TAG_BYTES);
   let headerSeen = false;
   let index = 0;
@@ -245,14 +248,17 @@ export async function* openStream(cipher: AssetCipher, sealed: AsyncIterable<Uin
   for await (const piece of sealed) {
     let body = piece;
     if (!headerSeen) {
-      const parts = [...headerFramer.push(piece)];
-      if (parts.length === 0) continue;
-      checkHeader(parts[0]);
-      body = concatBytes(...parts.slice(1), headerFramer.end());
+      held.push(piece);
+      heldBytes += piece.length;
+      if (heldBytes <= HEADER_BYTES) continue;
+      const start = held.length === 1 ? held[0] : concatBytes(...held);
+      held = [];
+      checkHeader(start.subarray(0, HEADER_BYTES));
+      body = start.subarray(HEADER_BYTES);
     }
     for (const frame of framer.push(body)) yield cipher.openFrame(index++, false, frame);
   }
-  if (!headerSeen) checkHeader(headerFramer.end());
+  if (!headerSeen) checkHeader(concatBytes(...held));
   const last = framer.end();
   if (last.length < TAG_BYTES) {
     throw new SealedFormatError("TRUNCATED", `the file ends inside frame ${index} (cut short)`);

@@ -26,7 +26,16 @@ export {
   signManifest,
 } from "./manifest.js";
 export type { CustodianEntry, Manifest, ReleasePolicy, SignedManifest } from "./manifest.js";
-export { OpenAssetError, checkManifest, decryptAsset, obtainKey, openBytes, registerShares } from "./open.js";
+export {
+  OpenAssetError,
+  checkManifest,
+  checkManifestOnChain,
+  decryptAsset,
+  obtainKey,
+  openBytes,
+  registerShares,
+} from "./open.js";
+export type { ChainCaller } from "./open.js";
 export type { ObtainKeyOptions } from "./open.js";
 export { cryptoBackend } from "./platform.js";
 export { DEFAULT_REQUEST_TTL_SECONDS, keyRequestMessage, signKeyRequest } from "./request.js";

@@ -1,4 +1,4 @@
-import { getAddress } from "ethers";
+import { AbiCoder, getAddress } from "ethers";
 import type { Signer } from "ethers";
 
 import { cidFromSha256, dataIdFor } from "./cid.js";
@@ -6,7 +6,7 @@ import { CustodianRefusal, registerShare, requestShare } from "./custodian-clien
 import { AssetCipher, SealedFormatError, openStream } from "./format.js";
 import { envelopeInfo, generateKeyPair, openWith, releaseInfo } from "./hpke.js";
 import type { Sealed } from "./hpke.js";
-import { manifestToJson, recoverManifestSigner } from "./manifest.js";
+import { manifestDigest, manifestToJson, recoverManifestSigner } from "./manifest.js";
 import type { SignedManifest } from "./manifest.js";
 import { cryptoBackend } from "./platform.js";
 import type { CryptoBackend } from "./platform.js";
@@ -38,21 +38,81 @@ export class OpenAssetError extends Error {
 }
 
 /**
- * Checks what an opener must check before trusting a manifest: the owner signed it (EOA; an
- * ERC-1271 owner's manifest is checked by the custodians, which have the chain), it is for the
+ * Checks what an opener must check before trusting a manifest: the owner signed it, it is for the
  * expected chain and registry, and, for a first version, the dataId is the commitment to its CID.
+ * Synchronous, so the owner must be an EOA here; an owner that is a contract wallet (ERC-1271)
+ * needs the chain: `checkManifestOnChain`.
  */
 export function checkManifest(m: SignedManifest, expected?: { chainId?: bigint; registry?: string }): void {
+  checkManifestFields(m, expected);
+  const signer = recoverManifestSigner(m);
+  if (signer === undefined || getAddress(signer) !== getAddress(m.owner)) {
+    throw new OpenAssetError(
+      "BAD_MANIFEST",
+      `manifest is not signed by its owner ${m.owner} (if the owner is a contract wallet, check it on chain: checkManifestOnChain)`,
+    );
+  }
+  checkDataId(m);
+}
+
+/** What a reader of the chain needs: `call` (an ethers Provider, or a Signer connected to one). */
+export interface ChainCaller {
+  call(tx: { to: string; data: string }): Promise<string>;
+}
+
+/**
+ * `checkManifest` for any owner: an EOA's signature is recovered; otherwise the owner is asked
+ * `isValidSignature(manifestDigest, signature)` at the latest block, and only OpenZeppelin's
+ * SignatureChecker answer counts (at least one word returned, that word the magic value): an
+ * address without code, or one that echoes its calldata, signs nothing.
+ */
+export async function checkManifestOnChain(
+  m: SignedManifest,
+  chain: ChainCaller,
+  expected?: { chainId?: bigint; registry?: string },
+): Promise<void> {
+  checkManifestFields(m, expected);
+  const signer = recoverManifestSigner(m);
+  if (signer !== undefined && getAddress(signer) === getAddress(m.owner)) return checkDataId(m);
+  let answer: string;
+  try {
+    answer = await chain.call({
+      to: getAddress(m.owner),
+      data:
+        ERC1271_SELECTOR +
+        AbiCoder.defaultAbiCoder()
+          .encode(["bytes32", "bytes"], [manifestDigest(m), m.signature])
+          .slice(2),
+    });
+  } catch {
+    answer = "0x"; // a wallet that reverts says no (SignatureChecker)
+  }
+  if (!isErc1271Yes(answer)) {
+    throw new OpenAssetError(
+      "BAD_MANIFEST",
+      `manifest is not signed by its owner ${m.owner}: not its key, and the owner did not accept it as a contract wallet (ERC-1271)`,
+    );
+  }
+  checkDataId(m);
+}
+
+const ERC1271_SELECTOR = "0x1626ba7e";
+
+/** An isValidSignature return value that means yes: a first word equal to the selector, left-aligned. */
+function isErc1271Yes(ret: string): boolean {
+  return ret.length >= 66 && ret.slice(0, 66).toLowerCase() === ERC1271_SELECTOR + "0".repeat(56);
+}
+
+function checkManifestFields(m: SignedManifest, expected?: { chainId?: bigint; registry?: string }): void {
   if (expected?.chainId !== undefined && expected.chainId !== m.chainId) {
     throw new OpenAssetError("BAD_MANIFEST", `manifest is for chain ${m.chainId}, not ${expected.chainId}`);
   }
   if (expected?.registry !== undefined && getAddress(expected.registry) !== getAddress(m.registry)) {
     throw new OpenAssetError("BAD_MANIFEST", `manifest is for registry ${m.registry}, not ${expected.registry}`);
   }
-  const signer = recoverManifestSigner(m);
-  if (signer === undefined || getAddress(signer) !== getAddress(m.owner)) {
-    throw new OpenAssetError("BAD_MANIFEST", `manifest is not signed by its owner ${m.owner}`);
-  }
+}
+
+function checkDataId(m: SignedManifest): void {
   if (m.version === 1n && dataIdFor(m.cid, m.salt) !== m.dataId.toLowerCase()) {
     throw new OpenAssetError("DATA_ID_MISMATCH", "the manifest's dataId is not the commitment to its CID and salt");
   }

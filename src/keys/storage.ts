@@ -2,6 +2,8 @@ import { createReadStream } from "node:fs";
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
+import { getAddress } from "ethers";
+
 import { cidFromSha256, parseAssetCid } from "./cid.js";
 import { manifestToJson, parseManifest } from "./manifest.js";
 import type { SignedManifest } from "./manifest.js";
@@ -83,7 +85,19 @@ export class LocalFolderStore implements AssetStore {
       if (versions.length === 0) throw new Error(`no manifest for ${owner} ${dataId} in ${this.root}`);
       v = versions.reduce((a, b) => (a > b ? a : b));
     }
-    return parseManifest(await readFile(join(dir, `${v}.json`), "utf8"));
+    const m = parseManifest(await readFile(join(dir, `${v}.json`), "utf8"));
+    // The folder's names are not the manifest: a file copied or renamed into this place (another
+    // asset's, another owner's, an old version as "latest") is refused, not opened or re-sealed.
+    if (
+      getAddress(m.owner) !== getAddress(owner) ||
+      m.dataId.toLowerCase() !== dataId.toLowerCase() ||
+      m.version !== v
+    ) {
+      throw new Error(
+        `${join(dir, `${v}.json`)} holds the manifest of ${m.owner} ${m.dataId} version ${m.version}, not of ${owner} ${dataId} version ${v}: the store was altered`,
+      );
+    }
+    return m;
   }
 
   /** Removes a stored sealed file (e.g. an old version after re-sealing). */

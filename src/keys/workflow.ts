@@ -4,7 +4,7 @@ import type { Signer } from "ethers";
 import { custodianInfo } from "./custodian-client.js";
 import { openFile, sealFile } from "./files.js";
 import type { ReleasePolicy, SignedManifest } from "./manifest.js";
-import { checkManifest, obtainKey, registerShares } from "./open.js";
+import { checkManifest, checkManifestOnChain, obtainKey, registerShares } from "./open.js";
 import { LocalFolderStore } from "./storage.js";
 
 /**
@@ -100,7 +100,10 @@ export interface OpenFromStoreOptions {
 export async function openFromStore(o: OpenFromStoreOptions): Promise<SignedManifest> {
   const store = new LocalFolderStore(o.store);
   const manifest = await store.getManifest(getAddress(o.owner), o.dataId, o.version);
-  checkManifest(manifest);
+  // A contract-wallet owner's signature is its wallet's answer: asked through the requester's node.
+  const provider = o.requester.provider;
+  if (provider) await checkManifestOnChain(manifest, provider);
+  else checkManifest(manifest);
   const key = await obtainKey({ manifest, requester: o.requester, purpose: o.purpose, useTx: o.useTx });
   try {
     await openFile(manifest, key, await store.pathOf(manifest.cid), o.output);
