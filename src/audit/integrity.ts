@@ -1,5 +1,6 @@
+import { versionOfEvent, viaOfEvent } from "./decode.js";
 import { bySignedOrder, eventLine, initialDigest, nextDigest, signedLine } from "./digest.js";
-import type { EventRow, SignedRequestRow, SyncMeta } from "./store.js";
+import type { BlockHeader, EventRow, SignedRequestRow, SyncMeta } from "./store.js";
 
 /**
  * What a database holds compared with what sync stored or with the chain: findings that are not
@@ -62,6 +63,42 @@ export class DigestCheck {
     }
     this.rows++;
     this.lines.push(eventLine(r));
+    this.checkDerived(r);
+  }
+
+  /**
+   * The via and version columns are outside the digest (derived, not read from the chain), so
+   * they are checked here against what sync derives from the row's own content: an edited column
+   * would otherwise change what a filter by `via` shows, unseen by the digest and the anchor.
+   */
+  private checkDerived(r: EventRow): void {
+    const registryEvent = r.address === this.meta.registry;
+    let args: Record<string, unknown>;
+    try {
+      args = JSON.parse(r.args_json) as Record<string, unknown>;
+    } catch {
+      return; // the replay names a row that is not JSON
+    }
+    const derived = {
+      via: registryEvent ? viaOfEvent(r.event_name, args) : null,
+      version: registryEvent ? versionOfEvent(r.event_name, args) : null,
+    };
+    for (const column of ["via", "version"] as const) {
+      if (r[column] === derived[column]) continue;
+      this.findings.push({
+        rule: "derived-column-mismatch",
+        message: `block ${r.block_number} log ${r.log_index}: the ${r.event_name} row's ${column} column is ${JSON.stringify(r[column])}, but its content says ${JSON.stringify(derived[column])}`,
+        block: r.block_number,
+        evidence: {
+          block: r.block_number,
+          logIndex: r.log_index,
+          event: r.event_name,
+          column,
+          stored: r[column],
+          derived: derived[column],
+        },
+      });
+    }
   }
 
   /** Ends the pass; returns the recomputed digest at `toBlock`. */
@@ -110,6 +147,23 @@ export class DigestCheck {
     // The two chains start equal and stay equal until an edit: hash the block once then.
     this.recomputed = this.recomputed === this.digest ? mine : nextDigest(this.recomputed, lines);
     const stored = this.storedAt.get(b);
+    if (b < this.meta.fromBlock) {
+      // Sync writes nothing below the block it started at, and verify --rpc compares the chain
+      // from there on: a row below it is one the chain was never asked about (or the start was
+      // moved past rows the forger wanted unchecked).
+      this.findings.push({
+        rule: "row-below-sync-start",
+        message: `block ${b} holds ${events} event(s) and ${signed.length} signed request(s) below the block the sync started at (${this.meta.fromBlock}): sync never writes there, and verify --rpc does not compare them with the chain`,
+        block: b,
+        evidence: {
+          block: b,
+          fromBlock: this.meta.fromBlock,
+          events,
+          signedRequests: signed.length,
+          storedDigest: stored ?? null,
+        },
+      });
+    }
     if (b > this.meta.blockNumber) {
       this.findings.push({
         rule: "row-above-checkpoint",
@@ -133,4 +187,16 @@ export class DigestCheck {
     // Continue from what sync stored, so that a later, separate edit is named too.
     this.digest = stored ?? mine;
   }
+}
+
+/** Kept block headers below the block the sync started at: sync keeps none there (see DigestCheck). */
+export function headersBelowStart(meta: SyncMeta, kept: readonly BlockHeader[]): IntegrityFinding[] {
+  return kept
+    .filter((h) => h.number < meta.fromBlock)
+    .map((h) => ({
+      rule: "row-below-sync-start",
+      message: `the database keeps the header of block ${h.number} (${h.hash}) below the block the sync started at (${meta.fromBlock}): sync never keeps one there`,
+      block: h.number,
+      evidence: { block: h.number, fromBlock: meta.fromBlock, keptHeader: { ...h } },
+    }));
 }

@@ -65,7 +65,10 @@ export interface Report {
   kind: ReportKind;
   subject: string | null;
   chainId: number;
+  /** The block the report is as of: the sync checkpoint (the last block read), not the last event's. */
   lastBlock: number;
+  /** The time "active" and "expired" are judged at: the timestamp of block `lastBlock`. */
+  asOf: number;
   generatedAt: string;
   summary: Record<string, number | string>;
   sections: ReportSection[];
@@ -280,7 +283,14 @@ export async function buildReport(
     { chainId: opts.chainId },
   );
 
-  const now = r.lastTimestamp;
+  // As of the last block read (as stateAt): a consent that expired in blocks synced after the
+  // last event is expired, which the last event's time would still show as active.
+  const meta = await store.meta(r.chainId);
+  const asOfBlock = Math.max(meta?.blockNumber ?? -1, r.lastBlock);
+  const now =
+    asOfBlock === r.lastBlock
+      ? r.lastTimestamp
+      : ((await store.blockTimestamp(r.chainId, asOfBlock)) ?? r.lastTimestamp);
   const consentRows: ReportRow[] = [];
   for (const c of model.consents.values()) {
     const relevant = subject === null || (opts.kind === "owner" ? c.owner === subject : c.grantee === subject);
@@ -429,7 +439,7 @@ export async function buildReport(
   const generatedAt = opts.generatedAt ?? new Date().toISOString();
   const src = {
     chainId: r.chainId,
-    lastBlock: r.lastBlock,
+    lastBlock: asOfBlock,
     asOf: now,
     generatedAt,
     source: "on-chain events synced by the OmniTensor audit toolkit",
@@ -438,7 +448,8 @@ export async function buildReport(
     kind: opts.kind,
     subject,
     chainId: r.chainId,
-    lastBlock: r.lastBlock,
+    lastBlock: asOfBlock,
+    asOf: now,
     generatedAt,
     summary,
     sections,

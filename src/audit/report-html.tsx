@@ -60,7 +60,7 @@ function TablesPage({ report, rowLimit }: { report: Report; rowLimit: number }) 
         meta={{
           chainId: report.chainId,
           lastBlock: report.lastBlock,
-          asOf: Math.floor(Date.parse(report.generatedAt) / 1000),
+          asOf: report.asOf,
           generatedAt: report.generatedAt,
           source: "on-chain events synced by the OmniTensor audit toolkit",
         }}

@@ -80,11 +80,85 @@ export async function erc1271Valid(
   }
 }
 
-interface JsonTx {
+/** A transaction as eth_getTransactionByHash answers (the fields the auditor reads). */
+export interface JsonTx {
   hash: string;
   blockHash: string | null;
+  blockNumber: string | null;
   to: string | null;
   input: string;
+}
+
+/** The transactions of `hashes` (null where the node has none), in batches of 200. */
+export async function transactionsByHash(rpc: RpcClient, hashes: readonly string[]): Promise<(JsonTx | null)[]> {
+  const fetched: (JsonTx | null)[] = [];
+  for (let i = 0; i < hashes.length; i += 200) {
+    const answers = await rpc.batch(
+      hashes.slice(i, i + 200).map((h) => ({ method: "eth_getTransactionByHash", params: [h] })),
+    );
+    for (const a of answers) {
+      if (a instanceof RpcError) throw a;
+      fetched.push(a as JsonTx | null);
+    }
+  }
+  return fetched;
+}
+
+/**
+ * The signed-request rows of one transaction, decoded from its calldata as sync stores them
+ * (`erc1271_valid` still null), and those whose signature does not recover to their owner: for
+ * them the owner's wallet must be asked (`erc1271Valid`). verify --rpc builds the rows the same
+ * way to compare them with the stored ones.
+ */
+export function requestRowsOfTx(
+  digester: RequestDigester,
+  registry: string,
+  base: { chain_id: number; block_number: number; tx_hash: string },
+  tx: Pick<JsonTx, "to" | "input">,
+): { rows: SignedRequestRow[]; unrecovered: { row: SignedRequestRow; digest: string }[] } {
+  const rows: SignedRequestRow[] = [];
+  const unrecovered: { row: SignedRequestRow; digest: string }[] = [];
+  const marker = (kind: SignedRowKind, args: object) =>
+    rows.push({
+      ...base,
+      item_index: 0,
+      kind,
+      owner: "",
+      args_json: JSON.stringify(args),
+      epoch: null,
+      version: null,
+      deadline: null,
+      signature: null,
+      erc1271_valid: null,
+    });
+  const to = tx.to?.toLowerCase() ?? "";
+  if (to !== registry) {
+    marker("internal", { to, selector: tx.input.slice(0, 10).toLowerCase() });
+    return { rows, unrecovered };
+  }
+  const decoded = decodeSignedCall(tx.input);
+  if ("selector" in decoded) {
+    marker("unsigned", { to, selector: decoded.selector });
+    return { rows, unrecovered };
+  }
+  decoded.requests.forEach((q, k) => {
+    const row: SignedRequestRow = {
+      ...base,
+      item_index: k,
+      kind: q.kind,
+      owner: q.owner,
+      args_json: JSON.stringify(q.fields),
+      epoch: q.epoch,
+      version: q.version,
+      deadline: q.deadline,
+      signature: q.signature,
+      erc1271_valid: null,
+    };
+    rows.push(row);
+    const digest = digester.digest(q);
+    if (recoverStrict(digest, q.signature).signer !== q.owner) unrecovered.push({ row, digest });
+  });
+  return { rows, unrecovered };
 }
 
 /**
@@ -107,16 +181,7 @@ export async function signedRequestsOf(
   }
   if (txs.size === 0) return [];
   const hashes = [...txs.keys()];
-  const fetched: (JsonTx | null)[] = [];
-  for (let i = 0; i < hashes.length; i += 200) {
-    const answers = await rpc.batch(
-      hashes.slice(i, i + 200).map((h) => ({ method: "eth_getTransactionByHash", params: [h] })),
-    );
-    for (const a of answers) {
-      if (a instanceof RpcError) throw a;
-      fetched.push(a as JsonTx | null);
-    }
-  }
+  const fetched = await transactionsByHash(rpc, hashes);
   const digester = new RequestDigester(consentDomain(chainId, registry), fastKeccak256);
   const rows: SignedRequestRow[] = [];
   const asks: Promise<void>[] = [];
@@ -126,52 +191,15 @@ export async function signedRequestsOf(
     const tx = fetched[t];
     if (!tx || tx.blockHash !== where.blockHash) return null;
     const base = { chain_id: chainId, block_number: where.blockNumber, tx_hash: hash };
-    const marker = (kind: SignedRowKind, args: object) =>
-      rows.push({
-        ...base,
-        item_index: 0,
-        kind,
-        owner: "",
-        args_json: JSON.stringify(args),
-        epoch: null,
-        version: null,
-        deadline: null,
-        signature: null,
-        erc1271_valid: null,
-      });
-    const to = tx.to?.toLowerCase() ?? "";
-    if (to !== registry) {
-      marker("internal", { to, selector: tx.input.slice(0, 10).toLowerCase() });
-      continue;
+    const derived = requestRowsOfTx(digester, registry, base, tx);
+    rows.push(...derived.rows);
+    for (const { row, digest } of derived.unrecovered) {
+      asks.push(
+        erc1271Valid(rpc, registry, row.owner, digest, row.signature!, where.blockNumber).then((v) => {
+          row.erc1271_valid = v;
+        }),
+      );
     }
-    const decoded = decodeSignedCall(tx.input);
-    if ("selector" in decoded) {
-      marker("unsigned", { to, selector: decoded.selector });
-      continue;
-    }
-    decoded.requests.forEach((q, k) => {
-      const row: SignedRequestRow = {
-        ...base,
-        item_index: k,
-        kind: q.kind,
-        owner: q.owner,
-        args_json: JSON.stringify(q.fields),
-        epoch: q.epoch,
-        version: q.version,
-        deadline: q.deadline,
-        signature: q.signature,
-        erc1271_valid: null,
-      };
-      rows.push(row);
-      const digest = digester.digest(q);
-      if (recoverStrict(digest, q.signature).signer !== q.owner) {
-        asks.push(
-          erc1271Valid(rpc, registry, q.owner, digest, q.signature, where.blockNumber).then((v) => {
-            row.erc1271_valid = v;
-          }),
-        );
-      }
-    });
   }
   await Promise.all(asks);
   return rows;

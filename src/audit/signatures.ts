@@ -45,7 +45,14 @@ interface Request extends SignedRequestRow {
 
 interface Pending {
   rows: Request[];
+  /** Consent changes are matched in calldata order: the first row a change may use. */
   cursor: number;
+  /**
+   * Rows an event of the transaction already used. A failed batch item is found by its index,
+   * not in order, so it does not move the cursor; without this a later change of the same key
+   * and version (the real request after a bad copy) matched the failed item's row again.
+   */
+  used: Set<Request>;
 }
 
 const KIND_OF_EVENT: Record<ConsentChange["name"], ConsentMessageKind> = {
@@ -95,7 +102,7 @@ export class SignatureAudit {
       this.unused.add(q);
       const p = this.byTx.get(r.tx_hash);
       if (p) p.rows.push(q);
-      else this.byTx.set(r.tx_hash, { rows: [q], cursor: 0 });
+      else this.byTx.set(r.tx_hash, { rows: [q], cursor: 0, used: new Set() });
     }
     this.pool = new SignaturePool({ chainId, registry }, this.digester, inputs);
   }
@@ -185,9 +192,11 @@ export class SignatureAudit {
     if (pending) {
       for (let i = pending.cursor; i < pending.rows.length; i++) {
         const r = pending.rows[i];
+        if (pending.used.has(r)) continue;
         if (r.kind === kind && r.owner === owner && r.version === version && sameRequest(kind, r.fields, shown)) {
           found = r;
           this.unused.delete(r);
+          pending.used.add(r);
           pending.cursor = i + 1;
           break;
         }
@@ -316,8 +325,12 @@ export class SignatureAudit {
   ): void {
     const index = Number(e.args.index);
     const reason = describeReason(e.args.reason);
-    const q = pending?.rows.find((r) => r.item_index === index && r.kind === "Revoke");
-    if (q) this.unused.delete(q);
+    // An item applied by an earlier event of the transaction cannot also have failed.
+    const q = pending?.rows.find((r) => r.item_index === index && r.kind === "Revoke" && !pending.used.has(r));
+    if (q) {
+      this.unused.delete(q);
+      pending!.used.add(q);
+    }
     const evidence = { ...where, index, reason };
     const shown = requestFields("Revoke", e.args);
     if (!q || q.owner !== where.owner || !sameRequest("Revoke", q.fields, shown)) {

@@ -1,5 +1,5 @@
 import { anchorToChain, type ChainAnchor } from "./anchor.js";
-import { DigestCheck, type IntegrityFinding } from "./integrity.js";
+import { DigestCheck, headersBelowStart, type IntegrityFinding } from "./integrity.js";
 import { ConsentModel, type Violation } from "./model.js";
 import type { RpcPolicy, RpcSource } from "./rpc.js";
 import { SignatureAudit, type Warning } from "./signatures.js";
@@ -25,8 +25,15 @@ export interface VerifyResult {
   integrity: {
     /** "chain": compared with the chain (`rpc` given); "self": the log digest only. */
     mode: "chain" | "self";
-    /** In words: "anchored to chain X at block N (hash H)" or "self-consistent only (…)". */
+    /**
+     * In words: "anchored to chain X at block N (H), from block F, registry R" (and what the node
+     * could not tell about the blocks before F), or "self-consistent only (registry R, …)".
+     */
     statement: string;
+    /** The registry whose history was verified (sync_state; anchored only in mode "chain"). */
+    registry: string;
+    /** The block the stored history starts at (sync_state.from_block). */
+    fromBlock: number;
     /** The log digest of the rows as they are, up to `digestBlock` (compare it with another auditor's). */
     digest: string;
     digestBlock: number;
@@ -99,6 +106,18 @@ export async function verifyHistory(store: AuditStore, opts: VerifyOptions = {})
   sigs?.close();
   const digest = digests?.finish();
   if (digests) findings.push(...digests.findings);
+  if (meta) {
+    findings.push(...headersBelowStart(meta, await store.keptHeaders(chainId, meta.fromBlock - 1)));
+    if (meta.fromBlock > meta.blockNumber + 1) {
+      // Sync starts with its checkpoint at from_block - 1 and only moves it up.
+      findings.push({
+        rule: "sync-start-after-checkpoint",
+        message: `the sync claims to start at block ${meta.fromBlock}, after its own checkpoint ${meta.blockNumber}: sync never writes that, and no block of the history would be compared with the chain`,
+        block: meta.blockNumber,
+        evidence: { fromBlock: meta.fromBlock, checkpoint: meta.blockNumber },
+      });
+    }
+  }
   for (const o of sigs?.orphans() ?? []) {
     findings.push({
       rule: "signed-request-orphaned",
@@ -108,9 +127,11 @@ export async function verifyHistory(store: AuditStore, opts: VerifyOptions = {})
     });
   }
   const digestBlock = Math.min(toBlock, meta?.blockNumber ?? r.lastBlock);
+  const registry = meta?.registry ?? "";
+  const fromBlock = meta?.fromBlock ?? 0;
   const statement = chain
-    ? `anchored to chain ${chain.chainId} at block ${chain.block} (${chain.blockHash})`
-    : `self-consistent only (no --rpc: the rows match the digests sync stored; compare the digest with another auditor's)`;
+    ? anchoredStatement(chain)
+    : `self-consistent only (registry ${registry}, from block ${fromBlock}; no --rpc: the rows match the digests sync stored; compare the digest with another auditor's)`;
   return {
     ok: violations.length === 0 && findings.length === 0,
     chainId: r.chainId,
@@ -125,6 +146,8 @@ export async function verifyHistory(store: AuditStore, opts: VerifyOptions = {})
     integrity: {
       mode: chain ? "chain" : "self",
       statement,
+      registry,
+      fromBlock,
       digest: digest?.digest ?? "",
       digestBlock,
       findings,
@@ -132,4 +155,16 @@ export async function verifyHistory(store: AuditStore, opts: VerifyOptions = {})
     },
     elapsedMs: performance.now() - started,
   };
+}
+
+/** What a chain-anchored verify proves, in words: where the history starts and ends, and whose it is. */
+function anchoredStatement(chain: ChainAnchor): string {
+  const d = chain.deployment;
+  const before =
+    d.result === "unknown"
+      ? `; whether the registry had events before block ${chain.fromBlock} was not checked: ${d.reason}`
+      : d.result === "before-start"
+        ? `; the registry has code since block ${d.block}: blocks ${d.block}..${chain.fromBlock - 1} were not checked`
+        : "";
+  return `anchored to chain ${chain.chainId} at block ${chain.block} (${chain.blockHash}), from block ${chain.fromBlock}, registry ${chain.registry}${before}`;
 }

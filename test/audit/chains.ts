@@ -252,9 +252,23 @@ for (const backend of backends()) {
       // verify --rpc anchors to that node's chain only.
       const anchored = cli(["--rpc", nodes[1].url, "--json", "audit", "verify", "--db", db]);
       expect(anchored.status, anchored.stderr).to.equal(0);
-      expect((JSON.parse(anchored.stdout) as { integrity: { statement: string } }).integrity.statement).to.match(
-        /^anchored to chain 31338 at block \d+ \(0x[0-9a-f]{64}\)$/,
+      const anchoredJson = JSON.parse(anchored.stdout) as { integrity: { statement: string; registry: string } };
+      expect(anchoredJson.integrity.statement).to.match(
+        new RegExp(
+          `^anchored to chain 31338 at block \\d+ \\(0x[0-9a-f]{64}\\), from block 0, registry ${registry.toLowerCase()}$`,
+        ),
       );
+      expect(anchoredJson.integrity.registry).to.equal(registry.toLowerCase());
+      // --registry names the registry to audit: a database of another one is refused, not verified.
+      const other = "0x000000000000000000000000000000000000dEaD";
+      const refused = cli(["--rpc", nodes[1].url, "--registry", other, "audit", "verify", "--db", db]);
+      expect([refused.status, refused.stdout, refused.stderr.trim()]).to.deep.equal([
+        1,
+        "",
+        `error: the database ${db} holds the history of registry ${registry.toLowerCase()} on chain 31338, not of ${other.toLowerCase()} (--registry): verify that registry's database, or leave --registry out`,
+      ]);
+      const same = cli(["--rpc", nodes[1].url, "--registry", registry, "audit", "verify", "--db", db]);
+      expect(same.status, same.stderr).to.equal(0);
 
       // The owner's report lists consents on every chain; each chain's part is the full report's.
       const report = cli(["audit", "report", "--db", db, "--owner", owner, "--format", "json"]);

@@ -1,7 +1,10 @@
 import { expect } from "chai";
+import { Signature } from "ethers";
 import { network } from "hardhat";
 
+import { chunkDigests, initialDigest } from "../../src/audit/digest.js";
 import { type AuditDb, openAuditDb, syncEvents, verifyHistory, type VerifyResult } from "../../src/audit/index.js";
+import type { EventRow, SignedRequestRow } from "../../src/audit/store.js";
 import { ALL_DATA, NO_EXPIRY } from "../../src/sdk/constants.js";
 import { consentDomain, signConsent } from "../../src/sdk/eip712.js";
 import { deploySystem } from "../helpers/fixture.js";
@@ -77,6 +80,18 @@ describe("audit: forged databases are caught with evidence (offline digest and v
       [],
       true,
     ]);
+    const meta = db.sql.prepare("SELECT * FROM sync_state").get() as {
+      block_number: number;
+      block_hash: string;
+      integrations: string;
+      authority: string;
+    };
+    checkpoint = { block: meta.block_number, hash: meta.block_hash };
+    watched = { integrations: meta.integrations, authority: meta.authority };
+    anchored = `anchored to chain 31337 at block ${checkpoint.block} (${checkpoint.hash}), from block 0, registry ${h.registry}`;
+    expect(honest.integrity.statement).to.equal(anchored);
+    expect([honest.integrity.registry, honest.integrity.fromBlock]).to.deep.equal([h.registry, 0]);
+    expect(honest.integrity.chain!.deployment).to.deep.equal({ result: "not-needed" });
   });
 
   const row = (forged: AuditDb, name: string, n = 0): Row =>
@@ -112,8 +127,49 @@ describe("audit: forged databases are caught with evidence (offline digest and v
     const chain = await verifyHistory(forged, { rpc: ethers.provider });
     expect([self.ok, chain.ok]).to.deep.equal([false, false]);
     expect(self.integrity.statement).to.match(/^self-consistent only/);
-    expect(chain.integrity.statement).to.match(/^anchored to chain 31337 at block \d+ \(0x[0-9a-f]{64}\)$/);
+    expect(chain.integrity.statement).to.equal(anchored);
     return { forged, self, chain };
+  }
+  /** What an honest, complete history anchors to (synced from block 0). */
+  let anchored: string;
+  let checkpoint: { block: number; hash: string };
+  let watched: { integrations: string; authority: string };
+
+  /**
+   * A forger who can write the file also recomputes every log digest (and the checkpoint's), so
+   * the offline check passes: only what verify --rpc compares, or a row sync never writes, shows.
+   */
+  function recomputeDigests(f: AuditDb): void {
+    const meta = f.sql.prepare("SELECT chain_id, registry FROM sync_state").get() as {
+      chain_id: number;
+      registry: string;
+    };
+    const events = f.sql.prepare("SELECT * FROM events ORDER BY block_number, log_index").all() as EventRow[];
+    const signed = f.sql.prepare("SELECT * FROM signed_requests").all() as SignedRequestRow[];
+    const d = chunkDigests(initialDigest(meta.chain_id, meta.registry), events, signed);
+    f.sql.prepare("DELETE FROM log_blocks").run();
+    const ins = f.sql.prepare("INSERT INTO log_blocks (chain_id, block_number, digest) VALUES (?, ?, ?)");
+    for (const b of d.blocks) ins.run(meta.chain_id, b.block, b.digest);
+    f.sql.prepare("UPDATE sync_state SET digest = ?").run(d.last);
+  }
+  /** Forges a copy and recomputes its digests; returns the offline and the anchored verdicts. */
+  async function forgeRecomputed(edit: (forged: AuditDb) => void) {
+    const forged = openAuditDb(db.sql.serialize());
+    edit(forged);
+    recomputeDigests(forged);
+    return { forged, self: await verifyHistory(forged), chain: await verifyHistory(forged, { rpc: ethers.provider }) };
+  }
+  /** The registry's first block with code (checked both ways: code there, none in the block before). */
+  async function deploymentBlock(): Promise<number> {
+    let lo = 0;
+    let hi = checkpoint.block;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if ((await ethers.provider.getCode(h.registry, mid)) !== "0x") hi = mid;
+      else lo = mid + 1;
+    }
+    expect(await ethers.provider.getCode(h.registry, hi - 1)).to.equal("0x");
+    return hi;
   }
   const rules = (r: VerifyResult) => r.integrity.findings.map((f) => [f.rule, f.block]);
   /** The findings of the comparison with the chain (verify --rpc checks the digest too). */
@@ -385,5 +441,261 @@ describe("audit: forged databases are caught with evidence (offline digest and v
       ["log-digest-mismatch", block],
       ["signed-request-orphaned", block],
     ]);
+  });
+  /** Every block below `from` that still holds rows, as the digest check names it. */
+  const rowsBelow = (f: AuditDb, from: number) =>
+    (
+      f.sql
+        .prepare(
+          `SELECT b AS block, SUM(e) AS events, SUM(s) AS signedRequests FROM (
+             SELECT block_number AS b, 1 AS e, 0 AS s FROM events UNION ALL SELECT block_number, 0, 1 FROM signed_requests
+           ) WHERE b < ? GROUP BY b ORDER BY b`,
+        )
+        .all(from) as { block: number; events: number; signedRequests: number }[]
+    ).map((x) => ({ ...x, fromBlock: from, storedDigest: storedDigest(f, x.block) }));
+  const headersBelow = (f: AuditDb, from: number) =>
+    (
+      f.sql
+        .prepare(
+          "SELECT block_number AS number, block_hash AS hash, block_timestamp AS timestamp FROM block_hashes WHERE block_number < ? ORDER BY block_number",
+        )
+        .all(from) as { number: number; hash: string; timestamp: number }[]
+    ).map((x) => ({ block: x.number, fromBlock: from, keptHeader: x }));
+
+  it("from_block raised past a deleted ConsentRevoked, digests recomputed: rows below the start and the registry's earlier code are findings", async () => {
+    const revoke = row(db, "ConsentRevoked");
+    const from = revoke.block_number + 1;
+    const { forged, self, chain } = await forgeRecomputed((f) => {
+      // Hide a's withdrawal from the processor, and the first use of a's data.
+      f.sql.prepare("DELETE FROM events WHERE rowid IN (?, ?)").run(revoke.rowid, row(f, "DataUsed").rowid);
+      f.sql.prepare("UPDATE sync_state SET from_block = ?").run(from);
+    });
+    const below = [
+      ...rowsBelow(forged, from).map((e) => ["row-below-sync-start", e.block, e]),
+      ...headersBelow(forged, from).map((e) => ["row-below-sync-start", e.block, e]),
+    ];
+    expect(below.length).to.be.greaterThan(5);
+    const findings = (r: VerifyResult) => r.integrity.findings.map((f) => [f.rule, f.block, f.evidence]);
+    expect(findings(self)).to.deep.equal(below);
+    const first = self.integrity.findings[0];
+    expect(first.message).to.equal(
+      `block ${first.block} holds ${first.evidence.events} event(s) and 0 signed request(s) below the block the sync started at (${from}): sync never writes there, and verify --rpc does not compare them with the chain`,
+    );
+    const D = await deploymentBlock();
+    const late = {
+      registry: h.registry,
+      fromBlock: from,
+      deploymentBlock: D,
+      exact: true,
+    };
+    expect(findings(chain)).to.deep.equal([["history-starts-after-deployment", from, late], ...below]);
+    expect(chain.integrity.findings[0].message).to.equal(
+      `the sync started at block ${from}, but registry ${h.registry} has code since block ${D}: its events of blocks ${D}..${from - 1} were not checked (nor are they in the database); sync again with --from-block ${D} or lower`,
+    );
+    expect(chain.integrity.statement).to.equal(
+      `anchored to chain 31337 at block ${checkpoint.block} (${checkpoint.hash}), from block ${from}, registry ${h.registry}; the registry has code since block ${D}: blocks ${D}..${from - 1} were not checked`,
+    );
+    expect([self.ok, chain.ok, chain.integrity.chain!.deployment]).to.deep.equal([
+      false,
+      false,
+      { result: "before-start", block: D },
+    ]);
+
+    // With every row below the start deleted too, offline verify cannot tell; the chain can.
+    const bare = await forgeRecomputed((f) => {
+      for (const t of ["events", "signed_requests", "block_hashes"])
+        f.sql.prepare(`DELETE FROM ${t} WHERE block_number < ?`).run(from);
+      f.sql.prepare("UPDATE sync_state SET from_block = ?").run(from);
+    });
+    // (The rules still trip over the missing purpose catalogue; the record itself looks intact.)
+    expect(bare.self.integrity.findings).to.deep.equal([]);
+    expect([bare.chain.ok, findings(bare.chain)]).to.deep.equal([
+      false,
+      [["history-starts-after-deployment", from, late]],
+    ]);
+
+    // A start past the checkpoint itself (nothing compared at all).
+    const past = await forgeRecomputed((f) =>
+      f.sql.prepare("UPDATE sync_state SET from_block = block_number + 2").run(),
+    );
+    expect(findings(past.self).slice(-1)).to.deep.equal([
+      [
+        "sync-start-after-checkpoint",
+        checkpoint.block,
+        { fromBlock: checkpoint.block + 2, checkpoint: checkpoint.block },
+      ],
+    ]);
+    expect(past.chain.integrity.findings[0].evidence).to.deep.equal({ ...late, fromBlock: checkpoint.block + 2 });
+  });
+
+  it("a sync started at the registry's deployment block anchors; a row forged below its start is a finding", async () => {
+    const D = await deploymentBlock();
+    const g = openAuditDb(":memory:");
+    await syncEvents({ db: g, rpc: ethers.provider, registry: h.registry, fromBlock: D, progress: "none" });
+    const honest = await verifyHistory(g, { rpc: ethers.provider });
+    expect([honest.ok, honest.violations, honest.integrity.findings]).to.deep.equal([true, [], []]);
+    expect(honest.integrity.statement).to.equal(
+      `anchored to chain 31337 at block ${checkpoint.block} (${checkpoint.hash}), from block ${D}, registry ${h.registry}`,
+    );
+    expect(honest.integrity.chain!.deployment).to.deep.equal({ result: "after-start" });
+    // A node that keeps no state of old blocks cannot tell whether the registry existed before: said so.
+    const pruned = {
+      send: (method: string, params: unknown[]) =>
+        method === "eth_getCode" && params[1] !== "latest"
+          ? Promise.reject(
+              Object.assign(new Error("missing trie node"), { error: { code: -32000, message: "missing trie node" } }),
+            )
+          : ethers.provider.send(method, params),
+    };
+    const unsure = await verifyHistory(g, { rpc: pruned });
+    expect([unsure.ok, unsure.integrity.findings, unsure.integrity.chain!.deployment]).to.deep.equal([
+      true,
+      [],
+      { result: "unknown", reason: `the node keeps no state of block ${D - 1} (missing trie node)` },
+    ]);
+    expect(unsure.integrity.statement).to.equal(
+      `anchored to chain 31337 at block ${checkpoint.block} (${checkpoint.hash}), from block ${D}, registry ${h.registry}; whether the registry had events before block ${D} was not checked: the node keeps no state of block ${D - 1} (missing trie node)`,
+    );
+
+    const forged = openAuditDb(g.sql.serialize());
+    const use = forged.sql.prepare("SELECT * FROM events WHERE event_name = 'DataUsed' LIMIT 1").get() as EventRow;
+    forged.sql
+      .prepare(
+        `INSERT INTO events (chain_id, block_number, block_hash, log_index, tx_hash, address, event_name, args_json, block_timestamp, via, version)
+         VALUES (?, ?, ?, 0, ?, ?, 'DataUsed', ?, ?, NULL, NULL)`,
+      )
+      .run(
+        use.chain_id,
+        D - 1,
+        ethers.id("fake-block"),
+        ethers.id("fake-tx"),
+        use.address,
+        JSON.stringify({ ...JSON.parse(use.args_json), evidence: ethers.id("never-happened") }),
+        use.block_timestamp - 100,
+      );
+    recomputeDigests(forged);
+    const r = await verifyHistory(forged, { rpc: ethers.provider });
+    expect(r.integrity.findings.map((f) => [f.rule, f.block, f.evidence])).to.deep.equal([
+      [
+        "row-below-sync-start",
+        D - 1,
+        { block: D - 1, fromBlock: D, events: 1, signedRequests: 0, storedDigest: storedDigest(forged, D - 1) },
+      ],
+    ]);
+  });
+
+  it("the watched integrations and authority are the registry's: another address (its rows deleted) is watched-address-differs", async () => {
+    const dead = "0x000000000000000000000000000000000000dead";
+    const at = `0x${checkpoint.block.toString(16)}`;
+    for (const field of ["integrations", "authority"] as const) {
+      const { self, chain } = await forgeRecomputed((f) => {
+        f.sql.prepare("DELETE FROM events WHERE address = ?").run(watched[field]);
+        f.sql.prepare(`UPDATE sync_state SET ${field} = ?`).run(dead);
+      });
+      expect(self.integrity.findings).to.deep.equal([]);
+      expect(chain.integrity.findings.map((f) => [f.rule, f.block, f.evidence])).to.deep.equal([
+        [
+          "watched-address-differs",
+          checkpoint.block,
+          { field, registry: h.registry, stored: dead, chain: watched[field], at },
+        ],
+      ]);
+      expect(chain.integrity.findings[0].message).to.equal(
+        `the database watches ${dead} as the registry's ${field}, but registry ${h.registry} answers ${field}() = ${watched[field]} at block ${checkpoint.block}: its events are another contract's`,
+      );
+      expect(chain.ok).to.equal(false);
+      // Without its suspension and reinstatement the partner looks never registered: the share
+      // is framed as a violation, which the finding explains.
+      if (field === "integrations")
+        expect(chain.violations.map((v) => v.rule)).to.deep.equal(["share-to-inactive-integration"]);
+    }
+  });
+
+  it("a signed request rewritten as an internal marker, or its signature in EIP-2098 form: signed-request-differs-from-calldata", async () => {
+    const orig = db.sql
+      .prepare("SELECT * FROM signed_requests WHERE tx_hash = ?")
+      .get(h.grantBySig) as SignedRequestRow;
+    const marker = JSON.stringify({ to: "0x000000000000000000000000000000000000beef", selector: "0x12345678" });
+    const internal = await forgeRecomputed((f) =>
+      f.sql
+        .prepare(
+          `UPDATE signed_requests SET kind = 'internal', owner = '', args_json = ?, epoch = NULL, version = NULL, deadline = NULL, signature = NULL, erc1271_valid = NULL WHERE tx_hash = ?`,
+        )
+        .run(marker, h.grantBySig),
+    );
+    // Offline, the rules can only warn that the signature was not checked.
+    expect([internal.self.ok, internal.self.warnings.map((w) => w.rule)]).to.deep.equal([
+      true,
+      ["signature-unverifiable-internal"],
+    ]);
+    expect(vsChain(internal.chain).map((f) => [f.rule, f.block, f.evidence])).to.deep.equal([
+      [
+        "signed-request-differs-from-calldata",
+        orig.block_number,
+        {
+          tx: h.grantBySig,
+          index: 0,
+          differences: {
+            kind: { stored: "internal", chain: "Grant" },
+            owner: { stored: "", chain: orig.owner },
+            args_json: { stored: marker, chain: orig.args_json },
+            epoch: { stored: null, chain: orig.epoch },
+            version: { stored: null, chain: orig.version },
+            deadline: { stored: null, chain: orig.deadline },
+            signature: { stored: null, chain: orig.signature },
+          },
+        },
+      ],
+    ]);
+    expect(internal.chain.integrity.findings[0].message).to.equal(
+      `signed request 0 of tx ${h.grantBySig}: the database's internal row differs from the Grant row of the transaction's calldata in kind, owner, args_json, epoch, version, deadline, signature`,
+    );
+
+    const compact = Signature.from(orig.signature!).compactSerialized;
+    const short = await forgeRecomputed((f) =>
+      f.sql.prepare("UPDATE signed_requests SET signature = ? WHERE tx_hash = ?").run(compact, h.grantBySig),
+    );
+    expect([short.self.ok, short.chain.ok]).to.deep.equal([true, false]);
+    expect(short.chain.integrity.findings.map((f) => [f.rule, f.evidence])).to.deep.equal([
+      [
+        "signed-request-differs-from-calldata",
+        { tx: h.grantBySig, index: 0, differences: { signature: { stored: compact, chain: orig.signature } } },
+      ],
+    ]);
+  });
+
+  it("via and version columns that disagree with their row's content: derived-column-mismatch for each", async () => {
+    const forged = openAuditDb(db.sql.serialize());
+    forged.sql.prepare("UPDATE events SET version = '999' WHERE event_name = 'ConsentGranted'").run();
+    forged.sql.prepare("UPDATE events SET via = 1 WHERE event_name = 'DataUsed'").run();
+    forged.sql.prepare("UPDATE events SET via = NULL WHERE event_name = 'ConsentRevoked'").run();
+    const original = db.sql
+      .prepare(
+        "SELECT * FROM events WHERE event_name IN ('ConsentGranted', 'DataUsed', 'ConsentRevoked') ORDER BY block_number, log_index",
+      )
+      .all() as EventRow[];
+    const expected = original.map((r) => {
+      const [column, stored, derived] =
+        r.event_name === "ConsentGranted"
+          ? ["version", "999", r.version]
+          : r.event_name === "DataUsed"
+            ? ["via", 1, null]
+            : ["via", null, r.via];
+      return [
+        "derived-column-mismatch",
+        r.block_number,
+        { block: r.block_number, logIndex: r.log_index, event: r.event_name, column, stored, derived },
+      ];
+    });
+    expect(original.filter((r) => r.event_name === "ConsentRevoked").map((r) => r.via)).to.deep.equal([0]);
+    expect(expected.length).to.equal(7);
+    for (const r of [await verifyHistory(forged), await verifyHistory(forged, { rpc: ethers.provider })]) {
+      // Outside the digest and the chain's logs: only this check sees them.
+      expect(r.integrity.findings.map((f) => [f.rule, f.block, f.evidence])).to.deep.equal(expected);
+    }
+    const grant = original[0];
+    expect((await verifyHistory(forged)).integrity.findings[0].message).to.equal(
+      `block ${grant.block_number} log ${grant.log_index}: the ConsentGranted row's version column is "999", but its content says "${grant.version}"`,
+    );
   });
 });

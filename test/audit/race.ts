@@ -133,7 +133,7 @@ for (const backend of backends())
       const anchored = await verifyHistory(db, { rpc: node.url });
       expect(anchored.integrity.findings).to.deep.equal([]);
       expect(anchored.integrity.statement).to.equal(
-        `anchored to chain 31337 at block ${h} (${(await provider.getBlock(h))!.hash})`,
+        `anchored to chain 31337 at block ${h} (${(await provider.getBlock(h))!.hash}), from block 0, registry ${addresses[0].toLowerCase()}`,
       );
       await db.close();
     };

@@ -287,4 +287,50 @@ for (const backend of backends())
       expect(expiryText(2n ** 40n - 1n)).to.equal("+036812-02-20T00:36:15.000Z");
       await db.close();
     });
+
+    it("reports are as of the last block read, not the last event: a consent that expired in later empty blocks is expired", async () => {
+      const { accounts, registry } = await deploySystem(ethers);
+      const [owner, processor] = accounts;
+      const data = ethers.id("expires-later");
+      const expiresAt = (await networkHelpers.time.latest()) + 100;
+      const granted = (await (
+        await registry.connect(owner).grant(processor.address, data, 1n, expiresAt, ethers.ZeroHash)
+      ).wait())!;
+      // Blocks without any watched event, past the expiry.
+      await networkHelpers.time.increase(10_000);
+      await networkHelpers.mine(5);
+      const db = await backend.open();
+      const res = await syncEvents({
+        db,
+        rpc: ethers.provider,
+        registry: await registry.getAddress(),
+        progress: "none",
+      });
+      const last = (await ethers.provider.getBlock(res.toBlock))!;
+      expect(res.toBlock).to.be.greaterThan(granted.blockNumber);
+      expect(last.timestamp).to.be.greaterThan(expiresAt);
+
+      const rep = await buildReport(db, { kind: "owner", subject: owner.address });
+      expect([rep.lastBlock, rep.asOf]).to.deep.equal([res.toBlock, last.timestamp]);
+      expect(rep.sections.find((s) => s.name === "consents")!.rows.map((r) => [r.dataId, r.status])).to.deep.equal([
+        [data, "expired"],
+      ]);
+      expect(rep.summary.activeConsents).to.equal(0);
+      const view = rep.view as { meta: { asOf: number; lastBlock: number } };
+      expect([view.meta.lastBlock, view.meta.asOf]).to.deep.equal([res.toBlock, last.timestamp]);
+      const processorReport = await buildReport(db, { kind: "processor", subject: processor.address });
+      expect([processorReport.lastBlock, processorReport.asOf, processorReport.summary.activeConsents]).to.deep.equal([
+        res.toBlock,
+        last.timestamp,
+        0,
+      ]);
+      // The report agrees with stateAt, which judges at the checkpoint's kept timestamp.
+      const st = await stateAt(db);
+      expect([st.block, st.timestamp, st.isAllowed(owner.address, processor.address, data, 0)]).to.deep.equal([
+        res.toBlock,
+        last.timestamp,
+        false,
+      ]);
+      await db.close();
+    });
   });

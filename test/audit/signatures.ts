@@ -339,6 +339,11 @@ describe("audit: consent changes made by signature (registry 2.0: epoch + versio
         { tx: h.txs.forwarded, block: await h.blockOf("forwarded"), owner: h.B, relayer: h.F },
       ],
     ]);
+    // Anchored, every stored signed request (batches, ERC-1271 rows, the internal marker) is the
+    // row sync builds from its transaction's calldata again.
+    const anchored = await verifyHistory(db, { rpc: ethers.provider });
+    expect([anchored.ok, anchored.integrity.findings, anchored.violations]).to.deep.equal([true, [], []]);
+    expect(anchored.integrity.chain!.signedTxsCompared).to.equal(new Set(rows(db).map((r) => r.tx_hash)).size);
   });
 
   it("ERC-1271 is asked as the registry asked: the caller-bound wallet says valid to the registry only", async () => {
@@ -676,6 +681,56 @@ describe("audit: consent changes made by signature (registry 2.0: epoch + versio
       ]);
     });
   });
+
+  for (const variant of ["signed by another key", "an expired copy"] as const) {
+    it(`a failed batch item before the applied one of the same key and version verifies clean (${variant})`, async () => {
+      const { accounts, registry } = await deploySystem(ethers);
+      const [owner, grantee, relayer, other] = accounts;
+      const addr = (await registry.getAddress()).toLowerCase();
+      const domain = consentDomain((await ethers.provider.getNetwork()).chainId, addr);
+      const O = owner.address.toLowerCase();
+      const G = grantee.address.toLowerCase();
+      const data = ethers.id(`batch-${variant}`);
+      await registry.connect(owner).grant(grantee.address, data, 1n, NO_EXPIRY, ethers.ZeroHash);
+      const now = BigInt(await networkHelpers.time.latest());
+      const msg: RevokeMessage = {
+        owner: owner.address,
+        grantee: grantee.address,
+        dataId: data,
+        epoch: 0n,
+        version: 0x10001n,
+        deadline: now + 3600n,
+      };
+      const real = await signConsent("Revoke", owner, domain, msg);
+      const bad =
+        variant === "signed by another key"
+          ? await signConsent("Revoke", other, domain, msg)
+          : await signConsent("Revoke", owner, domain, { ...msg, deadline: now - 1n });
+      const tx = (await (await registry.connect(relayer).revokeBySigBatch([bad, real])).wait())!;
+      const reason =
+        variant === "signed by another key" ? "ConsentRegistryInvalidSignature" : "ConsentRegistrySignatureExpired";
+      // On chain: item 0 failed, item 1 (the same key and version) applied.
+      expect(
+        tx.logs.map((l) => {
+          const e = registry.interface.parseLog(l)!;
+          return e.name === "SignedRevokeFailed"
+            ? [e.name, e.args.index, REGISTRY.parseError(e.args.reason)!.name]
+            : [e.name];
+        }),
+      ).to.deep.equal([["SignedRevokeFailed", 0n, reason], ["ConsentRevoked"]]);
+      expect((await registry.getConsent(O, G, data)).purposes).to.equal(0n);
+
+      const fdb = openAuditDb(":memory:");
+      await syncEvents({ db: fdb, rpc: ethers.provider, registry: addr, progress: "none" });
+      expect(rows(fdb).map((r) => [r.tx_hash, r.item_index, r.kind, r.owner, r.version])).to.deep.equal([
+        [tx.hash, 0, "Revoke", O, "65537"],
+        [tx.hash, 1, "Revoke", O, "65537"],
+      ]);
+      const v = await verifyHistory(fdb, { rpc: ethers.provider });
+      expect([v.violations, v.warnings, v.integrity.findings, v.ok]).to.deep.equal([[], [], [], true]);
+      expect([v.signaturesChecked, v.failedRevocationsChecked]).to.deep.equal([1, 1]);
+    });
+  }
 
   it("a reorg rewinds signed_requests with the events", async () => {
     const { accounts, registry } = await deploySystem(ethers);
