@@ -217,15 +217,17 @@ export async function keyReleaseScenario(opts: {
       c.child.kill("SIGTERM");
       await exited;
     }
-    const releases = custodians.map((c) => {
+    // Each log as `custodian log` exports it: the entries and the owner-signed manifests they name.
+    const exported = custodians.map((c) => {
       const store = new CustodianStore(c.db);
       try {
-        return store.releases();
+        return store.exportLog();
       } finally {
         store.close();
       }
     });
-    const checked = await verifyReleases(releases, { rpcUrl: rpc.url, chainId: opts.chainId, registry: opts.registry });
+    const releases = exported.map((x) => x.entries);
+    const checked = await verifyReleases(exported, { rpcUrl: rpc.url, chainId: opts.chainId, registry: opts.registry });
     lines.push(
       `  release logs: ${checked.checked} releases re-checked against the chain → ${checked.violations.length} violations`,
     );

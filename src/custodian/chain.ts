@@ -7,8 +7,8 @@ import { isMagicValue, isValidSignatureCalldata } from "./signatures.js";
 
 /**
  * What a custodian asks the chain, per request, with no cache: the head, then in ONE JSON-RPC
- * batch `isAllowed` at the head and at head − confirmations, the use record's receipt, and the
- * head again. If a block arrived meanwhile the answers are already stale and the round is
+ * batch `isAllowed` at the head (by its hash, EIP-1898) and at head − confirmations, the use
+ * record's receipt, and the head again. If a block arrived meanwhile the answers are already stale and the round is
  * redone, so a release is always decided at the block that was the latest when it was decided:
  * a revocation counts from the very next block.
  */
@@ -53,7 +53,8 @@ interface Block {
 }
 
 export class ChainReader {
-  private headGuess: number | undefined;
+  /** The head the last round saw (number and hash): where the next round asks first. */
+  private headGuess: { number: number; hash: string } | undefined;
 
   constructor(
     readonly rpc: RpcClient,
@@ -71,7 +72,12 @@ export class ChainReader {
     return b;
   }
 
-  /** Whether `signer` (a contract) accepts `signature` over `digest` at `block` (ERC-1271). */
+  /**
+   * Whether `signer` (a contract) accepts `signature` over `digest` at `block` (ERC-1271), as
+   * OpenZeppelin's SignatureChecker decides: the address has code, and `isValidSignature` answers
+   * at least one ABI word equal to the magic value (see `isMagicValue`). The code and the call are
+   * asked in one batch. No code (an EOA, a precompile such as the identity at 0x…04): false.
+   */
   async erc1271(
     signer: string,
     digest: string,
@@ -80,10 +86,11 @@ export class ChainReader {
   ): Promise<boolean> {
     try {
       const tag = typeof block === "number" ? hexQuantity(block) : block;
-      const res = await this.rpc.call("eth_call", [
-        { to: signer, data: isValidSignatureCalldata(digest, signature) },
-        tag,
+      const [code, res] = await this.rpc.batch([
+        { method: "eth_getCode", params: [signer, tag] },
+        { method: "eth_call", params: [{ to: signer, data: isValidSignatureCalldata(digest, signature) }, tag] },
       ]);
+      if (typeof code !== "string" || !/^0x([0-9a-fA-F]{2})+$/.test(code)) return false;
       return isMagicValue(res);
     } catch (err) {
       if (err instanceof RpcError && /revert|execution/i.test(err.message)) return false;
@@ -107,18 +114,29 @@ export class ChainReader {
       // reads the head before and after the calls, and the answers count only if both are that
       // block. Otherwise (a block arrived) the round is redone at the new head. Nothing about
       // consent is ever reused: each request gets its own answers, at the actual latest block.
-      const guess = this.headGuess ?? Number((await this.head()).number);
-      const latest = guess;
+      // The head's call is asked by block hash (EIP-1898), so the answer is that very block's
+      // even if a reorg replaced the block of that number meanwhile: the logged hash is the block
+      // the answer came from. (hardhat node and anvil both take `{ blockHash }`.)
+      let guess = this.headGuess;
+      if (guess === undefined) {
+        const h = await this.head();
+        guess = { number: Number(h.number), hash: h.hash };
+      }
+      const latest = guess.number;
       const confirmedAt = latest - q.confirmations;
-      const call = (block: number) => ({
+      const call = (block: number | { blockHash: string }) => ({
         method: "eth_call",
         params: [
           { to: this.registry, data: isAllowedCalldata(q.owner, q.requester, q.dataId, q.purpose) },
-          hexQuantity(Math.max(block, 0)),
+          typeof block === "number" ? hexQuantity(Math.max(block, 0)) : block,
         ],
       });
       const wantUse = q.useTx !== ZeroHash;
-      const calls = [{ method: "eth_getBlockByNumber", params: ["latest", false] }, call(latest), call(confirmedAt)];
+      const calls = [
+        { method: "eth_getBlockByNumber", params: ["latest", false] },
+        call({ blockHash: guess.hash }),
+        call(confirmedAt),
+      ];
       if (wantUse) calls.push({ method: "eth_getTransactionReceipt", params: [q.useTx] });
       calls.push({ method: "eth_blockNumber", params: [] });
       let all: unknown[];
@@ -133,11 +151,12 @@ export class ChainReader {
       const h = all[0] as Block | null;
       if (h === null) throw new RpcError("the node has no latest block");
       const headAfter = Number(all[all.length - 1] as string);
-      if (Number(h.number) !== latest || headAfter !== latest) {
-        this.headGuess = headAfter; // decide again at the new head
+      if (Number(h.number) !== latest || h.hash.toLowerCase() !== guess.hash.toLowerCase() || headAfter !== latest) {
+        // Decide again at the new head (the one read here when it is still the latest, else ask).
+        this.headGuess = Number(h.number) === headAfter ? { number: headAfter, hash: h.hash } : undefined;
         continue;
       }
-      this.headGuess = latest;
+      this.headGuess = guess;
       const results = all.slice(1);
       // The head's answer must be one ABI word (anything else: a wrong address or a broken node).
       // Below the head, "0x" means the registry had no code yet at that block: not confirmed.

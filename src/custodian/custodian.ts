@@ -26,6 +26,34 @@ import { RpcError } from "./rpc.js";
 import { keccak256Bytes, recoverSigner } from "./signatures.js";
 import type { CustodianStore, ReleaseEntry } from "./store.js";
 
+/** An X25519 public key (32 bytes, little-endian, top bit ignored: RFC 7748) as its u-coordinate mod p. */
+const P25519 = 2n ** 255n - 19n;
+function uCoordinate(hex: string): bigint {
+  const bytes = Buffer.from(hex.slice(2), "hex");
+  bytes[31] &= 0x7f;
+  return BigInt(`0x${bytes.reverse().toString("hex")}`) % P25519;
+}
+/** The u-coordinates of small order (libsodium's blocklist; p and p + 1 reduce to 0 and 1). */
+const SMALL_ORDER = new Set(
+  [
+    `0x${"00".repeat(32)}`,
+    `0x01${"00".repeat(31)}`,
+    "0xe0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+    "0x5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
+    `0xec${"ff".repeat(30)}7f`,
+  ].map(uCoordinate),
+);
+
+/**
+ * Why `hex` is not a usable X25519 public key for sealing a share to (undefined: it is): 32 bytes,
+ * not a point of small order (zero, one, …: the "shared secret" would be known to everyone).
+ */
+export function ephemeralKeyProblem(hex: string): string | undefined {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(hex)) return "not 32 bytes of hex (an X25519 public key)";
+  if (SMALL_ORDER.has(uCoordinate(hex))) return "a point of small order (no secret can be agreed with it)";
+  return undefined;
+}
+
 /**
  * The custodian's decisions: which shares it accepts, and when it releases one. Holds no
  * consent state: every release asks the chain (see `chain.ts`).
@@ -147,16 +175,27 @@ export class Custodian {
    * before the share leaves. Addresses of the request are compared as lower-case hex (the schema
    * admits only 0x + 40 hex digits; the signature covers their bytes); the log gets checksummed
    * ones: the recovered signer's and the registered manifest's owner.
+   *
+   * The same request again (same requester and nonce, same EIP-712 digest: same ephemeral key,
+   * deadline, everything) is not a replay to refuse: anyone who saw the signed body (another
+   * custodian of the asset, a proxy) could otherwise spend its nonce here first and leave the
+   * requester REPLAY. It runs every check again but the nonce (signature, deadline, consent at
+   * the latest block and confirmed, use record) and, if they pass, gets the very bytes of the
+   * first release (stored with the nonce): nothing new leaves, and nothing is logged again. The
+   * owner's latest word still wins: after a revocation the repeat is NOT_ALLOWED. A used nonce
+   * with another digest, or one spent before answers were kept (older databases), is REPLAY.
    */
   async release(body: KeyRequestBody): Promise<ReleaseResponse> {
     this.checkChain(body.chainId, body.registry);
     const m = requestFromWireLower(body.request);
+    const badKey = ephemeralKeyProblem(m.ephemeralKey);
+    if (badKey !== undefined) throw new Refusal("INVALID_REQUEST", `ephemeralKey ${m.ephemeralKey}: ${badKey}`);
     const nowS = Math.floor(this.now() / 1000);
     if (m.deadline < BigInt(nowS)) throw new Refusal("EXPIRED", `deadline ${m.deadline}, now ${nowS}`);
     if (m.deadline > BigInt(nowS + this.config.maxRequestTtl)) {
       throw new Refusal("DEADLINE_TOO_FAR", `deadline ${m.deadline} is more than ${this.config.maxRequestTtl} s ahead`);
     }
-    const digest = this.hasher.digest(m);
+    const digest = this.hasher.digest(m).toLowerCase();
     const signer = recoverSigner(digest, body.signature);
     let requester: string;
     if (signer !== undefined && signer.toLowerCase() === m.requester) requester = signer;
@@ -165,7 +204,7 @@ export class Custodian {
       const ok = await this.rpcGuard(() => this.chain.erc1271(requester, digest, body.signature));
       if (!ok) throw new Refusal("BAD_SIGNATURE", `not signed by ${requester}`);
     }
-    if (this.store.nonceUsed(m.requester, m.nonce)) throw new Refusal("REPLAY", `nonce ${m.nonce}`);
+    const repeat = this.storedAnswer(m.requester, m.nonce, digest);
     if (m.version > BigInt(Number.MAX_SAFE_INTEGER)) throw new Refusal("UNKNOWN_ASSET");
     const row = this.store.releaseRow(m.owner, m.dataId, Number(m.version));
     if (row === undefined) {
@@ -201,6 +240,9 @@ export class Custodian {
               useRecordMaxAge: manifest.policy.useRecordMaxAge,
             }),
       );
+      // The chain may have been slow: the deadline must still hold when the answer leaves.
+      this.checkDeadlineStill(m.deadline);
+      if (repeat !== undefined) return repeat;
       const sealedShare = row.sealedShare;
       const decipher = createDecipheriv("aes-256-gcm", this.keys.storageKey, sealedShare.subarray(0, 12));
       decipher.setAAD(this.shareAad(m.owner, m.dataId, m.version, row.shareIndex));
@@ -209,8 +251,22 @@ export class Custodian {
         decipher.update(sealedShare.subarray(12, sealedShare.length - 16)),
         decipher.final(),
       ]);
-      const sealed = await sealTo(m.ephemeralKey, releaseInfo(digest, row.shareIndex), share);
-      share.fill(0);
+      let sealed;
+      try {
+        sealed = await sealTo(m.ephemeralKey, releaseInfo(digest, row.shareIndex), share);
+      } catch (err) {
+        throw new Refusal("INVALID_REQUEST", `ephemeralKey ${m.ephemeralKey}: ${(err as Error).message}`);
+      } finally {
+        share.fill(0);
+      }
+      const response: ReleaseResponse = {
+        index: row.shareIndex,
+        enc: sealed.enc,
+        ct: sealed.ct,
+        block: answer.block,
+        blockHash: answer.blockHash,
+      };
+      this.checkDeadlineStill(m.deadline);
       const entry = await this.log.append(
         {
           atMs: this.now(),
@@ -237,17 +293,38 @@ export class Custodian {
           manifestDigest: row.manifestDigest,
         },
         ticket,
+        { digest, answer: JSON.stringify(response) },
       );
-      if (entry === undefined) throw new Refusal("REPLAY", `nonce ${m.nonce} (concurrent duplicate)`);
-      return {
-        index: row.shareIndex,
-        enc: sealed.enc,
-        ct: sealed.ct,
-        block: answer.block,
-        blockHash: answer.blockHash,
-      };
+      if (entry === undefined) {
+        // A concurrent duplicate spent the nonce first: the same request gets that release's
+        // bytes (its checks passed here too, just now); another request is a replay.
+        const first = this.storedAnswer(m.requester, m.nonce, digest);
+        if (first === undefined) throw new Refusal("REPLAY", `nonce ${m.nonce} (concurrent duplicate)`);
+        return first;
+      }
+      return response;
     } finally {
       ticket.cancel();
+    }
+  }
+
+  /**
+   * For a spent nonce: the answer of its first release when this is the same request (same
+   * digest) and that answer was kept, else a REPLAY refusal. Undefined: the nonce is unspent.
+   */
+  private storedAnswer(requester: string, nonce: string, digest: string): ReleaseResponse | undefined {
+    const spent = this.store.nonceAnswer(requester, nonce);
+    if (spent === undefined) return undefined;
+    if (spent.answer === null || spent.digest === null || spent.digest.toLowerCase() !== digest) {
+      throw new Refusal("REPLAY", `nonce ${nonce}`);
+    }
+    return JSON.parse(spent.answer) as ReleaseResponse;
+  }
+
+  private checkDeadlineStill(deadline: bigint): void {
+    const nowS = Math.floor(this.now() / 1000);
+    if (deadline < BigInt(nowS)) {
+      throw new Refusal("EXPIRED", `deadline ${deadline} passed while the chain was asked (now ${nowS})`);
     }
   }
 

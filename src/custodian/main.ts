@@ -156,12 +156,14 @@ export function addCustodianSubcommands(custodian: Command, rpcDefault = "http:/
     });
   custodian
     .command("log")
-    .description("export the release log (JSON) for audit")
+    .description(
+      "export the release log for audit (JSON: { format, entries, manifests }: the entries and the owner-signed manifests of their assets)",
+    )
     .requiredOption("--db <file>", "the custodian's SQLite file")
     .option("--out <file>", "write to a file instead of stdout")
     .action((o: { db: string; out?: string }) => {
       const store = new CustodianStore(o.db);
-      const text = `${JSON.stringify(store.releases(), null, 2)}\n`;
+      const text = `${JSON.stringify(store.exportLog(), null, 2)}\n`;
       store.close();
       if (o.out) writeFileSync(o.out, text);
       else process.stdout.write(text);

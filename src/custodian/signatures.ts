@@ -76,7 +76,22 @@ export function isValidSignatureCalldata(digest: string, signature: string): str
   );
 }
 
-/** Whether an `isValidSignature` eth_call result is the magic value. */
+/** The magic value as the first ABI word: `bytes32(IERC1271.isValidSignature.selector)`, left-aligned. */
+const MAGIC_WORD = ERC1271_MAGIC + "0".repeat(56);
+
+/**
+ * Whether an `isValidSignature` eth_call result is the magic value, as OpenZeppelin's
+ * SignatureChecker reads it: at least one ABI word, and that first word is exactly
+ * `bytes32(0x1626ba7e)` (the selector, then 28 zero bytes). Only the first four bytes is not
+ * enough: the identity precompile and any contract that echoes its calldata return
+ * `0x1626ba7e…` for every question. (Callers also require code at the address: `chain.ts`.)
+ */
 export function isMagicValue(result: unknown): boolean {
-  return typeof result === "string" && result.length >= 10 && result.slice(0, 10).toLowerCase() === ERC1271_MAGIC;
+  return (
+    typeof result === "string" &&
+    result.length >= 66 &&
+    result.length % 2 === 0 &&
+    /^0x[0-9a-fA-F]*$/.test(result) &&
+    result.slice(0, 66).toLowerCase() === MAGIC_WORD
+  );
 }

@@ -8,7 +8,10 @@ import Database from "better-sqlite3";
  * - `shares`: one row per asset version it holds a share of (manifest, the owner's HPKE
  *   envelope as received, and the share re-encrypted under the custodian's storage key);
  * - `nonces`: every (requester, nonce) it released for, forever (a replay is refused even
- *   after a restart);
+ *   after a restart), with the EIP-712 digest of the request and the answer it got (the share
+ *   sealed to the request's ephemeral key): the same request asked again is answered with those
+ *   same bytes once its checks pass again (see `Custodian.release`). Rows of databases older
+ *   than these columns hold NULL there: such a request asked again stays a REPLAY;
  * - `releases`: the release log, append-only, hash-chained (`entry_hash = sha256(prev_hash ‖
  *   entry)`), so a deleted, edited or reordered entry breaks the chain for `verifyReleases`.
  * WAL with synchronous=FULL by default: a release is on disk (the WAL fsynced) before its share
@@ -63,6 +66,22 @@ export interface ReleaseEntry {
 
 export const GENESIS_HASH = `0x${"0".repeat(64)}`;
 
+/** What is kept with a spent nonce: the request's EIP-712 digest and the answer sent (JSON). */
+export interface KeptAnswer {
+  digest: string;
+  answer: string;
+}
+
+/** `custodian log`'s export format (older versions wrote the bare array of entries). */
+export const RELEASE_LOG_FORMAT = "omnitensor-release-log/2";
+
+export interface ReleaseLogExport {
+  format: typeof RELEASE_LOG_FORMAT;
+  entries: ReleaseEntry[];
+  /** The signed manifests (`manifestToJson` objects) of the asset versions the entries name. */
+  manifests: unknown[];
+}
+
 /** The hash of an entry given its predecessor's (every field but `seq`, `prevHash`, `entryHash`). */
 export function entryHashOf(e: Omit<ReleaseEntry, "seq" | "entryHash">): string {
   const { prevHash, ...fields } = e;
@@ -97,6 +116,12 @@ export class CustodianStore {
         seq INTEGER PRIMARY KEY, entry TEXT NOT NULL, entry_hash TEXT NOT NULL
       );
     `);
+    // Migration: nonces gained the request digest and the stored answer (NULL in older rows).
+    const nonceColumns = new Set(
+      (this.db.prepare("PRAGMA table_info(nonces)").all() as { name: string }[]).map((c) => c.name),
+    );
+    if (!nonceColumns.has("request_digest")) this.db.exec("ALTER TABLE nonces ADD COLUMN request_digest TEXT");
+    if (!nonceColumns.has("answer")) this.db.exec("ALTER TABLE nonces ADD COLUMN answer TEXT");
     this.q = {
       share: this.db.prepare(
         "SELECT owner, data_id AS dataId, version, share_index AS shareIndex, manifest_json AS manifestJson, manifest_digest AS manifestDigest, envelope_json AS envelopeJson, sealed_share AS sealedShare FROM shares WHERE owner = ? AND data_id = ? AND version = ?",
@@ -112,9 +137,15 @@ export class CustodianStore {
         "INSERT INTO shares (owner, data_id, version, share_index, manifest_json, manifest_digest, envelope_json, sealed_share, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (owner, data_id, version) DO NOTHING",
       ),
       nonceUsed: this.db.prepare("SELECT 1 FROM nonces WHERE requester = ? AND nonce = ?"),
+      nonceRow: this.db.prepare(
+        "SELECT request_digest AS digest, answer FROM nonces WHERE requester = ? AND nonce = ?",
+      ),
       // Spends a nonce: changes = 0 when it was spent already (the primary key decides, atomically).
       spendNonce: this.db.prepare(
-        "INSERT INTO nonces (requester, nonce, used_at) VALUES (?, ?, ?) ON CONFLICT (requester, nonce) DO NOTHING",
+        "INSERT INTO nonces (requester, nonce, used_at, request_digest, answer) VALUES (?, ?, ?, ?, ?) ON CONFLICT (requester, nonce) DO NOTHING",
+      ),
+      lastBlock: this.db.prepare(
+        "SELECT json_extract(entry, '$.block') AS block FROM releases ORDER BY seq DESC LIMIT 1",
       ),
       lastRelease: this.db.prepare("SELECT seq, entry_hash AS entryHash FROM releases ORDER BY seq DESC LIMIT 1"),
       insertRelease: this.db.prepare("INSERT INTO releases (seq, entry, entry_hash) VALUES (?, ?, ?)"),
@@ -175,26 +206,52 @@ export class CustodianStore {
   }
 
   /**
+   * The spent nonce's row: the request digest and the stored answer (JSON of the release
+   * response), null in rows written before those were kept; undefined when the nonce is unspent.
+   */
+  nonceAnswer(requester: string, nonce: string): { digest: string | null; answer: string | null } | undefined {
+    return this.q.nonceRow.get(requester.toLowerCase(), nonce.toLowerCase()) as
+      { digest: string | null; answer: string | null } | undefined;
+  }
+
+  /** The block of the last logged release (undefined: an empty log). */
+  lastBlock(): number | undefined {
+    const r = this.q.lastBlock.get() as { block: number | null } | undefined;
+    return r?.block ?? undefined;
+  }
+
+  /**
    * Spends the nonce and appends the release, in one transaction. Returns the entry, or
    * undefined when the nonce was spent meanwhile (a concurrent duplicate: a replay).
    */
-  recordRelease(e: Omit<ReleaseEntry, "seq" | "prevHash" | "entryHash">): ReleaseEntry | undefined {
-    return this.recordReleases([e])[0];
+  recordRelease(e: Omit<ReleaseEntry, "seq" | "prevHash" | "entryHash">, kept?: KeptAnswer): ReleaseEntry | undefined {
+    return this.recordReleases([e], [kept])[0];
   }
 
   /**
    * Spends the nonces and appends the releases, in order, in ONE transaction (one fsync for the
    * group). Per release: its entry, or undefined when its nonce was already spent (before, or by
-   * an earlier release of the same group): a replay, which appends nothing.
+   * an earlier release of the same group): a replay, which appends nothing. `kept[i]`, when
+   * given, is stored with release i's nonce (its request digest and answer).
    */
-  recordReleases(es: readonly Omit<ReleaseEntry, "seq" | "prevHash" | "entryHash">[]): (ReleaseEntry | undefined)[] {
+  recordReleases(
+    es: readonly Omit<ReleaseEntry, "seq" | "prevHash" | "entryHash">[],
+    kept: readonly (KeptAnswer | undefined)[] = [],
+  ): (ReleaseEntry | undefined)[] {
     return this.db.transaction((): (ReleaseEntry | undefined)[] => {
       const last = this.q.lastRelease.get() as { seq: number; entryHash: string } | undefined;
       let prevHash = last?.entryHash ?? GENESIS_HASH;
       let seq = last?.seq ?? 0;
-      return es.map((e) => {
-        if (this.q.spendNonce.run(e.requester.toLowerCase(), e.nonce.toLowerCase(), e.atMs).changes === 0)
-          return undefined;
+      return es.map((e, i) => {
+        const k = kept[i];
+        const spent = this.q.spendNonce.run(
+          e.requester.toLowerCase(),
+          e.nonce.toLowerCase(),
+          e.atMs,
+          k?.digest.toLowerCase() ?? null,
+          k?.answer ?? null,
+        );
+        if (spent.changes === 0) return undefined;
         seq += 1;
         const entryHash = entryHashOf({ ...e, prevHash });
         const entry: ReleaseEntry = { seq, ...e, prevHash, entryHash };
@@ -207,6 +264,21 @@ export class CustodianStore {
 
   releases(): ReleaseEntry[] {
     return (this.q.allReleases.all() as { entry: string }[]).map((r) => JSON.parse(r.entry) as ReleaseEntry);
+  }
+
+  /**
+   * The release log as `custodian log` exports it: the entries, and the owner-signed manifest of
+   * every asset version they name (as registered, JSON objects), so that an auditor checks each
+   * release against the owner's policy, not the log's own copy of it.
+   */
+  exportLog(): ReleaseLogExport {
+    const entries = this.releases();
+    const manifests: unknown[] = [];
+    for (const digest of new Set(entries.map((e) => e.manifestDigest))) {
+      const json = this.manifestJson(digest);
+      if (json !== undefined) manifests.push(JSON.parse(json) as unknown);
+    }
+    return { format: RELEASE_LOG_FORMAT, entries, manifests };
   }
 
   counts(): { shares: number; nonces: number; releases: number } {

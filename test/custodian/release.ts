@@ -1,21 +1,33 @@
 import { readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 
 import { expect } from "chai";
-import { ZeroHash, id as keccakId } from "ethers";
+import { ZeroHash, getAddress, id as keccakId } from "ethers";
 import type { JsonRpcSigner } from "ethers";
 
-import { registerShare } from "../../src/keys/custodian-client.js";
-import { manifestToJson } from "../../src/keys/manifest.js";
+import { ChainReader } from "../../src/custodian/chain.js";
+import { Refusal } from "../../src/custodian/errors.js";
+import { RpcClient } from "../../src/custodian/rpc.js";
+import { buildServer } from "../../src/custodian/server.js";
+import { registerShare, requestShare } from "../../src/keys/custodian-client.js";
+import { generateKeyPair, openWith, releaseInfo } from "../../src/keys/hpke.js";
+import { keyRequestHasher, keyRequestMessage, signKeyRequest } from "../../src/keys/request.js";
+import { keyCommitment } from "../../src/keys/shares.js";
+import { manifestDigest, manifestToJson, parseManifest } from "../../src/keys/manifest.js";
 import type { SignedManifest } from "../../src/keys/manifest.js";
 import { OpenAssetError, obtainKey, openBytes, registerShares } from "../../src/keys/open.js";
 import { fromBytes, sealBytes } from "../../src/keys/seal.js";
 import type { SealResult } from "../../src/keys/seal.js";
 import { Purpose } from "../../src/sdk/purposes.js";
 import { GENESIS_HASH, entryHashOf } from "../../src/custodian/store.js";
-import type { ReleaseEntry } from "../../src/custodian/store.js";
+import type { ReleaseEntry, ReleaseLogExport } from "../../src/custodian/store.js";
 import { releasesByOwner, verifyReleases } from "../../src/custodian/verify-releases.js";
-import { grant, keyRequestBody, outcome, recordUse } from "./helpers/assets.js";
+import { grant, keyRequestBody, outcome, randomWallet, recordUse } from "./helpers/assets.js";
+import { fakeNode, inProcCustodian, sealAndRegister } from "./helpers/inproc.js";
+import type { FakeNode, InProc } from "./helpers/inproc.js";
 import {
   ROOT,
   deployRegistry,
@@ -52,6 +64,8 @@ describe("custodians: a key is released only while consent holds and after a use
   const expectedReleases = new Map<number, number>();
   let revokeBlock = 0;
   const logs: ReleaseEntry[][] = [];
+  /** The custodians' exports (`custodian log`): entries and the signed manifests they name. */
+  const exports: ReleaseLogExport[] = [];
   const released = (i: number) => expectedReleases.set(i, (expectedReleases.get(i) ?? 0) + 1);
 
   before(async () => {
@@ -167,11 +181,13 @@ describe("custodians: a key is released only while consent holds and after a use
       [0, 1, 2].forEach(released);
     });
 
-    it("a replayed request is refused REPLAY, by the custodian that served it", async () => {
+    it("the same request again gets the same bytes, logged once; another request with its nonce is REPLAY", async () => {
       const body = await keyRequestBody(m, processor, INFERENCE, { useTx });
-      expect(await outcome(custodians[4].url, body)).to.equal("RELEASED");
+      const first = await requestShare(custodians[4].url, body);
       released(4);
-      expect(await outcome(custodians[4].url, body)).to.equal("REPLAY");
+      expect(await requestShare(custodians[4].url, body)).to.deep.equal(first);
+      const sameNonce = await keyRequestBody(m, processor, INFERENCE, { useTx, nonce: body.request.nonce });
+      expect(await outcome(custodians[4].url, sameNonce)).to.equal("REPLAY");
     });
 
     it("wrong purpose, forged signature, expired, another chain or registry: each its own code", async () => {
@@ -246,6 +262,8 @@ describe("custodians: a key is released only while consent holds and after a use
         .blockNumber;
       const afterRevoke = await keyRequestBody(m, processor, INFERENCE, { useTx: fresh.hash });
       expect(await askAll(afterRevoke)).to.deep.equal(Array(5).fill("NOT_ALLOWED"));
+      // The request released just before, asked again (by anyone who saw it): the owner's latest word wins.
+      expect(await outcome(custodians[3].url, ok)).to.equal("NOT_ALLOWED");
       // Re-grant (confirmed) and a new use record: released again; then lock down.
       await grant(chain, owner, processor.address, m.dataId, [INFERENCE]);
       const again = await recordUse(chain, processor, owner.address, m.dataId, INFERENCE);
@@ -281,6 +299,93 @@ describe("custodians: a key is released only while consent holds and after a use
       await (await wallet.setMode(1)).wait(); // AlwaysInvalid
       const refused = await keyRequestBody(m, processor, INFERENCE, { useTx: use.hash, requesterAddress: w });
       expect(await askAll(refused)).to.deep.equal(Array(5).fill("BAD_SIGNATURE"));
+    });
+  });
+
+  describe("ERC-1271 as OpenZeppelin's SignatureChecker reads it: code at the address, one exact magic word", () => {
+    // The identity precompile echoes its input; so does this contract (runtime: CALLDATASIZE PUSH0
+    // PUSH0 CALLDATACOPY CALLDATASIZE PUSH0 RETURN): both answer 0x1626ba7e… to isValidSignature.
+    const IDENTITY = "0x0000000000000000000000000000000000000004";
+    const ECHO_INIT = "0x66365f5f37365ff35f5260076019f3";
+    let echo: string;
+    let reader: ChainReader;
+    let rpc: RpcClient;
+
+    before(async () => {
+      const tx = await chain.signers[5].sendTransaction({ data: ECHO_INIT });
+      echo = getAddress((await tx.wait())!.contractAddress!);
+      rpc = new RpcClient(node.url);
+      reader = new ChainReader(rpc, chain.chainId, chain.registryAddress);
+    });
+    after(() => rpc?.close());
+
+    it("the identity precompile and an echo contract do not sign; a real ERC-1271 wallet does", async () => {
+      const junk = `0x${"11".repeat(65)}`;
+      const digest = keccakId("anything");
+      const key = randomWallet();
+      const wallet = await (await new ERC1271WalletMock__factory(processor).deploy(key.address)).waitForDeployment();
+      expect([
+        await reader.erc1271(IDENTITY, digest, junk),
+        await reader.erc1271(echo, digest, junk),
+        await reader.erc1271(randomWallet().address, digest, junk),
+        await reader.erc1271(await wallet.getAddress(), digest, junk),
+        await reader.erc1271(await wallet.getAddress(), digest, key.signingKey.sign(digest).serialized),
+      ]).to.deep.equal([false, false, false, false, true]);
+    });
+
+    it("a request with a junk signature naming the precompile or the echo contract as requester is BAD_SIGNATURE everywhere", async () => {
+      const parts: Uint8Array[] = [];
+      const plain = await sealBytes(
+        {
+          chainId: chain.chainId,
+          registry: chain.registryAddress,
+          owner,
+          custodians: custodians.map((c) => ({ url: c.url, publicKey: c.publicKey })),
+          threshold: 3,
+          chunkSize: 256,
+          policy: { requireUseRecord: false, confirmations: 1 },
+        },
+        fromBytes(plaintext),
+        (b) => void parts.push(b.slice()),
+      );
+      expect((await registerShares(plain.manifest, plain.envelopes)).every((r) => r.ok)).to.equal(true);
+      for (const who of [IDENTITY, echo]) {
+        await grant(chain, owner, who, plain.manifest.dataId, [INFERENCE]);
+        await chain.mine(2);
+        const body = await keyRequestBody(plain.manifest, processor, INFERENCE, { requesterAddress: who });
+        const junk = { ...body, signature: `0x${"22".repeat(65)}` };
+        expect(await askAll(junk), who).to.deep.equal(Array(5).fill("BAD_SIGNATURE"));
+      }
+    });
+
+    it("a manifest naming the echo contract as owner, with a junk signature, is not registered (BAD_MANIFEST_SIGNATURE)", async () => {
+      const fake = { getAddress: async () => echo, signTypedData: async () => `0x${"33".repeat(65)}` } as never;
+      const sealedByNobody = await sealBytes(
+        {
+          chainId: chain.chainId,
+          registry: chain.registryAddress,
+          owner: fake,
+          custodians: custodians.map((c) => ({ url: c.url, publicKey: c.publicKey })),
+          threshold: 3,
+          chunkSize: 256,
+          policy: { requireUseRecord: false },
+        },
+        fromBytes(plaintext),
+        () => undefined,
+      );
+      const refusals = await Promise.all(
+        custodians.map((c, i) =>
+          registerShare(c.url, {
+            manifest: JSON.parse(manifestToJson(sealedByNobody.manifest)) as unknown,
+            index: i,
+            envelope: sealedByNobody.envelopes[i],
+          }).then(
+            () => "REGISTERED",
+            (e: { code: string }) => e.code,
+          ),
+        ),
+      );
+      expect(refusals).to.deep.equal(Array(5).fill("BAD_MANIFEST_SIGNATURE"));
     });
   });
 
@@ -467,9 +572,12 @@ describe("custodians: a key is released only while consent holds and after a use
         port: custodians[1].port,
         publicKey: custodians[1].publicKey,
       });
-      expect(await outcome(custodians[1].url, replayed)).to.equal("RELEASED");
+      const answer = await requestShare(custodians[1].url, replayed);
       released(1);
-      expect(await outcome(custodians[1].url, replayed)).to.equal("REPLAY");
+      // The same request again: the same bytes (kept with the nonce), not logged again.
+      expect(await requestShare(custodians[1].url, replayed)).to.deep.equal(answer);
+      const sameNonce = await keyRequestBody(m, owner, INFERENCE, { nonce: replayed.request.nonce });
+      expect(await outcome(custodians[1].url, sameNonce)).to.equal("REPLAY");
       // SIGKILL again right after a release: the spent nonce is on disk.
       await custodians[1].kill();
       custodians[1] = await startCustodian({
@@ -480,7 +588,8 @@ describe("custodians: a key is released only while consent holds and after a use
         port: custodians[1].port,
         publicKey: custodians[1].publicKey,
       });
-      expect(await outcome(custodians[1].url, replayed)).to.equal("REPLAY");
+      expect(await requestShare(custodians[1].url, replayed)).to.deep.equal(answer);
+      expect(await outcome(custodians[1].url, sameNonce)).to.equal("REPLAY");
       const k2 = await obtainKey({ manifest: m, requester: owner, purpose: INFERENCE, timeoutMs: 2_000 });
       expect(Buffer.from(await openBytes(m, k2, ciphertext)).equals(Buffer.from(plaintext))).to.equal(true);
       [1, 3, 4].forEach(released);
@@ -496,8 +605,14 @@ describe("custodians: a key is released only while consent holds and after a use
         const out = join(dir, `c${i}.releases.json`);
         const res = exported[i];
         expect(res.code, res.stderr).to.equal(0);
-        const log = JSON.parse(readFileSync(out, "utf8")) as ReleaseEntry[];
+        const doc = JSON.parse(readFileSync(out, "utf8")) as ReleaseLogExport;
+        expect(doc.format).to.equal("omnitensor-release-log/2");
+        exports.push(doc);
+        const log = doc.entries;
         logs.push(log);
+        // The owner-signed manifest of every asset version released, as registered.
+        const named = new Set(log.map((e) => e.manifestDigest));
+        expect(new Set(doc.manifests.map((x) => manifestDigest(parseManifest(x))))).to.deep.equal(named);
         expect(log.length, `custodian ${i}`).to.equal(expectedReleases.get(i) ?? 0);
         expect(log.map((e) => e.seq)).to.deep.equal(log.map((_, j) => j + 1));
         for (let j = 1; j < log.length; j++) expect(log[j].prevHash).to.equal(log[j - 1].entryHash);
@@ -532,14 +647,34 @@ describe("custodians: a key is released only while consent holds and after a use
         return out;
       });
     };
+    // Each log checked with the manifests the custodians exported (all of them: any is the owner's word).
     const verify = (l: ReleaseEntry[][]) =>
-      verifyReleases(l, { rpcUrl: node.url, chainId: chain.chainId, registry: chain.registryAddress });
+      verifyReleases(
+        l.map((entries) => ({ entries, manifests: exports.flatMap((x) => x.manifests) })),
+        { rpcUrl: node.url, chainId: chain.chainId, registry: chain.registryAddress },
+      );
     const codes = (r: Awaited<ReturnType<typeof verify>>) => r.violations.map((v) => v.code);
 
     it("every real release is covered: no violation", async () => {
       const r = await verify(logs);
       expect(r.checked).to.equal([...expectedReleases.values()].reduce((a, b) => a + b, 0));
       expect(r.violations).to.deep.equal([]);
+      // The exports as written by `custodian log` check the same.
+      const own = await verifyReleases(exports, {
+        rpcUrl: node.url,
+        chainId: chain.chainId,
+        registry: chain.registryAddress,
+      });
+      expect([own.checked, own.violations]).to.deep.equal([r.checked, []]);
+    });
+
+    it("the bare entries (an older log's shape) carry no manifest: every release is MANIFEST_MISSING", async () => {
+      const r = await verifyReleases(logs, {
+        rpcUrl: node.url,
+        chainId: chain.chainId,
+        registry: chain.registryAddress,
+      });
+      expect(r.violations.map((v) => v.code)).to.deep.equal(Array(r.checked).fill("MANIFEST_MISSING"));
     });
 
     it("an edited entry breaks the hash chain and its signature", async () => {
@@ -549,17 +684,24 @@ describe("custodians: a key is released only while consent holds and after a use
       expect(codes(await verify([edited]))).to.deep.equal(["LOG_TAMPERED", "FORGED_REQUEST", "UNCOVERED"]);
     });
 
-    it("a forged, re-chained release after the revocation is UNCOVERED; a duplicated one REPLAYED", async () => {
+    it("a forged, re-chained release after the revocation is UNCOVERED (and out of block order); a duplicated one REPLAYED", async () => {
       const log = logs[0];
       const genuine = log.find((e) => e.requester === processor.address)!; // also served by c1, c2; not by c4
       const at = revokeBlock;
       const blockHash = (await chain.provider.getBlock(at))!.hash!;
       const target = logs[4];
-      const forged = rechain([...target, { ...genuine, custodian: target[0].custodian, block: at, blockHash }]);
+      const forged = rechain([
+        ...target,
+        { ...genuine, custodian: target[0].custodian, shareIndex: target[0].shareIndex, block: at, blockHash },
+      ]);
       const r = await verify([forged]);
-      expect(r.violations.map((v) => [v.code, v.seq])).to.deep.equal([["UNCOVERED", target.length + 1]]);
-      expect(r.violations[0].evidence).to.deep.equal({ block: at, isAllowed: false });
-      expect(codes(await verify([rechain([...log, genuine])]))).to.deep.equal(["REPLAYED"]);
+      // Appended after later releases, its block also goes back along the log.
+      expect(r.violations.map((v) => [v.code, v.seq])).to.deep.equal([
+        ["BLOCK_ORDER", target.length + 1],
+        ["UNCOVERED", target.length + 1],
+      ]);
+      expect(r.violations[1].evidence).to.deep.equal({ block: at, isAllowed: false });
+      expect(codes(await verify([rechain([...log, genuine])]))).to.deep.equal(["BLOCK_ORDER", "REPLAYED"]);
       const moved = rechain([...log.slice(0, -1), { ...log[log.length - 1], blockHash: `0x${"ee".repeat(32)}` }]);
       expect(codes(await verify([moved]))).to.deep.equal(["NOT_ON_CHAIN"]);
     });
@@ -576,5 +718,213 @@ describe("custodians: a key is released only while consent holds and after a use
       ]);
       expect(mine.filter((r) => r.ownRequest).map((r) => r.custodians.length)).to.deep.equal([3, 1, 3, 3, 2, 1, 3]);
     });
+  });
+});
+
+/**
+ * Custodians in this process against a fake node (helpers/inproc.ts), for what needs the node
+ * controlled: a request relayed to the other custodians first, a node slow past the deadline, an
+ * unusable ephemeral key, a repeat after the owner's revocation.
+ */
+describe("custodians (in process, fake node): a repeated request, the deadline, the ephemeral key", function () {
+  this.timeout(60_000);
+  const REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+  const CHAIN = 31337n;
+  const dir = tempDir("omni-keys-inproc-");
+  let node: FakeNode;
+  let cs: InProc[];
+  const owner = randomWallet();
+  const requester = randomWallet();
+  let m: SignedManifest;
+  const apps: { close(): Promise<unknown> }[] = [];
+  let relay: Server | undefined;
+
+  const body = async (over: { deadline?: bigint; nonce?: string; ephemeralKey?: string } = {}) => {
+    const eph = await generateKeyPair();
+    const msg = keyRequestMessage({
+      owner: m.owner,
+      dataId: m.dataId,
+      version: m.version,
+      purpose: 3,
+      requester: requester.address,
+      ephemeralKey: over.ephemeralKey ?? eph.publicKey,
+      useTx: ZeroHash,
+      ...(over.deadline === undefined ? {} : { deadline: over.deadline }),
+      ...(over.nonce === undefined ? {} : { nonce: over.nonce }),
+    });
+    return {
+      body: await signKeyRequest(requester, CHAIN, REGISTRY, msg),
+      eph,
+      digest: keyRequestHasher(CHAIN, REGISTRY).digest(msg),
+    };
+  };
+  const code = (p: Promise<unknown>) =>
+    p.then(
+      () => "RELEASED",
+      (e: Error) => (e instanceof Refusal ? `${e.code}: ${e.message}` : `THROWN: ${e.message}`),
+    );
+
+  before(async () => {
+    node = await fakeNode(REGISTRY);
+    cs = [];
+    for (let i = 0; i < 4; i++) cs.push(await inProcCustodian(dir, node.url, CHAIN, REGISTRY));
+  });
+  afterEach(() => {
+    node.allowed = true;
+    node.delayMs = 0;
+  });
+  after(async () => {
+    for (const a of apps) await a.close();
+    if (relay) await new Promise((r) => relay!.close(r));
+    for (const c of cs ?? []) c.close();
+    await node?.close();
+  });
+
+  it("one custodian relaying the signed body to the others first does not block the open: the same request gets the same bytes, logged once", async () => {
+    const urls: string[] = [];
+    for (const c of cs) {
+      const app = buildServer(c.custodian, { logLevel: "silent" });
+      urls.push(await app.listen({ port: 0, host: "127.0.0.1" }));
+      apps.push(app);
+    }
+    // Custodian #0 is malicious: it forwards every release body to the others, then answers 503.
+    const answers: { index: number; enc: string; ct: string }[] = [];
+    relay = createServer((req, res) => {
+      let text = "";
+      req.on("data", (d: Buffer) => (text += d.toString()));
+      req.on("end", async () => {
+        for (const u of urls.slice(1)) {
+          const r = await fetch(`${u}/v1/release`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: text,
+          });
+          answers.push((await r.json()) as { index: number; enc: string; ct: string });
+        }
+        res.writeHead(503, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { code: "CHAIN_UNAVAILABLE", message: "try again" } }));
+      });
+    });
+    await new Promise<void>((r) => relay!.listen(0, "127.0.0.1", () => r()));
+    const relayUrl = `http://127.0.0.1:${(relay.address() as AddressInfo).port}`;
+    const sealed = await sealAndRegister(
+      owner,
+      CHAIN,
+      REGISTRY,
+      cs,
+      { requireUseRecord: false, confirmations: 0 },
+      undefined,
+      [relayUrl, ...urls.slice(1)],
+    );
+    m = sealed.m;
+    const key = await obtainKey({ manifest: m, requester, purpose: 3 });
+    expect(keyCommitment(m.dataId, m.version, key)).to.equal(m.keyCommitment.toLowerCase());
+    expect(Buffer.from(await openBytes(m, key, sealed.ciphertext)).toString()).to.equal(
+      "secret medical data ".repeat(10),
+    );
+    // The relayed asks were released (sealed to the requester's key); the requester's own asks got those bytes again.
+    expect(answers.map((a) => a.index)).to.deep.equal([1, 2, 3]);
+    expect(cs.map((c) => c.store.releases().length)).to.deep.equal([0, 1, 1, 1]);
+  });
+
+  it("the same request again: every check runs again (the revocation wins: NOT_ALLOWED), the answer is the first's bytes, nothing logged; another request with that nonce is REPLAY", async () => {
+    ({ m } = await sealAndRegister(owner, CHAIN, REGISTRY, cs, { requireUseRecord: false, confirmations: 0 }));
+    const c = cs[1];
+    const first = await body();
+    const r1 = await c.custodian.release(first.body);
+    const logged = c.store.releases().length;
+    const r2 = await c.custodian.release(first.body);
+    expect(r2).to.deep.equal(r1);
+    const share = await openWith(first.eph.keyPair, releaseInfo(first.digest, r2.index), r2);
+    expect(share.length).to.equal(33);
+    expect(c.store.releases().length).to.equal(logged);
+    // The owner revoked (the node now says isAllowed = false): the repeat is refused at the latest block.
+    node.allowed = false;
+    expect(await code(c.custodian.release(first.body))).to.equal(
+      `NOT_ALLOWED: the owner's consent does not allow this requester this purpose at the latest block: isAllowed(${m.owner}, ${requester.address}, ${m.dataId}, 3) is false at block 16`,
+    );
+    node.allowed = true;
+    // The same nonce in another request (another ephemeral key: another digest) stays a replay.
+    const other = await body({ nonce: first.body.request.nonce });
+    expect(await code(c.custodian.release(other.body))).to.equal(
+      `REPLAY: this request (requester, nonce) was already served: nonce ${first.body.request.nonce}`,
+    );
+    expect(c.store.releases().length).to.equal(logged);
+  });
+
+  it("a nonce spent before answers were kept (an older database) stays REPLAY for the same request", async () => {
+    const c = cs[2];
+    const b = await body();
+    // What an older custodian wrote: the nonce alone.
+    (c.store as unknown as { db: { prepare(q: string): { run(...a: unknown[]): void } } }).db
+      .prepare("INSERT INTO nonces (requester, nonce, used_at) VALUES (?, ?, ?)")
+      .run(requester.address.toLowerCase(), b.body.request.nonce.toLowerCase(), 1);
+    expect(await code(c.custodian.release(b.body))).to.equal(
+      `REPLAY: this request (requester, nonce) was already served: nonce ${b.body.request.nonce}`,
+    );
+  });
+
+  it("40 concurrent copies of one request and 10 others with its nonce: one release logged, the copies all get its bytes, the others REPLAY", async () => {
+    const c = cs[3];
+    const nonce = keccakId("race");
+    const b = await body({ nonce });
+    const others = await Promise.all(Array.from({ length: 10 }, () => body({ nonce })));
+    const before = c.store.releases().length;
+    const copies = await Promise.all(Array.from({ length: 40 }, () => c.custodian.release(b.body)));
+    const refused = await Promise.all(others.map((o) => code(c.custodian.release(o.body))));
+    expect(new Set(copies.map((r) => r.ct)).size).to.equal(1);
+    expect(new Set(refused)).to.deep.equal(
+      new Set([`REPLAY: this request (requester, nonce) was already served: nonce ${nonce}`]),
+    );
+    expect(c.store.releases().length - before).to.equal(1);
+  });
+
+  it("a deadline that passes while the node is slow is EXPIRED, and nothing is logged or spent", async () => {
+    const c = cs[0];
+    node.delayMs = 1_200;
+    const deadline = BigInt(Math.floor(Date.now() / 1000) + 1);
+    const b = await body({ deadline });
+    const before = c.store.releases().length;
+    const out = await code(c.custodian.release(b.body));
+    expect(out).to.match(
+      new RegExp(
+        `^EXPIRED: the request's deadline has passed: deadline ${deadline} passed while the chain was asked \\(now \\d+\\)$`,
+      ),
+    );
+    expect(c.store.releases().length).to.equal(before);
+    expect(c.store.nonceAnswer(requester.address, b.body.request.nonce)).to.equal(undefined);
+  });
+
+  it("an unusable ephemeral key (zero, small order, wrong length) is INVALID_REQUEST before any chain call", async () => {
+    const app = buildServer(cs[1].custodian, { logLevel: "silent" });
+    try {
+      const before = node.calls.length;
+      for (const ek of [
+        ZeroHash,
+        `0x01${"00".repeat(31)}`,
+        "0xe0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+        `0xec${"ff".repeat(30)}7f`,
+      ]) {
+        const b = await body({ ephemeralKey: ek });
+        const r = await app.inject({ method: "POST", url: "/v1/release", payload: b.body });
+        expect([r.statusCode, r.json()]).to.deep.equal([
+          400,
+          {
+            error: {
+              code: "INVALID_REQUEST",
+              message: `the request does not match the API schema: ephemeralKey ${ek.toLowerCase()}: a point of small order (no secret can be agreed with it)`,
+            },
+          },
+        ]);
+      }
+      const b = await body();
+      const short = { ...b.body, request: { ...b.body.request, ephemeralKey: "0x1234" } };
+      expect(await code(cs[1].custodian.release(short))).to.equal(
+        "INVALID_REQUEST: the request does not match the API schema: ephemeralKey 0x1234: not 32 bytes of hex (an X25519 public key)",
+      );
+      expect(node.calls.length).to.equal(before);
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -6,6 +6,7 @@ import { expect } from "chai";
 import { ChainReader } from "../../src/custodian/chain.js";
 import { Refusal } from "../../src/custodian/errors.js";
 import { MAX_CALLS_PER_REQUEST, RpcClient, RpcError } from "../../src/custodian/rpc.js";
+import { FAKE_HEAD, FAKE_HEAD_HASH, fakeNode } from "./helpers/inproc.js";
 import { ROOT } from "./helpers/processes.js";
 
 /**
@@ -171,5 +172,22 @@ describe("custodians: the batched JSON-RPC answer is matched by id; a broken one
       expect(sizes.reduce((a, n) => a + n, 0)).to.equal(many * 5);
       expect(sizes.length).to.equal(Math.ceil((many * 5) / MAX_CALLS_PER_REQUEST));
     });
+  });
+});
+
+describe("custodians: the head's consent is asked by block hash (EIP-1898)", () => {
+  it("isAllowed at the head names the head's hash, the confirmed depth its number; the logged hash is that block's", async () => {
+    const node = await fakeNode(REGISTRY);
+    const rpc = new RpcClient(node.url, 5_000);
+    try {
+      node.dataUsed = { owner: OWNER, requester: REQUESTER, dataId: DATA_ID, purpose: 3 };
+      const answer = await new ChainReader(rpc, 31337n, REGISTRY).check({ ...question, useTx: USE_TX });
+      expect(answer.blockHash).to.equal(FAKE_HEAD_HASH);
+      const calls = node.calls.filter((c) => c.method === "eth_call").map((c) => c.params[1]);
+      expect(calls).to.deep.equal([{ blockHash: FAKE_HEAD_HASH }, `0x${(FAKE_HEAD - 2).toString(16)}`]);
+    } finally {
+      rpc.close();
+      await node.close();
+    }
   });
 });

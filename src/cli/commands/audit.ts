@@ -1,5 +1,6 @@
 import { existsSync, writeFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
 
 import { type Command, Option } from "commander";
 import { getAddress } from "ethers";
@@ -23,6 +24,8 @@ import { LabelBookError } from "../../labels/label-book.js";
 import type { LabelBook } from "../../labels/label-book.js";
 import type { ReleaseViolationCode } from "../../custodian/verify-releases.js";
 import type { ReleaseEntry } from "../../custodian/store.js";
+import { parseManifest } from "../../keys/manifest.js";
+import type { SignedManifest } from "../../keys/manifest.js";
 import type { CliContext } from "../context.js";
 import { documentSources } from "../purposes.js";
 import { rpcUnreachableWords } from "../context.js";
@@ -150,9 +153,13 @@ export function registerAuditCommands(program: Command): void {
       "--releases <file...>",
       "also re-check custodians' release logs (`custodian log` output) against the chain at --rpc: every key release must have been covered by consent",
     )
+    .option(
+      "--manifests <path...>",
+      "with --releases: owner-signed manifests (JSON files, or folders such as a `data seal --store`) besides those the logs carry; each release is checked against its owner's manifest",
+    )
     .addHelpText(
       "after",
-      '\nWith --rpc <url> on the command line, verify first proves the database equals that chain (every log by\nblock hash, the block hashes, each ERC-1271 answer asked again); without it, the database is only\nchecked against the log digest sync stored ("self-consistent only").',
+      '\nWith --rpc <url> on the command line, verify first proves the database equals that chain (every log by\nblock hash from the block the sync started at, the block hashes, the watched addresses, each signed\nrequest against its calldata, each ERC-1271 answer asked again, and that the registry had no code before\nthat block); without it, the database is only checked against the log digest sync stored ("self-consistent\nonly"). With --registry, the database must hold that registry\'s history.',
     )
     .action(
       withContext<{ db: string; toBlock?: string; releases?: string[] }>(async (ctx, o, _args, cmd) => {
@@ -162,7 +169,7 @@ export function registerAuditCommands(program: Command): void {
         const rpc = root.getOptionValueSource("rpc") === "cli" ? cmd.optsWithGlobals<{ rpc: string }>().rpc : undefined;
         let releaseFailure: CliError | null = null;
         if (o.releases !== undefined) {
-          releaseFailure = await verifyReleaseLogs(ctx, o.releases);
+          releaseFailure = await verifyReleaseLogs(ctx, o.releases, (o as { manifests?: string[] }).manifests);
           // Only the release logs were asked for when there is no audit database to check.
           const dbGiven = cmd.getOptionValueSource("db") === "cli" || cmd.getOptionValueSource("db") === "env";
           if (!dbGiven && !existsSync(o.db)) {
@@ -180,11 +187,23 @@ export function registerAuditCommands(program: Command): void {
             client.close();
           }
           const chains = await chainsToRead(db, o.db, expected);
+          // A registry named by --registry (or OMNI_REGISTRY) is the one to audit: the database's
+          // sync_state says whose history it holds, and another registry's is refused, not verified.
+          const registryGiven = cmd.optsWithGlobals<{ registry?: string }>().registry;
+          const wanted =
+            registryGiven !== undefined && registryGiven !== ""
+              ? (await ctx.registryAddress()).toLowerCase()
+              : undefined;
           const results = [];
           const lines: string[] = [];
           const failures: string[] = [];
           for (const chainId of chains) {
             const meta = await readSyncMeta(db, chainId);
+            if (wanted !== undefined && meta !== undefined && meta.registry !== wanted) {
+              throw new CliError(
+                `the database ${o.db} holds the history of registry ${meta.registry} on chain ${chainId}, not of ${wanted} (--registry): verify that registry's database, or leave --registry out`,
+              );
+            }
             const res = await verifyHistory(db, { chainId, toBlock: blockNumber("--to-block", o.toBlock), rpc });
             results.push({ registry: meta?.registry, ...res });
             lines.push(
@@ -319,6 +338,14 @@ const RELEASE_WORDS: Record<ReleaseViolationCode, string> = {
   UNCOVERED: "no consent covered this release",
   UNCONFIRMED: "the consent was not yet confirmed deep enough",
   NO_USE_RECORD: "no use record (DataUsed) backs this release",
+  BLOCK_ORDER:
+    "the custodian logged an older block than for an earlier release (it did not decide at the latest block)",
+  MANIFEST_MISSING: "the owner's signed manifest of this asset is not at hand, so the owner's policy cannot be checked",
+  MANIFEST_MISMATCH: "the manifest the release names is not this asset version's, or does not name this custodian",
+  MANIFEST_FORGED: "the manifest the release names is not signed by the asset's owner",
+  POLICY_MISMATCH: "the custodian logged a weaker policy than the owner's manifest sets",
+  STALE_HEAD:
+    "the custodian decided on an old block: consent no longer held at the block mined by the time of the release",
 };
 
 /**
@@ -326,11 +353,26 @@ const RELEASE_WORDS: Record<ReleaseViolationCode, string> = {
  * the chain at --rpc (src/custodian/verify-releases.ts); every violation printed in words.
  * Returns the failure to report (exit 1) when any release was not covered, else null.
  */
-async function verifyReleaseLogs(ctx: CliContext, files: readonly string[]): Promise<CliError | null> {
-  const logs = await readReleaseLogs(files);
+async function verifyReleaseLogs(
+  ctx: CliContext,
+  files: readonly string[],
+  manifestPaths: readonly string[] = [],
+): Promise<CliError | null> {
+  const read = await readReleaseLogFiles(files);
+  for (const r of read)
+    if (r.manifests === undefined && manifestPaths.length === 0)
+      process.stderr.write(
+        `warning: --releases: ${r.file} is a bare array of entries (an older \`custodian log\`) and carries no manifests: its releases are MANIFEST_MISSING unless --manifests <path> gives the owners' signed manifests\n`,
+      );
+  const manifests = await readManifests(manifestPaths);
+  const logs = read.map((r) => ({ entries: r.entries, manifests: r.manifests ?? [] }));
   const chain = { rpcUrl: ctx.opts.rpc, chainId: await ctx.chainId(), registry: await ctx.registryAddress() };
-  const [res, now, names] = await Promise.all([verifyReleases(logs, chain), ctx.now(), ctx.purposeNames()]);
-  const entries = new Map(logs.flat().map((e) => [`${e.custodian}|${e.seq}`, e]));
+  const [res, now, names] = await Promise.all([
+    verifyReleases(logs, chain, { manifests }),
+    ctx.now(),
+    ctx.purposeNames(),
+  ]);
+  const entries = new Map(read.flatMap((r) => r.entries).map((e) => [`${e.custodian}|${e.seq}`, e]));
   if (ctx.json) {
     printJson({ releases: { files, checked: res.checked, violations: res.violations } });
   } else {
@@ -378,9 +420,20 @@ async function checkChain(ctx: CliContext, timeoutMs: number | undefined): Promi
   }
 }
 
-/** Custodians' release logs (`custodian log` writes a JSON array each), refused in one line when unreadable. */
+/** Custodians' release logs' entries (`custodian log` files), refused in one line when unreadable. */
 async function readReleaseLogs(files: readonly string[]): Promise<ReleaseEntry[][]> {
-  const logs: ReleaseEntry[][] = [];
+  return (await readReleaseLogFiles(files)).map((r) => r.entries);
+}
+
+/**
+ * `custodian log` files: each the export `{ format, entries, manifests }` (manifests: the owners'
+ * signed manifests of the releases' assets), or the bare JSON array of entries older versions wrote
+ * (manifests undefined). Refused in one line when unreadable.
+ */
+async function readReleaseLogFiles(
+  files: readonly string[],
+): Promise<{ file: string; entries: ReleaseEntry[]; manifests: unknown[] | undefined }[]> {
+  const logs: { file: string; entries: ReleaseEntry[]; manifests: unknown[] | undefined }[] = [];
   for (const file of files) {
     let parsed: unknown;
     try {
@@ -391,12 +444,50 @@ async function readReleaseLogs(files: readonly string[]): Promise<ReleaseEntry[]
         `--releases: ${file}: ${code !== undefined ? `cannot read the file (${code})` : `not JSON (${(err as Error).message})`}`,
       );
     }
-    if (!Array.isArray(parsed)) {
-      throw new CliError(`--releases: ${file} is not a release log (expected the JSON array \`custodian log\` writes)`);
+    if (Array.isArray(parsed)) {
+      logs.push({ file, entries: parsed as ReleaseEntry[], manifests: undefined });
+      continue;
     }
-    logs.push(parsed as ReleaseEntry[]);
+    const doc = parsed as { entries?: unknown; manifests?: unknown } | null;
+    if (doc === null || typeof doc !== "object" || !Array.isArray(doc.entries) || !Array.isArray(doc.manifests)) {
+      throw new CliError(
+        `--releases: ${file} is not a release log (expected what \`custodian log\` writes: { entries, manifests }, or an older log's JSON array)`,
+      );
+    }
+    logs.push({ file, entries: doc.entries as ReleaseEntry[], manifests: doc.manifests as unknown[] });
   }
   return logs;
+}
+
+/**
+ * Owner-signed manifests for `--manifests`: JSON files, or folders searched for `*.json` manifests
+ * (a `data seal --store` folder keeps them under manifests/<owner>/<dataId>/<version>.json); a
+ * file given by name must be a manifest, JSON files in folders that are not are skipped.
+ */
+async function readManifests(paths: readonly string[]): Promise<SignedManifest[]> {
+  const out: SignedManifest[] = [];
+  const walk = async (path: string, named: boolean): Promise<void> => {
+    let info;
+    try {
+      info = await stat(path);
+    } catch (err) {
+      throw new CliError(`--manifests: ${path}: cannot read it (${(err as { code?: string }).code ?? "error"})`);
+    }
+    if (info.isDirectory()) {
+      for (const name of (await readdir(path)).sort()) {
+        const child = join(path, name);
+        if (name.endsWith(".json") || (await stat(child)).isDirectory()) await walk(child, false);
+      }
+      return;
+    }
+    try {
+      out.push(parseManifest(await readFile(path, "utf8")));
+    } catch (err) {
+      if (named) throw new CliError(`--manifests: ${path}: ${(err as Error).message}`);
+    }
+  };
+  for (const p of paths) await walk(p, true);
+  return out;
 }
 
 /** The owner's label book (--labels) for the report's names; a damaged book is refused in one line. */

@@ -20,6 +20,7 @@ export async function keyRequestBody(
     chainId?: bigint;
     registry?: string;
     signAs?: Signer;
+    nonce?: string;
   } = {},
 ): Promise<KeyRequestBody> {
   const eph = await generateKeyPair();
@@ -32,6 +33,7 @@ export async function keyRequestBody(
     ephemeralKey: eph.publicKey,
     useTx: over.useTx ?? ZeroHash,
     ...(over.deadline === undefined ? {} : { deadline: over.deadline }),
+    ...(over.nonce === undefined ? {} : { nonce: over.nonce }),
   });
   const body = await signKeyRequest(
     over.signAs ?? requester,
