@@ -17,7 +17,8 @@ import { IntegrationRegistryClient } from "../sdk/integrations.js";
 import { probeChainId } from "../sdk/rpc-probe.js";
 import { documentSources, namesOfCatalogue, setCurrentPurposeNames } from "./purposes.js";
 import type { PurposeNames } from "./purposes.js";
-import type { ConsentTransaction } from "../sdk/transaction.js";
+import type { ConsentTransaction, Repricing } from "../sdk/transaction.js";
+import { readDuration } from "../sdk/time-input.js";
 import { CliError } from "./failure.js";
 import { looksLikePrivateKey, parseAddress, parseUint } from "./parse.js";
 
@@ -42,6 +43,9 @@ import { looksLikePrivateKey, parseAddress, parseUint } from "./parse.js";
  *                          governance defined come from them
  * - `--yes`                answer yes to the warnings before risky writes (for scripts; without
  *                          it a risky write asks on a terminal and is refused elsewhere)
+ * - `--wait-timeout <d>`   how long a write waits for its receipt after sending (env
+ *                          OMNI_WAIT_TIMEOUT, default 2m); then its outcome is reported unknown
+ *                          (`sent, not confirmed: <hash>`, exit code 3)
  */
 export interface GlobalOptions {
   rpc: string;
@@ -56,6 +60,7 @@ export interface GlobalOptions {
   documents?: string;
   labels?: string;
   yes?: boolean;
+  waitTimeout?: string;
 }
 
 export const DEFAULT_RPC_URL = "http://127.0.0.1:8545";
@@ -101,6 +106,12 @@ export function addGlobalOptions(program: Command): void {
       ).env("OMNI_LABEL_BOOK"),
     )
     .addOption(new Option("--yes", "answer yes to the warnings before risky writes (for scripts)"))
+    .addOption(
+      new Option(
+        "--wait-timeout <duration>",
+        "how long a write waits for its receipt after sending (e.g. 90s, 5m; default 2m); then its outcome is reported unknown, with its hash (exit code 3)",
+      ).env("OMNI_WAIT_TIMEOUT"),
+    )
     // Accepted only to refuse it with a clear message (see `checkNoKeyOnCommandLine`).
     .addOption(new Option("--private-key <key>").hideHelp())
     .addOption(new Option("--key <key>").hideHelp());
@@ -109,10 +120,28 @@ export function addGlobalOptions(program: Command): void {
 const KEY_REFUSED =
   "refusing a private key on the command line (it leaks into shell history and process listings); set OMNI_PRIVATE_KEY in the environment, or use --account <index> on a dev node";
 
-/** Throws if a key was passed as an option (or pasted into `--account`). */
-export function checkNoKeyOnCommandLine(opts: GlobalOptions): void {
-  if (opts.privateKey !== undefined || opts.key !== undefined) throw new CliError(KEY_REFUSED);
+/**
+ * Throws if a key was passed as an option (or pasted into `--account`). `keyIsOwnOption`: the
+ * command defines a `--key` of its own (the custodian's keystore file), which is no private key.
+ */
+export function checkNoKeyOnCommandLine(opts: GlobalOptions, keyIsOwnOption = false): void {
+  if (opts.privateKey !== undefined || (opts.key !== undefined && !keyIsOwnOption)) throw new CliError(KEY_REFUSED);
   if (opts.account !== undefined && looksLikePrivateKey(opts.account)) throw new CliError(KEY_REFUSED);
+}
+
+/** The default of `--wait-timeout`: 2 minutes (the SDK's default). */
+export const DEFAULT_WAIT_TIMEOUT = "2m";
+/** The longest `--wait-timeout` accepted: a day (longer is a typo, e.g. milliseconds). */
+const MAX_WAIT_TIMEOUT_S = 86_400n;
+
+/** `--wait-timeout` in ms: a duration by the SDK's rule (90s, 5m, PT2M), 1 s to 1 day. */
+export function parseWaitTimeout(value: string): number {
+  const read = readDuration(value);
+  if (!read.ok) throw new CliError(`--wait-timeout: ${read.problem}`);
+  if (read.seconds > MAX_WAIT_TIMEOUT_S) {
+    throw new CliError(`--wait-timeout: "${value.trim()}" is longer than a day; give at most 24h (e.g. 2m, 10m)`);
+  }
+  return Number(read.seconds) * 1000;
 }
 
 /**
@@ -211,7 +240,13 @@ export class CliContext {
     if (opts.chainId !== undefined) parseUint("--chain-id", opts.chainId);
     if (opts.account !== undefined) parseUint("--account", opts.account);
     if (opts.documents !== undefined) documentSources(opts.documents);
+    parseWaitTimeout(opts.waitTimeout ?? DEFAULT_WAIT_TIMEOUT);
     return new CliContext(opts);
+  }
+
+  /** How long a write waits for its receipt (`--wait-timeout`), in ms. */
+  get waitTimeoutMs(): number {
+    return parseWaitTimeout(this.opts.waitTimeout ?? DEFAULT_WAIT_TIMEOUT);
   }
 
   get json(): boolean {
@@ -397,7 +432,9 @@ export class CliContext {
    * reaches the mempool. A connection lost after sending propagates as the SDK's NOT_CONFIRMED
    * (main prints `sent, not confirmed: …`, exit code 3).
    */
-  async send<T>(tx: ConsentTransaction<T>): Promise<{ txHash: string; block: number; gasUsed: bigint; result: T }> {
+  async send<T>(
+    tx: ConsentTransaction<T>,
+  ): Promise<{ txHash: string; block: number; gasUsed: bigint; result: T; repriced?: Repricing }> {
     const gas = await tx.estimateGas();
     const provider = await this.provider();
     const from = await this.signerAddress();
@@ -409,7 +446,13 @@ export class CliContext {
         `insufficient funds: ${from} has ${formatEther(balance)} ETH but this transaction may cost up to ${formatEther(gas * price)} ETH; fund the account first`,
       );
     }
-    const { receipt, result } = await tx.wait();
-    return { txHash: receipt.hash, block: receipt.blockNumber, gasUsed: receipt.gasUsed, result };
+    const { receipt, result, repriced } = await tx.wait({ timeoutMs: this.waitTimeoutMs });
+    return {
+      txHash: receipt.hash,
+      block: receipt.blockNumber,
+      gasUsed: receipt.gasUsed,
+      result,
+      ...(repriced ? { repriced } : {}),
+    };
   }
 }

@@ -13,9 +13,9 @@ import { namePurposesIn } from "./purposes.js";
  *      of the refused transaction was sent.
  * - 2: the command line itself is malformed (unknown option, missing argument) — commander's
  *      own errors, mapped in `main.ts`.
- * - 3: sent, not confirmed: a transaction was handed to the node but the connection was lost
- *      before its outcome was known. It may be mined; the line names it (hash, or sender and
- *      nonce). Look it up before sending again.
+ * - 3: sent, not confirmed: a transaction was handed to the node but the connection was lost,
+ *      or no receipt came within `--wait-timeout`, before its outcome was known. It may be
+ *      mined; the line names it (hash, or sender and nonce). Look it up before sending again.
  * - 4: partly applied: `relay` sent what could apply, but some signed messages did not (each
  *      one is listed on stdout with its reason).
  */
@@ -122,13 +122,23 @@ export function notConfirmedOf(err: unknown): SentTransactionInfo | null {
   return err instanceof ConsentSdkError && err.code === "NOT_CONFIRMED" && err.sent ? err.sent : null;
 }
 
+/** `2 min`, `90 s` for a wait in ms. */
+function waitWords(ms: number): string {
+  const s = ms / 1000;
+  return s >= 60 && s % 60 === 0 ? `${s / 60} min` : `${s} s`;
+}
+
 /** `sent, not confirmed: 0x… (from 0x…, nonce 7): …` — the line for exit code 3. */
 export function notConfirmedLine(sent: SentTransactionInfo): string {
   const what =
     sent.hash !== null
       ? `${sent.hash} (from ${sent.from}, nonce ${sent.nonce ?? "unknown"})`
       : `transaction from ${sent.from} with nonce ${sent.nonce ?? "unknown"} (hash unknown: the node signed it)`;
-  return `sent, not confirmed: ${what}: the connection to the node was lost after the transaction was handed over, so it may be mined. Look it up (or check that account's nonce) before sending it again`;
+  const why =
+    sent.waitedMs === undefined
+      ? "the connection to the node was lost after the transaction was handed over"
+      : `no receipt came within ${waitWords(sent.waitedMs)} of sending (--wait-timeout; the node may be gone, or the transaction is still pending)`;
+  return `sent, not confirmed: ${what}: ${why}, so it may be mined. Look it up (or check that account's nonce) before sending it again`;
 }
 
 /** The exit code for an error thrown by a command. */

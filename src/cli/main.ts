@@ -14,7 +14,8 @@ import { registerOwnerCommands } from "./commands/owner.js";
 import { registerReadCommands } from "./commands/read.js";
 import { registerProcessorCommands, registerRelayCommands } from "./commands/relay.js";
 import { registerSignCommands } from "./commands/sign.js";
-import { addGlobalOptions } from "./context.js";
+import { addGlobalOptions, checkNoKeyOnCommandLine } from "./context.js";
+import type { GlobalOptions } from "./context.js";
 import { EXIT_USAGE, describeFailure, exitCodeOf, notConfirmedLine, notConfirmedOf } from "./failure.js";
 import { printJson, takePrintedJson } from "./output.js";
 import { ownProcess } from "./own-process.js";
@@ -45,12 +46,41 @@ export function buildProgram(): Command {
   registerCustodianCommands(program);
   registerLabelCommands(program);
   registerExportCommands(program);
+  passSharedOptions(program);
+  // One check for every command, whether or not it builds a CliContext (`data`, `custodian`, …).
+  program.hook("preAction", (_root, action) => {
+    checkNoKeyOnCommandLine(
+      program.opts<GlobalOptions>(),
+      action.options.some((o) => o.long === "--key"),
+    );
+  });
   return program;
 }
 
 function everyCommand(cmd: Command, visit: (c: Command) => void): void {
   visit(cmd);
   for (const sub of cmd.commands) everyCommand(sub, visit);
+}
+
+/**
+ * Gives a subcommand the options it shares with the root program. Commander lets the root take
+ * every option it knows wherever it stands on the line, so `custodian start --key k.json
+ * --registry 0x… --rpc …` would otherwise see none of its own `--key`, `--registry`, `--rpc` or
+ * `--chain-id` (a required one "not specified", the others silently left at their defaults).
+ */
+function passSharedOptions(program: Command): void {
+  const shared = new Set(program.options.map((o) => o.long).filter((l) => l !== undefined));
+  everyCommand(program, (parent) => {
+    if (parent.commands.length === 0) return;
+    parent.hook("preSubcommand", (_parent, sub) => {
+      for (const option of sub.options) {
+        if (option.long === undefined || !shared.has(option.long)) continue;
+        const name = option.attributeName();
+        if (program.getOptionValueSource(name) !== "cli") continue;
+        sub.setOptionValueWithSource(name, program.getOptionValue(name), "cli");
+      }
+    });
+  });
 }
 
 /** Edit distance (insert, delete, substitute, swap of neighbours) between two short strings. */

@@ -1,6 +1,6 @@
 import { ZeroAddress, ZeroHash, isHexString, keccak256, toUtf8Bytes } from "ethers";
 
-import { ALL_DATA, MAX_PURPOSE_ID, NO_EXPIRY } from "../sdk/constants.js";
+import { ALL_DATA, MAX_EXPIRY, MAX_PURPOSE_ID, NO_EXPIRY } from "../sdk/constants.js";
 import { readTime } from "../sdk/time-input.js";
 import { timeWords } from "../sdk/time-relative.js";
 import { isoTime } from "../sdk/time-words.js";
@@ -101,19 +101,39 @@ export function parsePurposeList(option: string, value: string, names: PurposeNa
  * or `never` where allowed (→ NO_EXPIRY). The result must be after `now` (the chain's clock
  * when connected).
  */
-export function parseTime(option: string, value: string, now: bigint, opts: { allowNever: boolean }): bigint {
+export function parseTime(
+  option: string,
+  value: string,
+  now: bigint,
+  opts: { allowNever: boolean; latest?: { at: bigint; why: string } },
+): bigint {
   const text = value.trim();
   const read = readTime(text, { now, allowNever: opts.allowNever });
   if (!read.ok) throw new CliError(`${option}: ${read.problem}`);
   const at = read.at;
   if (at === NO_EXPIRY) return at;
+  // 13 digits or more of unix seconds is the year 33658 or later: a JavaScript Date.now() pasted.
+  if (/^\d{13,}$/.test(text)) {
+    const seconds = at / 1000n;
+    throw new CliError(
+      `${option}: ${text} looks like milliseconds (read as unix seconds it is more than 30,000 years away); give unix seconds (${seconds} = ${isoOf(seconds)}), a date-time with its zone or a duration`,
+    );
+  }
   if (at >= 1n << 64n) throw new CliError(`${option}: ${text} is too far in the future (must fit in uint64)`);
+  const meaning = text === isoOf(at) ? timeWords(at, now) : `${text} = ${timeWords(at, now)}`;
   if (at <= now) {
-    const meaning = text === isoOf(at) ? timeWords(at, now) : `${text} = ${timeWords(at, now)}`;
     throw new CliError(`${option}: ${meaning} is not in the future (chain time ${isoOf(now)}); give a later time`);
   }
+  if (opts.latest !== undefined && at > opts.latest.at)
+    throw new CliError(`${option}: ${meaning} is ${opts.latest.why}`);
   return at;
 }
+
+/** The latest `--expires` the registry can store (a uint40 of unix seconds). */
+export const LATEST_EXPIRY = {
+  at: MAX_EXPIRY,
+  why: "after the latest expiry the registry can store (2^40 - 1 unix seconds, in the year 36812); give an earlier time, or never",
+};
 
 /**
  * A 32-byte commitment given either as 0x + 64 hex digits (used as is) or as free text

@@ -29,7 +29,13 @@ export type ConsentSdkErrorCode =
   /** The signing store could not reserve a version (lock not obtained, damaged file, store ahead of the chain). */
   | "SIGNING_STORE"
   /** Signing now would let an older signed message outlive or undo a newer one; nothing was signed. */
-  | "SIGNING_ORDER";
+  | "SIGNING_ORDER"
+  /**
+   * Another transaction from the same account with the same nonce was mined instead (a wallet's
+   * "cancel", or a different call): this one can never apply. A re-priced copy of the same call
+   * (a "speed up") is no failure: it is awaited as the transaction itself.
+   */
+  | "REPLACED";
 
 /**
  * What is known of a transaction that was sent but not confirmed: its hash when the SDK signed
@@ -41,6 +47,11 @@ export interface SentTransactionInfo {
   hash: string | null;
   from: string;
   nonce: number | null;
+  /**
+   * Set when the connection did not fail but no receipt came within the wait timeout (ms): the
+   * node may be gone, or the transaction still pending (e.g. too low a fee).
+   */
+  waitedMs?: number;
 }
 
 /** A contract custom error decoded into words. */

@@ -1,5 +1,6 @@
 import { getAddress } from "ethers";
 import type { Signer } from "ethers";
+import { z } from "zod";
 
 import { DEFAULT_SIGNATURE_TTL, VERSION_SEQUENCE_BITS } from "./constants.js";
 import { consentDomain, signConsent } from "./eip712.js";
@@ -9,6 +10,7 @@ import { keyOf } from "./signing-store.js";
 import type { SigningScope, SigningState, SigningStore } from "./signing-store.js";
 import type { ConsentMessageFile } from "./signed-message.js";
 import { isoTime } from "./time-words.js";
+import { addressSchema, bytes32Schema, dataIdSchema, expirySchema, parseInput, purposesSchema } from "./validation.js";
 
 /**
  * Signing consent messages so that the owner's latest word wins (the registry's ordering rule,
@@ -261,8 +263,17 @@ function scopeOf(ctx: SigningContext, owner: string): SigningScope {
   return { chainId: ctx.chainId, registry: ctx.registry, owner };
 }
 
-/** The fields of a grant other than owner, epoch, version and deadline (already validated). */
+/** The fields of a grant other than owner, epoch, version and deadline. */
 export type GrantContent = Omit<GrantMessage, "owner" | "epoch" | "version" | "deadline">;
+
+/** {@link GrantContent} as the registry takes it (purposes a uint128 bitmap, expiry a uint40). */
+const grantContentSchema = z.object({
+  grantee: addressSchema,
+  dataId: dataIdSchema,
+  purposes: purposesSchema,
+  expiresAt: expirySchema,
+  noticeHash: bytes32Schema,
+});
 
 function prepared<K extends ConsentMessageKind>(
   ctx: SigningContext,
@@ -287,8 +298,11 @@ export async function prepareGrant(
   opts: SigningOptions = {},
 ): Promise<ConsentMessageFile<"Grant">> {
   const o = getAddress(owner);
-  const plan = await reserveKey(ctx, "Grant", o, grant.grantee, grant.dataId, opts);
-  return prepared(ctx, "Grant", { owner: o, ...grant, ...plan });
+  // Checked before a version is reserved: a grant the registry cannot take (an expiry beyond its
+  // uint40, say) must leave no reservation and no file behind.
+  const content = parseInput(grantContentSchema, grant, "signGrant");
+  const plan = await reserveKey(ctx, "Grant", o, content.grantee, content.dataId, opts);
+  return prepared(ctx, "Grant", { owner: o, ...content, ...plan });
 }
 
 /** Builds a revocation by `owner` (any address) with the next reserved version of its key, unsigned. */

@@ -1,11 +1,11 @@
-import { BaseWallet, ContractTransactionResponse, Transaction } from "ethers";
+import { BaseWallet, ContractTransactionReceipt, ContractTransactionResponse, Transaction } from "ethers";
 import type {
   ContractRunner,
   ContractTransaction,
-  ContractTransactionReceipt,
   Interface,
   Provider,
   Signer,
+  TransactionReceipt,
   TransactionResponse,
 } from "ethers";
 
@@ -56,20 +56,104 @@ function messageOf(err: unknown): string {
   return text.split("\n")[0] ?? text;
 }
 
+/** How long {@link ConsentTransaction.wait} waits for the receipt unless told otherwise: 2 minutes. */
+export const DEFAULT_WAIT_TIMEOUT_MS = 120_000;
+
+export interface WaitOptions {
+  /** Blocks that must include the transaction (default 1). */
+  confirmations?: number;
+  /**
+   * How long to wait for the receipt after sending, in ms (default {@link DEFAULT_WAIT_TIMEOUT_MS};
+   * `Infinity` waits without bound). When it passes, the outcome is unknown: NOT_CONFIRMED with
+   * the hash and `sent.waitedMs`. Without a bound a node that went away would be waited for
+   * forever, since ethers' receipt polling swallows connection errors.
+   */
+  timeoutMs?: number;
+}
+
+/** A transaction that applied through a re-priced copy (a wallet's "speed up": same call, higher fee). */
+export interface Repricing {
+  /** The hash first sent, which never mined. */
+  original: string;
+  /** The copy that was mined (the receipt's hash). */
+  hash: string;
+}
+
+export interface ConfirmedTransaction<T> {
+  receipt: ContractTransactionReceipt;
+  result: T;
+  /** Set when a re-priced copy of the transaction was mined instead of the one sent. */
+  repriced?: Repricing;
+}
+
+/** `2 min` / `90 s` for a wait timeout in ms. */
+function durationWords(ms: number): string {
+  const s = ms / 1000;
+  return s >= 60 && s % 60 === 0 ? `${s / 60} min` : `${s} s`;
+}
+
 /**
  * NOT_CONFIRMED: the transaction left for the node, but no answer says what became of it. It may
- * be mined; this is never reported as a failure.
+ * be mined; this is never reported as a failure. With `waitedMs`, the connection did not fail
+ * but no receipt came within that time.
  */
-export function notConfirmed(action: string, sent: SentTransactionInfo, cause: unknown): ConsentSdkError {
+export function notConfirmed(
+  action: string,
+  sent: SentTransactionInfo,
+  cause: unknown,
+  waitedMs?: number,
+): ConsentSdkError {
   const what =
     sent.hash !== null
       ? `transaction ${sent.hash} (from ${sent.from}, nonce ${sent.nonce ?? "unknown"})`
       : `the transaction from ${sent.from} with nonce ${sent.nonce ?? "unknown"} (hash unknown: the node signed it)`;
+  const why =
+    waitedMs === undefined
+      ? `the connection was lost before the node confirmed it (${messageOf(cause)})`
+      : `no receipt came within ${durationWords(waitedMs)} of sending (the node may be gone, or the transaction is still pending)`;
   return new ConsentSdkError(
     "NOT_CONFIRMED",
-    `${action}: sent, not confirmed: ${what}; the connection was lost before the node confirmed it (${messageOf(cause)}). It may be mined: look it up before sending it again`,
-    { cause, sent },
+    `${action}: sent, not confirmed: ${what}; ${why}. It may be mined: look it up before sending it again`,
+    { cause, sent: waitedMs === undefined ? sent : { ...sent, waitedMs } },
   );
+}
+
+/** Thrown by {@link raceTimeout} when the wait timeout passes. */
+class WaitTimeout extends Error {}
+
+/** `promise`, or a {@link WaitTimeout} after `ms` (never for an infinite `ms`). */
+async function raceTimeout<R>(promise: Promise<R>, ms: number): Promise<R> {
+  if (!Number.isFinite(ms)) return promise;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new WaitTimeout(`no receipt within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The response of a sent transaction that keeps ethers' replacement detection: a response made
+ * with `new ContractTransactionResponse(…)` has no start block, so ethers would never look for
+ * a transaction that replaced it (a wallet's speed-up or cancel) and wait forever. Waiting goes
+ * through the replaceable response; the receipt is the contract's (logs parsed by `iface`).
+ */
+class ReplaceableContractResponse extends ContractTransactionResponse {
+  constructor(
+    private readonly ifaceOf: Interface,
+    provider: Provider,
+    private readonly replaceable: TransactionResponse,
+  ) {
+    super(ifaceOf, provider, replaceable);
+  }
+
+  override async wait(confirms?: number, timeout?: number): Promise<ContractTransactionReceipt | null> {
+    const receipt = await this.replaceable.wait(confirms, timeout);
+    return receipt === null ? null : new ContractTransactionReceipt(this.ifaceOf, this.provider, receipt);
+  }
 }
 
 /**
@@ -133,17 +217,27 @@ export class ConsentTransaction<T> {
     throw new ConsentSdkError("INVALID_INPUT", `${this.action}: the runner has no provider to simulate with`);
   }
 
-  /** Signs and broadcasts the transaction (see the class comment for what a lost connection gives). */
+  /**
+   * Signs and broadcasts the transaction (see the class comment for what a lost connection
+   * gives). The response knows the block before sending, so waiting on it notices a
+   * transaction that replaced it (ethers' TRANSACTION_REPLACED).
+   */
   async send(): Promise<ContractTransactionResponse> {
     const tx = await this.populate();
     const signer = signerOf(this.runner, this.action);
     const provider = signer.provider;
     if (!provider) throw new ConsentSdkError("NO_SIGNER", `${this.action}: the signer has no provider`);
+    let blockBeforeSend: number;
+    try {
+      blockBeforeSend = await provider.getBlockNumber();
+    } catch (err) {
+      return this.fail(err);
+    }
     const response =
       signer instanceof BaseWallet
         ? await this.sendSigned(signer, provider, tx)
         : await this.sendThroughNode(signer, provider, tx);
-    return new ContractTransactionResponse(this.iface, provider, response);
+    return new ReplaceableContractResponse(this.iface, provider, response.replaceableTransaction(blockBeforeSend));
   }
 
   /** A Wallet: sign here, know the hash, then `eth_sendRawTransaction`. */
@@ -221,14 +315,29 @@ export class ConsentTransaction<T> {
 
   /**
    * Sends, waits for `confirmations` and decodes the domain result from the receipt. A receipt
-   * with status 0 is REVERTED; a connection lost while waiting is NOT_CONFIRMED with the hash.
+   * with status 0 is REVERTED; a connection lost while waiting, or no receipt within
+   * `timeoutMs`, is NOT_CONFIRMED with the hash. A transaction replaced by a re-priced copy of
+   * itself (a wallet's speed-up: same call, higher fee) applied: the copy's receipt is
+   * returned, with `repriced`. Replaced by anything else (a cancel, another call with the same
+   * nonce), it never applies: REPLACED.
    */
-  async wait(confirmations = 1): Promise<{ receipt: ContractTransactionReceipt; result: T }> {
+  async wait(options: number | WaitOptions = {}): Promise<ConfirmedTransaction<T>> {
+    const { confirmations = 1, timeoutMs = DEFAULT_WAIT_TIMEOUT_MS } =
+      typeof options === "number" ? { confirmations: options } : options;
+    if (!(timeoutMs > 0)) {
+      throw new ConsentSdkError(
+        "INVALID_INPUT",
+        `${this.action}: the wait timeout must be positive (got ${timeoutMs} ms)`,
+      );
+    }
     const response = await this.send();
     const sent: SentTransactionInfo = { hash: response.hash, from: response.from, nonce: response.nonce };
     let receipt: ContractTransactionReceipt | null;
     try {
-      receipt = await response.wait(confirmations);
+      receipt = await raceTimeout(
+        response.wait(confirmations, Number.isFinite(timeoutMs) ? timeoutMs : undefined),
+        timeoutMs,
+      );
     } catch (err) {
       const e = err as { code?: unknown; receipt?: unknown };
       if (e.code === "CALL_EXCEPTION" && e.receipt) {
@@ -238,16 +347,37 @@ export class ConsentTransaction<T> {
           { cause: err },
         );
       }
-      if (e.code === "TRANSACTION_REPLACED") {
-        throw new ConsentSdkError(
-          "REVERTED",
-          `${this.action}: transaction ${response.hash} was replaced by another transaction with the same nonce`,
-          { cause: err },
-        );
-      }
+      if (e.code === "TRANSACTION_REPLACED") return this.replaced(response, err);
+      if (err instanceof WaitTimeout || e.code === "TIMEOUT") throw notConfirmed(this.action, sent, err, timeoutMs);
       throw notConfirmed(this.action, sent, err);
     }
     if (receipt === null) throw notConfirmed(this.action, sent, new Error("no receipt yet"));
     return { receipt, result: this.decode(receipt) };
+  }
+
+  /** The outcome of a transaction another one with its nonce replaced (ethers' TRANSACTION_REPLACED). */
+  private replaced(response: ContractTransactionResponse, err: unknown): ConfirmedTransaction<T> {
+    const r = err as { reason?: string; hash?: string; receipt?: TransactionReceipt };
+    const by = r.hash ?? "unknown";
+    if (r.reason === "repriced" && r.receipt) {
+      if (r.receipt.status !== 1) {
+        throw new ConsentSdkError(
+          "REVERTED",
+          `${this.action}: transaction ${response.hash} was re-sent with another fee as ${by}, which was mined but reverted`,
+          { cause: err },
+        );
+      }
+      const receipt = new ContractTransactionReceipt(this.iface, response.provider, r.receipt);
+      return { receipt, result: this.decode(receipt), repriced: { original: response.hash, hash: receipt.hash } };
+    }
+    const what =
+      r.reason === "cancelled"
+        ? `was cancelled: ${by}, a transaction of nothing from the same account with the same nonce, was mined instead`
+        : `was replaced: ${by}, a different transaction from the same account with the same nonce, was mined instead`;
+    throw new ConsentSdkError(
+      "REPLACED",
+      `${this.action}: transaction ${response.hash} ${what}, so it never applies; nothing of it was done`,
+      { cause: err },
+    );
   }
 }

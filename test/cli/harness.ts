@@ -187,6 +187,42 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
   });
 }
 
+export interface CliProcess {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code (null: killed by a signal) once the process has ended. */
+  exited: Promise<number | null>;
+  /** Ends the process by its pid (SIGKILL) if it still runs. */
+  kill(): void;
+}
+
+/**
+ * Starts `omni-consent <args>` as {@link runCli} does, without waiting for it: for commands
+ * that keep running (`custodian start`) or that a test interferes with while they wait.
+ */
+export function spawnCli(args: readonly string[], env: Record<string, string> = {}): CliProcess {
+  const child = spawn(process.execPath, [...cliEntry(), ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", OMNI_SIGNING_STORE: testSigningStore(), ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, "SIGKILL");
+    },
+  };
+}
+
 /** The account's transaction count (nonce) on the node: unchanged means nothing was sent. */
 export async function nonceOf(url: string, address: string): Promise<bigint> {
   return BigInt(await rpc<string>(url, "eth_getTransactionCount", [address, "latest"]));

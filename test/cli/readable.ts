@@ -1,10 +1,19 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { expect } from "chai";
-import { Interface, JsonRpcProvider, Wallet, getAddress, id as keccakText, keccak256, toUtf8Bytes } from "ethers";
+import {
+  Contract,
+  Interface,
+  JsonRpcProvider,
+  Wallet,
+  getAddress,
+  id as keccakText,
+  keccak256,
+  toUtf8Bytes,
+} from "ethers";
 import type { JsonRpcSigner } from "ethers";
 
 import { describeFailure } from "../../src/cli/failure.js";
@@ -17,7 +26,7 @@ import { KeyRequestHasher, keyReleaseDomain } from "../../src/keys/eip712.js";
 import { GENESIS_HASH, entryHashOf } from "../../src/custodian/store.js";
 import type { ReleaseEntry } from "../../src/custodian/store.js";
 import { ConsentSystemDeployer__factory } from "../../types/ethers-contracts/index.js";
-import { nonceOf, rpc, startAnvil } from "./harness.js";
+import { freePort, nonceOf, rpc, spawnCli, startAnvil } from "./harness.js";
 import type { DevNode } from "./harness.js";
 import { runInProcess } from "./inproc.js";
 
@@ -235,6 +244,91 @@ describe("omni-consent, readable (issue 13)", function () {
       const forced = await offline("+30d", join(dir, "offline-0.json"), "--force");
       expect([forced.code, forced.stderr]).to.deep.equal([0, ""]);
     });
+
+    it("a private key on the command line is refused by every command: data and custodian too (one root check)", async function () {
+      const KEY = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba";
+      const refusal =
+        "error: refusing a private key on the command line (it leaks into shell history and process listings); set OMNI_PRIVATE_KEY in the environment, or use --account <index> on a dev node\n";
+      const conditions = [
+        "data",
+        "conditions",
+        "--owner",
+        someone,
+        "--data",
+        keccakText("d"),
+        "--purpose",
+        "inference",
+      ];
+      const where = ["--registry", "0x00000000000000000000000000000000000000e1", "--chain-id", "1"];
+      const data = await runInProcess(["--private-key", KEY, ...where, ...conditions]);
+      expect([data.code, data.stdout, data.stderr]).to.deep.equal([1, "", refusal]);
+      const pasted = await runInProcess(["--account", KEY, ...where, ...conditions]);
+      expect([pasted.code, pasted.stdout, pasted.stderr]).to.deep.equal([1, "", refusal]);
+      const keyFile = join(dir, "refused-custodian.json");
+      const custodian = await runInProcess(["custodian", "keygen", "--key", keyFile, "--private-key", KEY], {
+        OMNI_CUSTODIAN_PASSPHRASE: "correct horse battery staple 1234",
+      });
+      expect([custodian.code, custodian.stdout, custodian.stderr]).to.deep.equal([1, "", refusal]);
+      expect(existsSync(keyFile)).to.equal(false);
+      // --key is the keystore file of the custodian's commands; elsewhere it is refused as a key.
+      const status = await runInProcess([
+        "status",
+        "--owner",
+        someone,
+        "--grantee",
+        someone,
+        "--data",
+        "ALL",
+        "--key",
+        KEY,
+      ]);
+      expect([status.code, status.stderr]).to.deep.equal([1, refusal]);
+    });
+
+    it("custodian keygen --key <file>, as docs/KEYS.md writes it, creates the keystore", async function () {
+      const keyFile = join(dir, "c1.json");
+      const run = await runInProcess(["custodian", "keygen", "--key", keyFile], {
+        OMNI_CUSTODIAN_PASSPHRASE: "correct horse battery staple 1234",
+      });
+      expect([run.code, run.stderr]).to.deep.equal([0, ""]);
+      const out = JSON.parse(run.stdout) as { publicKey: string; key: string };
+      expect(out).to.deep.equal({ publicKey: out.publicKey, key: keyFile });
+      expect(out.publicKey).to.match(/^0x[0-9a-f]+$/);
+      expect(existsSync(keyFile)).to.equal(true);
+    });
+
+    it("status --purpose refuses a list (it checks one purpose), as record-use does", async function () {
+      const run = await runInProcess([
+        "status",
+        "--owner",
+        someone,
+        "--grantee",
+        someone,
+        "--data",
+        "ALL",
+        "--purpose",
+        "inference,model-training",
+      ]);
+      expect([run.code, run.stdout, run.stderr]).to.deep.equal([
+        1,
+        "",
+        "error: --purpose: give one purpose, not a list (status checks one; run it once per purpose)\n",
+      ]);
+    });
+
+    it("--wait-timeout is checked before anything is sent: 0 and more than a day are refused", async function () {
+      const grant = ["grant", "--grantee", someone, "--data", "ALL", "--purposes", "inference"];
+      const zero = await runInProcess(["--wait-timeout", "0s", ...grant]);
+      expect([zero.code, zero.stderr]).to.deep.equal([
+        1,
+        'error: --wait-timeout: "0s" is a duration of 0; give a longer one\n',
+      ]);
+      const long = await runInProcess([...grant, "--wait-timeout", "2d"]);
+      expect([long.code, long.stderr]).to.deep.equal([
+        1,
+        'error: --wait-timeout: "2d" is longer than a day; give at most 24h (e.g. 2m, 10m)\n',
+      ]);
+    });
   });
 
   describe("on a chain", function () {
@@ -355,8 +449,8 @@ describe("omni-consent, readable (issue 13)", function () {
     });
 
     it("manager mode: --owner on grant and revoke; a non-manager is refused; managers list shows current and past", async function () {
-      expect((await cli("--account", "1", "managers", "add", manager.address)).code).to.equal(0);
-      expect((await cli("--account", "1", "managers", "add", signers[6].address)).code).to.equal(0);
+      expect((await cli("--account", "1", "--yes", "managers", "add", manager.address)).code).to.equal(0);
+      expect((await cli("--account", "1", "--yes", "managers", "add", signers[6].address)).code).to.equal(0);
       expect((await cli("--account", "1", "managers", "remove", signers[6].address)).code).to.equal(0);
       const other = keccak256(toUtf8Bytes("salt-8:voice"));
       const granted = await cli(
@@ -540,6 +634,240 @@ describe("omni-consent, readable (issue 13)", function () {
       expect(existsSync(join(dir, "deprecated.json"))).to.equal(false);
     });
 
+    it("custodian start --key --registry --rpc --chain-id, as docs/KEYS.md writes it: every option reaches it, and it listens", async function () {
+      const pass = { OMNI_CUSTODIAN_PASSPHRASE: "correct horse battery staple 1234" };
+      const keyFile = join(dir, "start-key.json");
+      expect((await runInProcess(["custodian", "keygen", "--key", keyFile], pass)).code).to.equal(0);
+      const common = ["--db", join(dir, "start.db"), "--key", keyFile, "--registry", registry, "--rpc", node.url];
+      // --chain-id reaches it (and so does --rpc: the default 127.0.0.1:8545 is no node of this test).
+      const wrong = await runInProcess(["custodian", "start", "--port", "0", ...common, "--chain-id", "1"], pass);
+      expect([wrong.code, wrong.stdout, wrong.stderr]).to.deep.equal([
+        1,
+        "",
+        `error: wrong chain: the node at ${node.url} is chain 31337, --chain-id says 1\n`,
+      ]);
+      const port = await freePort();
+      const custodian = spawnCli(
+        ["custodian", "start", "--port", String(port), ...common, "--chain-id", "31337", "--log-level", "warn"],
+        pass,
+      );
+      try {
+        let health: Response | undefined;
+        for (let i = 0; i < 300 && health === undefined; i++) {
+          if (custodian.child.exitCode !== null) throw new Error(`custodian exited: ${custodian.stderr()}`);
+          health = await fetch(`http://127.0.0.1:${port}/v1/health`).catch(() => undefined);
+          if (health === undefined) await new Promise((r) => setTimeout(r, 100));
+        }
+        expect(health?.status, custodian.stderr()).to.equal(200);
+      } finally {
+        process.kill(custodian.child.pid!, "SIGTERM");
+        const timer = setTimeout(() => custodian.kill(), 5_000);
+        await custodian.exited;
+        clearTimeout(timer);
+      }
+    });
+
+    it("--expires: a millisecond timestamp or a time beyond the registry's uint40 is refused naming the option; nothing is reserved or written", async function () {
+      const store = join(dir, "big-expiry-signing");
+      const signGrant = (out: string, expires: string, ...who: string[]) =>
+        runInProcess(
+          [
+            "sign-grant",
+            ...who,
+            "--grantee",
+            grantee.address,
+            "--data",
+            dataId,
+            "--purposes",
+            "inference",
+            "--expires",
+            expires,
+            "--out",
+            out,
+          ],
+          { ...env(), OMNI_SIGNING_STORE: store },
+        );
+      const ms = "1800000000000"; // 2027-01-15T08:00:00Z in milliseconds
+      const msLine = `error: --expires: ${ms} looks like milliseconds (read as unix seconds it is more than 30,000 years away); give unix seconds (1800000000 = ${iso(1_800_000_000n)}), a date-time with its zone or a duration\n`;
+      for (const who of [
+        ["--account", "1"],
+        ["--owner", owner.address],
+      ]) {
+        const out = join(dir, `big-${who[0]}.json`);
+        const run = await signGrant(out, ms, ...who);
+        expect([run.code, run.stdout, run.stderr]).to.deep.equal([1, "", msLine]);
+        expect(existsSync(out)).to.equal(false);
+      }
+      const now = await chainTime();
+      const far = await signGrant(join(dir, "far.json"), "+20000000d", "--owner", owner.address);
+      expect(far.code).to.equal(1);
+      const farIso = new Date(Number(now + 20_000_000n * DAY) * 1000).toISOString().replace(".000Z", "Z");
+      expect(far.stderr.replace(/\(in \d+ years\)/, "(in N years)")).to.equal(
+        `error: --expires: +20000000d = ${farIso} (in N years) is after the latest expiry the registry can store (2^40 - 1 unix seconds, in the year 36812); give an earlier time, or never\n`,
+      );
+      expect(existsSync(join(dir, "far.json"))).to.equal(false);
+      expect(existsSync(store) ? readdirSync(store) : []).to.deep.equal([]);
+      const tx = await sendsNothing(owner.address, () =>
+        cli(
+          "--account",
+          "1",
+          "grant",
+          "--grantee",
+          grantee.address,
+          "--data",
+          dataId,
+          "--purposes",
+          "inference",
+          "--expires",
+          ms,
+        ),
+      );
+      expect([tx.code, tx.stderr]).to.deep.equal([1, msLine]);
+    });
+
+    it("--deadline: a millisecond timestamp, or more than a year ahead, is refused saying why; within a year is signed", async function () {
+      const sign = (deadline: string, out: string) =>
+        cli(
+          "--account",
+          "1",
+          "--json",
+          "sign-grant",
+          "--grantee",
+          Wallet.createRandom().address,
+          "--data",
+          dataId,
+          "--purposes",
+          "inference",
+          "--deadline",
+          deadline,
+          "--out",
+          out,
+        );
+      const ms = String(Date.now() + 3_600_000);
+      const seconds = BigInt(ms) / 1000n;
+      const milli = await sign(ms, join(dir, "ms-deadline.json"));
+      expect([milli.code, milli.stderr]).to.deep.equal([
+        1,
+        `error: --deadline: ${ms} looks like milliseconds (read as unix seconds it is more than 30,000 years away); give unix seconds (${seconds} = ${iso(seconds)}), a date-time with its zone or a duration\n`,
+      ]);
+      expect(existsSync(join(dir, "ms-deadline.json"))).to.equal(false);
+      const now = await chainTime();
+      const late = await sign("+400d", join(dir, "late-deadline.json"));
+      expect([late.code, late.stderr]).to.deep.equal([
+        1,
+        `error: --deadline: +400d = ${iso(now + 400n * DAY)} (in 13 months) is more than a year away: anyone who holds the signed file can relay it until its deadline; give a nearer one (the default is 1 hour; e.g. +7d)\n`,
+      ]);
+      const ok = await sign("+300d", join(dir, "ok-deadline.json"));
+      expect(ok.stderr).to.equal("");
+      expect(BigInt((JSON.parse(ok.stdout) as { deadline: string }).deadline)).to.equal(now + 300n * DAY);
+    });
+
+    it("the broadest grant (ALL data, every purpose, no expiry) warns first; so does appointing a manager; --yes goes on", async function () {
+      // Account 7: an owner of its own, so the ALL-data consents here change no other test's owner.
+      const other = getAddress((await provider.getSigner(7)).address);
+      const who = Wallet.createRandom().address;
+      const registryRead = new Contract(registry, CONSENT_REGISTRY_ABI, provider);
+      const grantable = BigInt(await registryRead.grantablePurposes());
+      const ids = [...Array(128).keys()].filter((i) => ((grantable >> BigInt(i)) & 1n) === 1n);
+      const broad = ["--account", "7", "grant", "--grantee", who, "--data", "ALL", "--purposes", ids.join(",")];
+      const refused = await sendsNothing(other, () => cli(...broad));
+      expect(refused.code).to.equal(1);
+      const [warning, error, end] = refused.stderr.split("\n");
+      expect(
+        warning.startsWith(
+          `warning: this grants ${who} consent on ALL data of ${other} (every data id, those added later too) for every purpose the registry offers (MODEL_TRAINING(0), `,
+        ),
+        warning,
+      ).to.equal(true);
+      expect(
+        warning.endsWith(
+          ") with no expiry: it lasts until revoked (`revoke --data ALL`) or a lockdown; --expires bounds it",
+        ),
+        warning,
+      ).to.equal(true);
+      expect([error, end]).to.deep.equal([
+        "error: grant: refused without confirmation (no terminal to ask); re-run with --yes to go ahead. Nothing was sent",
+        "",
+      ]);
+      const done = await cli("--yes", ...broad);
+      expect([done.code, done.stderr]).to.deep.equal([0, `${warning}\n`]);
+      // With an expiry, or not every purpose, it is no broader than many: no warning.
+      const bounded = await cli(...broad, "--expires", "+30d");
+      expect([bounded.code, bounded.stderr]).to.deep.equal([0, ""]);
+
+      const appointee = Wallet.createRandom().address;
+      const managerLine = `warning: ${appointee} becomes a manager of ${other}: it may grant consent on any of your data (ALL data included, with no expiry) and revoke it, for you, until you remove it (\`managers remove\`) or lock down`;
+      const add = await sendsNothing(other, () => cli("--account", "7", "managers", "add", appointee));
+      expect([add.code, add.stdout, add.stderr]).to.deep.equal([
+        1,
+        "",
+        `${managerLine}\nerror: managers add: refused without confirmation (no terminal to ask); re-run with --yes to go ahead. Nothing was sent\n`,
+      ]);
+      const declined = await sendsNothing(other, () =>
+        runInProcess(["--account", "7", "managers", "add", appointee], env(), ["n"]),
+      );
+      expect(declined.stderr).to.equal(`${managerLine}\nerror: managers add: not confirmed; nothing was sent\n`);
+      const added = await cli("--account", "7", "--yes", "managers", "add", appointee);
+      expect([added.code, added.stderr, added.stdout.split("\n")[0]]).to.deep.equal([
+        0,
+        `${managerLine}\n`,
+        `appointed manager ${appointee}`,
+      ]);
+      const removed = await cli("--account", "7", "managers", "remove", appointee);
+      expect([removed.code, removed.stderr]).to.deep.equal([0, ""]);
+    });
+
+    it("revoke --data X says when the grantee's consent on ALL data still allows X (read after the revoke)", async function () {
+      const other = getAddress((await provider.getSigner(7)).address);
+      const who = Wallet.createRandom().address;
+      const x = keccak256(toUtf8Bytes("revoke-note-x"));
+      const short = `${x.slice(0, 6)}…${x.slice(-4)}`;
+      for (const d of ["ALL", x]) {
+        const g = await cli("--account", "7", "grant", "--grantee", who, "--data", d, "--purposes", "inference");
+        expect([g.code, g.stderr]).to.deep.equal([0, ""]);
+      }
+      const r = await cli("--account", "7", "revoke", "--grantee", who, "--data", x);
+      expect([r.code, r.stderr]).to.deep.equal([0, ""]);
+      const lines = r.stdout.split("\n");
+      expect(lines[0]).to.equal(`revoked the consent of ${who} on ${short}`);
+      expect(lines[2]).to.equal(
+        `note: ${who} still holds consent on ALL data of ${other} (INFERENCE(2) with no expiry), which covers ${short} too; \`revoke --grantee ${who} --data ALL\` ends it`,
+      );
+      expect(lines.length).to.equal(4);
+      // Once the ALL-data consent is gone, a revoke has nothing to add.
+      expect((await cli("--account", "7", "revoke", "--grantee", who, "--data", "ALL")).code).to.equal(0);
+      expect(
+        (await cli("--account", "7", "grant", "--grantee", who, "--data", x, "--purposes", "inference")).code,
+      ).to.equal(0);
+      const plain = await cli("--account", "7", "revoke", "--grantee", who, "--data", x);
+      expect(plain.stdout.split("\n").length).to.equal(3);
+    });
+
+    it("a grant while a signed lockdown is outstanding in the signing store warns that relaying it would end the grant", async function () {
+      const who = getAddress((await provider.getSigner(8)).address);
+      const lockdown = await cli("--account", "8", "--json", "sign-revoke-all", "--out", join(dir, "lockdown-8.json"));
+      expect([lockdown.code, lockdown.stderr]).to.deep.equal([0, ""]);
+      const deadline = BigInt((JSON.parse(lockdown.stdout) as { deadline: string }).deadline);
+      expect(deadline - (await chainTime())).to.equal(3600n); // the default deadline: in 1 h
+      const grant = [
+        "--account",
+        "8",
+        "grant",
+        "--grantee",
+        grantee.address,
+        "--data",
+        dataId,
+        "--purposes",
+        "inference",
+      ];
+      const refused = await sendsNothing(who, () => cli(...grant));
+      expect([refused.code, refused.stderr]).to.deep.equal([
+        1,
+        `warning: a lockdown of ${who} signed for epoch 0 is outstanding (the signing store holds it; relayable until ${iso(deadline)} (in 1 h)): if it is relayed, it ends this grant too\nerror: grant: refused without confirmation (no terminal to ask); re-run with --yes to go ahead. Nothing was sent\n`,
+      ]);
+      expect((await cli("--yes", ...grant)).code).to.equal(0);
+    });
+
     it("revoke-all asks first: refused without a terminal or --yes, sent with --yes", async function () {
       const who = signers[6];
       await cli("--account", "6", "grant", "--grantee", grantee.address, "--data", "ALL", "--purposes", "inference");
@@ -710,12 +1038,15 @@ describe("omni-consent, readable (issue 13)", function () {
       const run = await cli("audit", "verify", "--releases", log);
       expect(run.code).to.equal(1);
       expect(run.stdout.split("\n")).to.deep.equal([
-        `release logs: 1 key release in 1 file re-checked against chain 31337 (registry ${registry}): 1 violation`,
+        `release logs: 1 key release in 1 file re-checked against chain 31337 (registry ${registry}): 2 violations`,
+        // A bare array (an older log's shape) carries no owner-signed manifest: the owner's policy is unknown.
+        `VIOLATION release #1 of custodian custodian-1 (the key of ${owner.address}'s data ${dataId} for ${requester.address}, MODEL_TRAINING(0), released ${iso(BigInt(latest.timestamp))} (now)): the owner's signed manifest of this asset is not at hand, so the owner's policy cannot be checked [MANIFEST_MISSING: no owner-signed manifest with digest ${fields.manifestDigest} is at hand: the release cannot be checked against the owner's policy]`,
         `VIOLATION release #1 of custodian custodian-1 (the key of ${owner.address}'s data ${dataId} for ${requester.address}, MODEL_TRAINING(0), released ${iso(BigInt(latest.timestamp))} (now)): no consent covered this release [UNCOVERED: no consent of ${owner.address} for ${requester.address}, ${dataId}, MODEL_TRAINING at block ${latest.number}]`,
         "",
       ]);
       expect(run.stderr).to.equal(
-        "error: 1 key release(s) not covered by the chain's record (see the VIOLATION lines)\n",
+        `warning: --releases: ${log} is a bare array of entries (an older \`custodian log\`) and carries no manifests: its releases are MANIFEST_MISSING unless --manifests <path> gives the owners' signed manifests\n` +
+          "error: 2 key release(s) not covered by the chain's record (see the VIOLATION lines)\n",
       );
       const tampered = join(dir, "tampered.json");
       writeFileSync(tampered, JSON.stringify([{ ...entry, purpose: 2 }]));

@@ -286,7 +286,10 @@ describe("omni-consent signing and lockdown", function () {
     const e = (...args: string[]) => runCli(["--account", "4", ...args], env());
     ok(await e("--json", "grant", "--grantee", grantee, "--data", "ALL", "--purposes", "research"));
     ok(await e("--json", "grant", "--grantee", grantee, "--data", freshData(), "--purposes", "inference"));
-    ok(await e("--json", "managers", "add", manager));
+    const added = await e("--json", "--yes", "managers", "add", manager);
+    // Appointing a manager warns first (--yes goes on); the warning is on stderr, stdout stays JSON.
+    expect([added.code, added.stderr.split(" becomes a manager of ")[0]]).to.deep.equal([0, `warning: ${manager}`]);
+    JSON.parse(added.stdout);
     const nonce = await nonceOf(node.url, lockOwner.address);
 
     // Without --yes (no terminal here) it is refused, sending nothing.

@@ -150,4 +150,34 @@ describe("ConsentTransaction: sent, not confirmed", function () {
       expect(await consentActive(from, grantee, dataId)).to.equal(true);
     });
   }
+
+  it("no receipt within the wait timeout (nothing mined): NOT_CONFIRMED with the hash and the wait, instead of waiting forever", async () => {
+    const provider = new JsonRpcProvider(node.url, undefined, {
+      staticNetwork: true,
+      cacheTimeout: -1,
+      pollingInterval: 100,
+    });
+    providers.push(provider);
+    const wallet = new Wallet(WALLET_KEY, provider);
+    const client = await clientOf(wallet);
+    const nonce = Number(await nonceOf(node.url, wallet.address));
+    await rpc(node.url, "evm_setAutomine", [false]);
+    try {
+      const started = Date.now();
+      const err = await rejects(
+        client
+          .grant({ grantee: Wallet.createRandom().address, dataId: id("not-confirmed:timeout"), purposes: [2] })
+          .wait({ timeoutMs: 1500 }),
+      );
+      expect(Date.now() - started).to.be.below(10_000);
+      expect(err.code).to.equal("NOT_CONFIRMED");
+      expect(err.sent).to.deep.equal({ hash: err.sent?.hash, from: wallet.address, nonce, waitedMs: 1500 });
+      expect(err.message).to.equal(
+        `grant: sent, not confirmed: transaction ${err.sent?.hash} (from ${wallet.address}, nonce ${nonce}); no receipt came within 1.5 s of sending (the node may be gone, or the transaction is still pending). It may be mined: look it up before sending it again`,
+      );
+    } finally {
+      await rpc(node.url, "evm_setAutomine", [true]);
+      await rpc(node.url, "evm_mine", []);
+    }
+  });
 });

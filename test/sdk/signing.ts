@@ -5,7 +5,15 @@ import { consentDomain, recoverConsentSigner } from "../../src/sdk/eip712.js";
 import { ConsentSdkError } from "../../src/sdk/errors.js";
 import { MemorySigningStore, keyOf } from "../../src/sdk/signing-store.js";
 import type { SigningState } from "../../src/sdk/signing-store.js";
-import { planKeyMessage, planRevokeAll, signGrant, signRevoke, signRevokeAll } from "../../src/sdk/signing.js";
+import { MAX_EXPIRY } from "../../src/sdk/constants.js";
+import {
+  planKeyMessage,
+  planRevokeAll,
+  prepareGrant,
+  signGrant,
+  signRevoke,
+  signRevokeAll,
+} from "../../src/sdk/signing.js";
 import type { KeyPlanInput } from "../../src/sdk/signing.js";
 
 /** The reservation rule (src/sdk/signing.ts) as pure functions, and signing without a chain. */
@@ -133,5 +141,29 @@ describe("signing: reserving epoch, version and deadline", () => {
     );
     const noEpoch = await signRevokeAll(ctx, owner).catch((e: unknown) => e as ConsentSdkError);
     expect((noEpoch as ConsentSdkError).message).to.equal("signRevokeAll: offline signing needs an explicit epoch");
+  });
+
+  it("prepareGrant checks the grant before reserving: an expiry beyond the registry's uint40 is refused, the store untouched", async () => {
+    const owner = Wallet.createRandom().address;
+    const store = new MemorySigningStore();
+    const ctx = { chainId: 5n, registry: Wallet.createRandom().address, store };
+    const grant = { grantee: GRANTEE, dataId: DATA, purposes: 4n, expiresAt: 1_800_000_000_000n, noticeHash: DATA };
+    const err = await prepareGrant(ctx, owner, grant, { epoch: 0n, version: 1n }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(ConsentSdkError);
+    expect([(err as ConsentSdkError).code, (err as ConsentSdkError).message]).to.deep.equal([
+      "INVALID_INPUT",
+      "signGrant.expiresAt: must be at most 1099511627775 (2^40 - 1, the registry's uint40)",
+    ]);
+    const scope = { chainId: 5n, registry: ctx.registry, owner };
+    expect(await store.transact(scope, (state) => state)).to.deep.equal({ keys: {} });
+    const zero = await prepareGrant(
+      ctx,
+      owner,
+      { ...grant, expiresAt: 0n, purposes: 0n },
+      { epoch: 0n, version: 1n },
+    ).catch((e: unknown) => e as ConsentSdkError);
+    expect((zero as ConsentSdkError).message).to.equal("signGrant.purposes: the purpose bitmap must not be 0");
+    const ok = await prepareGrant(ctx, owner, { ...grant, expiresAt: MAX_EXPIRY }, { epoch: 0n, version: 1n });
+    expect([ok.message.expiresAt, ok.message.version]).to.deep.equal([MAX_EXPIRY, 1n]);
   });
 });

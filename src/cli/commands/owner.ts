@@ -1,13 +1,16 @@
+import { existsSync } from "node:fs";
+
 import type { Command } from "commander";
 import { getAddress } from "ethers";
 
-import { ALL_DATA } from "../../sdk/constants.js";
+import { ALL_DATA, NO_EXPIRY } from "../../sdk/constants.js";
+import { purposesToMask } from "../../sdk/purposes.js";
 import type { ConsentRegistryClient } from "../../sdk/client.js";
 import { confirmRisk } from "../confirm.js";
 import type { CliContext } from "../context.js";
 import { CliError } from "../failure.js";
 import { formatTable, printJson, printLines, shortHash } from "../output.js";
-import { parseAddress, parseDataId, parseTime, whenOf } from "../parse.js";
+import { LATEST_EXPIRY, parseAddress, parseDataId, parseTime, whenOf } from "../parse.js";
 import {
   DATA_HELP,
   addGrantOptions,
@@ -128,6 +131,44 @@ async function managerHistory(ctx: CliContext, client: ConsentRegistryClient, ow
   };
 }
 
+/**
+ * The note after revoking one data id while the grantee's consent on ALL of the owner's data
+ * stands (read from the chain after the revoke): that consent still allows the data id.
+ */
+async function stillAllowedByAllData(
+  ctx: CliContext,
+  client: ConsentRegistryClient,
+  owner: string,
+  grantee: string,
+  data: string,
+): Promise<string[]> {
+  const all = await client.getConsent(owner, grantee, ALL_DATA);
+  if (!all.active) return [];
+  const [names, now] = await Promise.all([ctx.purposeNames(), ctx.now()]);
+  return [
+    `${grantee} still holds consent on ALL data of ${owner} (${purposesWords(all.purposes, names)} ${expiryWords(all.expiresAt, now)}), which covers ${data} too; \`revoke --grantee ${grantee} --data ALL\` ends it`,
+  ];
+}
+
+/**
+ * The signed lockdown of `owner` that the signing store holds and that can still be relayed (its
+ * epoch is the chain's and its deadline has not passed): relayed, it ends every consent, later
+ * grants included. Read only when the store has a file for the owner (nothing is created).
+ */
+async function outstandingLockdown(
+  ctx: CliContext,
+  client: ConsentRegistryClient,
+  owner: string,
+  now: bigint,
+): Promise<{ epoch: bigint; deadline: bigint } | undefined> {
+  const store = ctx.signingStore();
+  const scope = { chainId: await ctx.chainId(), registry: client.address, owner };
+  if (!existsSync(store.fileOf(scope))) return undefined;
+  const signed = await store.transact(scope, (state) => state.revokeAll);
+  if (signed === undefined || signed.deadline < now) return undefined;
+  return signed.epoch === (await client.epochOf(owner)) ? signed : undefined;
+}
+
 export function registerOwnerCommands(program: Command): void {
   addGrantOptions(
     program
@@ -141,7 +182,7 @@ export function registerOwnerCommands(program: Command): void {
       const names = await ctx.purposeNames();
       const purposes = await resolvePurposes(ctx, "--purposes", basics.purposeTokens);
       const now = await ctx.now();
-      const expiresAt = parseTime("--expires", o.expires ?? "never", now, { allowNever: true });
+      const expiresAt = parseTime("--expires", o.expires ?? "never", now, { allowNever: true, latest: LATEST_EXPIRY });
       const { owner, manager } = await ownerOf(ctx, o);
       if (manager) await checkManager(ctx, client, owner);
       const labels = await labelsOf(ctx);
@@ -150,6 +191,21 @@ export function registerOwnerCommands(program: Command): void {
       if (basics.grantee === owner) {
         warnings.push(
           `this grants ${owner} consent to its own data (grantee = owner); an owner needs no consent to use its own data, so this is usually a mistyped --grantee`,
+        );
+      }
+      // The broadest consent there is: every purpose the registry offers, on every data id, forever.
+      if (basics.dataId === ALL_DATA && expiresAt === NO_EXPIRY) {
+        const { grantableMask } = await client.purposes();
+        if ((grantableMask & ~purposesToMask(purposes)) === 0n) {
+          warnings.push(
+            `this grants ${basics.grantee} consent on ALL data of ${owner} (every data id, those added later too) for every purpose the registry offers (${purposesWords(purposes, names)}) with no expiry: it lasts until revoked (\`revoke --data ALL\`) or a lockdown; --expires bounds it`,
+          );
+        }
+      }
+      const lockdown = await outstandingLockdown(ctx, client, owner, now);
+      if (lockdown !== undefined) {
+        warnings.push(
+          `a lockdown of ${owner} signed for epoch ${lockdown.epoch} is outstanding (the signing store holds it; relayable until ${whenOf(lockdown.deadline, now)}): if it is relayed, it ends this grant too`,
         );
       }
       const before = await client.getConsent(owner, basics.grantee, basics.dataId);
@@ -200,6 +256,7 @@ export function registerOwnerCommands(program: Command): void {
           ctx,
           `revoked the consent of ${key.grantee} on ${data}${manager ? ` (for ${owner}, as its manager)` : ""}`,
           sent,
+          key.dataId === ALL_DATA ? [] : await stillAllowedByAllData(ctx, client, owner, key.grantee, data),
         );
       }),
     );
@@ -260,6 +317,18 @@ export function registerOwnerCommands(program: Command): void {
         withContext<Record<string, never>>(async (ctx, _o, [address]) => {
           const manager = parseAddress("<address>", address);
           const client = await ctx.registry({ write: true });
+          if (approved) {
+            const owner = getAddress(await ctx.signerAddress());
+            await confirmRisk(
+              {
+                lines: [
+                  `${manager} becomes a manager of ${owner}: it may grant consent on any of your data (ALL data included, with no expiry) and revoke it, for you, until you remove it (\`managers remove\`) or lock down`,
+                ],
+                what: "managers add",
+              },
+              ctx.opts.yes === true,
+            );
+          }
           const sent = await ctx.send(client.setManager(manager, approved));
           printSent(ctx, `${approved ? "appointed" : "removed"} manager ${manager}`, sent);
         }),

@@ -7,6 +7,7 @@ import { resolveIntegrationDocument } from "../../documents/resolve.js";
 import { formatFields, formatTable, printJson, printLines, shortHash } from "../output.js";
 import { parseAddress, parseDataId, purposeTokens, whenOf } from "../parse.js";
 import { documentSources } from "../purposes.js";
+import { CliError } from "../failure.js";
 import { purposesWords, resolvePurposes, withContext } from "./shared.js";
 
 /** Read-only commands: no signer needed, `--json` for scripts, tables for people. */
@@ -42,6 +43,9 @@ export function registerReadCommands(program: Command): void {
     .action(
       withContext<KeyOptions & { purpose?: string }>(async (ctx, o) => {
         const key = parseKey(o);
+        if (o.purpose?.includes(",")) {
+          throw new CliError(`--purpose: give one purpose, not a list (status checks one; run it once per purpose)`);
+        }
         const tokens = o.purpose === undefined ? undefined : purposeTokens("--purpose", o.purpose);
         const client = await ctx.registry({ write: false });
         const names = await ctx.purposeNames();

@@ -15,6 +15,7 @@ import {
 import { formatFields, printJson, printLines } from "../output.js";
 import { BUILT_IN_NAMES, currentPurposeNames } from "../purposes.js";
 import type { PurposeNames } from "../purposes.js";
+import type { Repricing } from "../../sdk/transaction.js";
 
 /**
  * Glue shared by the command modules: the action wrapper that builds the context, and the
@@ -41,15 +42,27 @@ export interface SentTransaction<T> {
   block: number;
   gasUsed: bigint;
   result: T;
+  /** Set when a re-priced copy (a wallet's speed-up) was mined instead of the transaction sent. */
+  repriced?: Repricing;
 }
 
-/** Prints a sent transaction: the JSON document, or `summary` plus the tx hash and block. */
-export function printSent<T>(ctx: CliContext, summary: string, sent: SentTransaction<T>): void {
+/**
+ * Prints a sent transaction: the JSON document, or `summary` plus the tx hash and block (and,
+ * when a sped-up copy was mined instead, which transaction it replaced). `notes` follow.
+ */
+export function printSent<T>(ctx: CliContext, summary: string, sent: SentTransaction<T>, notes: string[] = []): void {
   if (ctx.json) {
-    printJson(sent);
+    printJson(notes.length > 0 ? { ...sent, notes } : sent);
     return;
   }
-  printLines(summary, formatFields([["tx", `${sent.txHash} (block ${sent.block}, gas ${sent.gasUsed})`]]));
+  const fields: [string, string][] = [["tx", `${sent.txHash} (block ${sent.block}, gas ${sent.gasUsed})`]];
+  if (sent.repriced) {
+    fields.push([
+      "replaced",
+      `${sent.repriced.original}: the transaction sent was re-sent with a higher fee (sped up); the copy above applied`,
+    ]);
+  }
+  printLines(summary, formatFields(fields), ...notes.map((n) => `note: ${n}`));
 }
 
 /** `MODEL_TRAINING(0), INFERENCE(2)` for a purpose list or bitmap (governance's purposes by their documents' names). */

@@ -15,7 +15,7 @@ import type { SigningContext, SigningOptions } from "../../sdk/signing.js";
 import type { CliContext } from "../context.js";
 import { CliError } from "../failure.js";
 import { printJson, printLines } from "../output.js";
-import { parseAddress, parseDataId, parseTime, parseUint, whenOf } from "../parse.js";
+import { LATEST_EXPIRY, parseAddress, parseDataId, parseTime, parseUint, whenOf } from "../parse.js";
 import { readMessageFile, writeMessageFile } from "../signed-file.js";
 import type { SignedKind } from "../signed-file.js";
 import { DATA_HELP, addGrantOptions, grantBasics, purposesWords, resolvePurposes, withContext } from "./shared.js";
@@ -128,8 +128,21 @@ function refuseOverwrite(o: SignOptions): void {
   }
 }
 
+/**
+ * How far ahead `--deadline` may be: a year. A signed message is relayable by whoever holds it
+ * until then, and a millisecond timestamp read as seconds would be ~56,000 years.
+ */
+const MAX_DEADLINE_AHEAD = 365n * 86_400n;
+
 function deadlineOf(o: SignOptions, now: bigint): bigint | undefined {
-  return o.deadline === undefined ? undefined : parseTime("--deadline", o.deadline, now, { allowNever: false });
+  if (o.deadline === undefined) return undefined;
+  return parseTime("--deadline", o.deadline, now, {
+    allowNever: false,
+    latest: {
+      at: now + MAX_DEADLINE_AHEAD,
+      why: "more than a year away: anyone who holds the signed file can relay it until its deadline; give a nearer one (the default is 1 hour; e.g. +7d)",
+    },
+  });
 }
 
 /**
@@ -239,7 +252,10 @@ export function registerSignCommands(program: Command): void {
     withContext<GrantOptions & SignOptions>(async (ctx, o) => {
       const basics = grantBasics(o);
       const setup = await signingSetup(ctx, o, "Grant");
-      const expiresAt = parseTime("--expires", o.expires ?? "never", setup.now, { allowNever: true });
+      const expiresAt = parseTime("--expires", o.expires ?? "never", setup.now, {
+        allowNever: true,
+        latest: LATEST_EXPIRY,
+      });
       const purposes = await resolvePurposes(ctx, "--purposes", basics.purposeTokens);
       if (setup.online) await refuseDeprecated(ctx, purposes);
       const { purposeTokens: _tokens, ...rest } = basics;
