@@ -33,6 +33,18 @@ contract ConsentRegistry is IConsentRegistry, PurposeCatalog, EIP712 {
 
     string private constant _VERSION = "2.0.0";
 
+    /**
+     * @dev The most gas an owner's ERC-1271 `isValidSignature` gets for one item of
+     * {revokeBySigBatch}. Without a cap a wallet that loops takes 63/64 of the remaining gas at
+     * each check, and a few such items make the whole batch run out of gas, taking the other
+     * owners' withdrawals with it. 500,000 is well above what deployed wallets need (a Safe's
+     * multi-owner check is ~30,000; WebAuthn/P-256 passkey wallets verifying in Solidity, the
+     * costliest in use, ~200,000-400,000); a wallet that needs more fails that item with
+     * InvalidSignature (SignedRevokeFailed) and can still be relayed alone with {revokeBySig},
+     * whose wallet check is not capped (its sender chooses the gas and risks only that call).
+     */
+    uint256 private constant _BATCH_WALLET_GAS = 500_000;
+
     IIntegrationRegistry private immutable _integrations;
 
     /// @dev One packed word per consent, see {ConsentSlot}. Wrapped in a one-field struct only so
@@ -154,7 +166,7 @@ contract ConsentRegistry is IConsentRegistry, PurposeCatalog, EIP712 {
 
     /// @inheritdoc IConsentRegistry
     function revokeBySig(SignedRevoke calldata request) external {
-        _bubble(_revokeBySig(request));
+        _bubble(_revokeBySig(request, 0));
     }
 
     /// @inheritdoc IConsentRegistry
@@ -163,7 +175,7 @@ contract ConsentRegistry is IConsentRegistry, PurposeCatalog, EIP712 {
         if (nowTs > r.deadline) revert ConsentRegistrySignatureExpired(r.deadline, nowTs);
         uint32 epoch = _epochs[r.owner];
         if (r.epoch != epoch) revert ConsentRegistryStaleSignature(r.owner, r.epoch, 0, epoch, 0);
-        if (!SignatureVerification.isValid(r.owner, _hashTypedDataV4(ConsentHashes.hash(r)), r.signature)) {
+        if (!SignatureVerification.isValid(r.owner, _hashTypedDataV4(ConsentHashes.hash(r)), r.signature, 0)) {
             revert ConsentRegistryInvalidSignature(r.owner);
         }
         _revokeAll(r.owner, Via.Signature);
@@ -186,7 +198,7 @@ contract ConsentRegistry is IConsentRegistry, PurposeCatalog, EIP712 {
         failures = new bytes[](n);
         for (uint256 i = 0; i < n; ++i) {
             SignedRevoke calldata r = requests[i];
-            bytes memory err = _revokeBySig(r);
+            bytes memory err = _revokeBySig(r, _BATCH_WALLET_GAS);
             if (err.length != 0) {
                 failures[i] = err;
                 emit SignedRevokeFailed(r.owner, r.grantee, r.dataId, i, err);
@@ -373,7 +385,7 @@ contract ConsentRegistry is IConsentRegistry, PurposeCatalog, EIP712 {
         uint32 epoch = _epochs[r.owner];
         err = _checkSigned(r.owner, word, epoch, r.epoch, r.version);
         if (err.length != 0) return err;
-        if (!SignatureVerification.isValid(r.owner, _hashTypedDataV4(ConsentHashes.hash(r)), r.signature)) {
+        if (!SignatureVerification.isValid(r.owner, _hashTypedDataV4(ConsentHashes.hash(r)), r.signature, 0)) {
             return abi.encodeWithSelector(ConsentRegistryInvalidSignature.selector, r.owner);
         }
         uint128 purposes = r.purposes & (grantablePurposes() | _keepable(word, epoch, nowTs, r.expiresAt));
@@ -383,7 +395,8 @@ contract ConsentRegistry is IConsentRegistry, PurposeCatalog, EIP712 {
 
     /// @dev A signed revocation: applies whether or not a consent is live (the owner's word
     /// "no consent as of this version" must hold against older signed grants relayed later).
-    function _revokeBySig(SignedRevoke calldata r) internal returns (bytes memory err) {
+    /// `walletGas` caps an ERC-1271 owner's check (a batch item); 0 = no cap (a single call).
+    function _revokeBySig(SignedRevoke calldata r, uint256 walletGas) internal returns (bytes memory err) {
         uint64 nowTs = _time();
         if (nowTs > r.deadline) {
             return abi.encodeWithSelector(ConsentRegistrySignatureExpired.selector, r.deadline, nowTs);
@@ -393,7 +406,7 @@ contract ConsentRegistry is IConsentRegistry, PurposeCatalog, EIP712 {
         Cell storage cell = _consents[r.owner][r.grantee][r.dataId];
         err = _checkSigned(r.owner, cell.word, _epochs[r.owner], r.epoch, r.version);
         if (err.length != 0) return err;
-        if (!SignatureVerification.isValid(r.owner, _hashTypedDataV4(ConsentHashes.hash(r)), r.signature)) {
+        if (!SignatureVerification.isValid(r.owner, _hashTypedDataV4(ConsentHashes.hash(r)), r.signature, walletGas)) {
             return abi.encodeWithSelector(ConsentRegistryInvalidSignature.selector, r.owner);
         }
         cell.word = uint256(r.version) << ConsentSlot.VERSION_SHIFT;

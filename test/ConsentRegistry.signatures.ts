@@ -8,7 +8,11 @@ import { ALL_DATA, NO_EXPIRY, Via } from "../src/sdk/constants.js";
 import { consentDigest, consentDomain, signConsent, toCompactSignature } from "../src/sdk/eip712.js";
 import type { GrantMessage, RevokeAllMessage, RevokeMessage, Signed } from "../src/sdk/eip712.js";
 import { Purpose, purposesToMask } from "../src/sdk/purposes.js";
-import type { ConsentRegistryHarness, ERC1271WalletMock } from "../types/ethers-contracts/index.js";
+import type {
+  ConsentRegistryHarness,
+  ERC1271WalletMock,
+  GasBurningERC1271WalletMock,
+} from "../types/ethers-contracts/index.js";
 import { consentOf, deploySystem } from "./helpers/fixture.js";
 
 const { ethers, networkHelpers } = await network.create();
@@ -27,6 +31,10 @@ const DEADLINE = NOW + 3_600n;
 const EXPIRY = NOW + 30n * 86_400n;
 /** The first signed version of a key never changed before: generation 0, sequence 1. */
 const V1 = 1n;
+/** The gas an ERC-1271 wallet gets per item of revokeBySigBatch (`_BATCH_WALLET_GAS`, ConsentRegistry.sol). */
+const BATCH_WALLET_GAS = 500_000n;
+/** `GasBurningERC1271WalletMock`'s `burn` for a wallet that loops until its gas is gone. */
+const BURN_ALL = (1n << 256n) - 1n;
 
 enum WalletMode {
   CheckSigner = 0,
@@ -678,6 +686,122 @@ describe("ConsentRegistry: gasless consent by EIP-712 signature", () => {
         encodedError(registry, "ConsentRegistryStaleSignature", [owner.address, 0n, G1 + 1n, 0n, G1 + 1n]),
       );
       expect(again.every((f) => f !== "0x")).to.equal(true);
+    });
+
+    describe("an ERC-1271 wallet's check is capped per batch item", () => {
+      /** A wallet owner whose isValidSignature burns `burn` gas, then checks `walletSigner`'s signature. */
+      async function burner(walletSigner: HardhatEthersSigner, burn: bigint) {
+        return (await ethers.deployContract("GasBurningERC1271WalletMock", [
+          walletSigner.address,
+          burn,
+        ])) as unknown as GasBurningERC1271WalletMock;
+      }
+
+      /** The receipt's SignedRevokeFailed events as [owner, grantee, dataId, index, reason]. */
+      async function failedItems(registry: ConsentRegistryHarness, tx: { wait(): Promise<unknown> }) {
+        const receipt = (await tx.wait()) as { logs: Parameters<typeof registry.interface.parseLog>[0][] };
+        return receipt.logs
+          .map((log) => registry.interface.parseLog(log))
+          .filter((p) => p?.name === "SignedRevokeFailed")
+          .map((p) => [...p!.args]);
+      }
+
+      it("a wallet that loops fails only its own items (InvalidSignature) and costs at most its budget each", async () => {
+        const { registry, owner, owner2, grantee, relayer, walletSigner, domain } =
+          await networkHelpers.loadFixture(fixture);
+        const looper = await burner(walletSigner, BURN_ALL);
+        const looperAddr = await looper.getAddress();
+        const G1 = 1n << 16n;
+        for (const o of [owner, owner2])
+          await registry.connect(o).grant(grantee.address, DATA, PURPOSES, NO_EXPIRY, NOTICE);
+        const honest = await Promise.all(
+          [owner, owner2].map((o) =>
+            signConsent("Revoke", o, domain, revokeMessage(o.address, grantee.address, { version: G1 + 1n })),
+          ),
+        );
+        // A correctly signed message of the looping wallet: its check never answers.
+        const evil = await signConsent("Revoke", walletSigner, domain, revokeMessage(looperAddr, grantee.address));
+        const batch = [honest[0], evil, evil, evil, honest[1]];
+        const invalid = encodedError(registry, "ConsentRegistryInvalidSignature", [looperAddr]);
+        // Before the cap, each looping item took 63/64 of the gas left and this batch ran out of gas.
+        const tx = await registry.connect(relayer).revokeBySigBatch(batch, { gasLimit: 2_000_000 });
+        for (const o of [owner, owner2]) {
+          await expect(tx)
+            .to.emit(registry, "ConsentRevoked")
+            .withArgs(o.address, grantee.address, DATA, relayer.address, G1 + 1n);
+        }
+        expect(await failedItems(registry, tx)).to.deep.equal([
+          [looperAddr, grantee.address, DATA, 1n, invalid],
+          [looperAddr, grantee.address, DATA, 2n, invalid],
+          [looperAddr, grantee.address, DATA, 3n, invalid],
+        ]);
+        for (const o of [owner, owner2]) {
+          expect(await registry.isAllowed(o.address, grantee.address, DATA, Purpose.MODEL_TRAINING)).to.equal(false);
+        }
+        // Each looping item cost its budget plus the item's own overhead, no more.
+        const gasUsed = (await tx.wait())!.gasUsed;
+        expect(gasUsed > 3n * BATCH_WALLET_GAS).to.equal(true);
+        expect(gasUsed < 3n * BATCH_WALLET_GAS + 150_000n, `gas used ${gasUsed}`).to.equal(true);
+      });
+
+      it("a wallet within the budget applies in a batch; one above it fails there, and applies relayed alone", async () => {
+        const { registry, owner, grantee, relayer, walletSigner, domain } = await networkHelpers.loadFixture(fixture);
+        const G1 = 1n << 16n;
+        await registry.connect(owner).grant(grantee.address, DATA, PURPOSES, NO_EXPIRY, NOTICE);
+        const honest = await signConsent(
+          "Revoke",
+          owner,
+          domain,
+          revokeMessage(owner.address, grantee.address, { version: G1 + 1n }),
+        );
+        const cheap = await burner(walletSigner, BATCH_WALLET_GAS - 100_000n);
+        const costly = await burner(walletSigner, BATCH_WALLET_GAS + 100_000n);
+        const cheapAddr = await cheap.getAddress();
+        const costlyAddr = await costly.getAddress();
+        const cheapRevoke = await signConsent(
+          "Revoke",
+          walletSigner,
+          domain,
+          revokeMessage(cheapAddr, grantee.address),
+        );
+        const costlyRevoke = await signConsent(
+          "Revoke",
+          walletSigner,
+          domain,
+          revokeMessage(costlyAddr, grantee.address),
+        );
+        const batch = [costlyRevoke, cheapRevoke, honest];
+        const expected = [encodedError(registry, "ConsentRegistryInvalidSignature", [costlyAddr]), "0x", "0x"];
+        expect(await registry.connect(relayer).revokeBySigBatch.staticCall(batch)).to.deep.equal(expected);
+        const tx = await registry.connect(relayer).revokeBySigBatch(batch);
+        await expect(tx)
+          .to.emit(registry, "ConsentRevoked")
+          .withArgs(cheapAddr, grantee.address, DATA, relayer.address, V1);
+        await expect(tx)
+          .to.emit(registry, "ConsentRevoked")
+          .withArgs(owner.address, grantee.address, DATA, relayer.address, G1 + 1n);
+        expect(await failedItems(registry, tx)).to.deep.equal([[costlyAddr, grantee.address, DATA, 0n, expected[0]]]);
+        expect(await consentOf(registry, costlyAddr, grantee.address, DATA)).to.deep.equal([0n, 0n, 0n, 0n, false]);
+        // The single-item path does not cap the wallet: its sender chooses the gas.
+        await expect(registry.connect(relayer).revokeBySig(costlyRevoke))
+          .to.emit(registry, "ConsentRevoked")
+          .withArgs(costlyAddr, grantee.address, DATA, relayer.address, V1);
+        expect(await consentOf(registry, costlyAddr, grantee.address, DATA)).to.deep.equal([0n, 0n, 0n, V1, false]);
+      });
+
+      it("a batch sent with too little gas for a wallet's budget fails whole, never reporting its valid signature invalid", async () => {
+        const { registry, grantee, relayer, walletSigner, domain } = await networkHelpers.loadFixture(fixture);
+        const wallet = await burner(walletSigner, BATCH_WALLET_GAS - 100_000n);
+        const walletAddr = await wallet.getAddress();
+        const revoke = await signConsent("Revoke", walletSigner, domain, revokeMessage(walletAddr, grantee.address));
+        // Enough for everything around the check, not for the wallet's 400,000: it runs out inside.
+        await expect(registry.connect(relayer).revokeBySigBatch([revoke], { gasLimit: 400_000 })).to.be.revert(ethers);
+        expect(await consentOf(registry, walletAddr, grantee.address, DATA)).to.deep.equal([0n, 0n, 0n, 0n, false]);
+        // With the gas it needs, the same batch applies the item.
+        await expect(registry.connect(relayer).revokeBySigBatch([revoke], { gasLimit: 1_000_000 }))
+          .to.emit(registry, "ConsentRevoked")
+          .withArgs(walletAddr, grantee.address, DATA, relayer.address, V1);
+      });
     });
 
     it("empty signed batches revert EmptyBatch", async () => {

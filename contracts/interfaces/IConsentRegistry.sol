@@ -37,7 +37,10 @@ import {IPurposeCatalog} from "./IPurposeCatalog.sol";
  *   (2) `version` is in the key's current generation and greater than the key's version;
  * applying it sets the key's version to the message's. Hence, whatever order relayers use:
  * - a signature made before a lockdown, or before any transaction change of that key, can never
- *   take effect (it names an old epoch or generation);
+ *   take effect (it names an old epoch or generation), provided it named the epoch and
+ *   generation current when it was signed; one signed for a later epoch or generation is refused
+ *   until the owner's own lockdown or transaction opens it (a known limit of registry 2.0,
+ *   SECURITY.md "Dormant signatures": never sign such a message);
  * - of signatures made for one key in one generation, the one with the higher version (the SDK
  *   numbers them in signing order) wins: relaying an older one after it fails, relaying an older
  *   one before it is overwritten by it;
@@ -362,6 +365,12 @@ interface IConsentRegistry is IPurposeCatalog {
      * @notice Relays several signed revocations (from any owners) and applies every valid one:
      * an invalid, stale or already applied item never blocks the others' withdrawal. Each
      * failed item emits {SignedRevokeFailed}.
+     * @dev An ERC-1271 owner's `isValidSignature` gets at most 500,000 gas per item (a Safe needs
+     * ~30,000, a passkey wallet verifying P-256 in Solidity up to ~400,000), so a wallet that
+     * burns its gas costs the batch that much and no more. A wallet that needs more fails its
+     * item with InvalidSignature; relay it alone with {revokeBySig}, which does not cap it. A
+     * batch sent with too little gas for a wallet to get its whole budget fails entirely (as out
+     * of gas) rather than report that wallet's signature as invalid.
      * @return failures `failures[i]` is the ABI-encoded error of item `i`, empty if it applied
      */
     function revokeBySigBatch(SignedRevoke[] calldata requests) external returns (bytes[] memory failures);

@@ -505,7 +505,7 @@ export const MUTANTS: Mutant[] = [
     file: REG,
     ...drop(
       "",
-      "if (!SignatureVerification.isValid(r.owner, _hashTypedDataV4(ConsentHashes.hash(r)), r.signature)) {\n            revert ConsentRegistryInvalidSignature(r.owner);\n        }\n        ",
+      "if (!SignatureVerification.isValid(r.owner, _hashTypedDataV4(ConsentHashes.hash(r)), r.signature, 0)) {\n            revert ConsentRegistryInvalidSignature(r.owner);\n        }\n        ",
       "_revokeAll(r.owner, Via.Signature);",
     ),
     why: "anyone could lock an owner down without its signature",
@@ -559,7 +559,7 @@ export const MUTANTS: Mutant[] = [
     file: REG,
     ...drop(
       "",
-      "if (!SignatureVerification.isValid(r.owner, _hashTypedDataV4(ConsentHashes.hash(r)), r.signature)) {\n            return abi.encodeWithSelector(ConsentRegistryInvalidSignature.selector, r.owner);\n        }\n        ",
+      "if (!SignatureVerification.isValid(r.owner, _hashTypedDataV4(ConsentHashes.hash(r)), r.signature, 0)) {\n            return abi.encodeWithSelector(ConsentRegistryInvalidSignature.selector, r.owner);\n        }\n        ",
       "uint128 purposes",
     ),
     why: "anyone could grant in an owner's name",
@@ -641,7 +641,7 @@ export const MUTANTS: Mutant[] = [
     file: REG,
     ...drop(
       "",
-      "if (!SignatureVerification.isValid(r.owner, _hashTypedDataV4(ConsentHashes.hash(r)), r.signature)) {\n            return abi.encodeWithSelector(ConsentRegistryInvalidSignature.selector, r.owner);\n        }\n        ",
+      "if (!SignatureVerification.isValid(r.owner, _hashTypedDataV4(ConsentHashes.hash(r)), r.signature, walletGas)) {\n            return abi.encodeWithSelector(ConsentRegistryInvalidSignature.selector, r.owner);\n        }\n        ",
       "cell.word = uint256(r.version)",
     ),
     why: "anyone could revoke an owner's consent",
@@ -1016,6 +1016,30 @@ export const MUTANTS: Mutant[] = [
       "a STATICCALL to an account without code returns no data, which OpenZeppelin's ERC-1271 check already refuses (and no precompile returns the magic word): only gas changes",
   },
 
+  {
+    id: "sig/wallet-gas-uncapped",
+    file: SIG,
+    original: "if (walletGas != 0) {",
+    replacement: "if (false) {",
+    why: "a looping wallet in a revokeBySigBatch must cost at most its budget, not the whole batch (review of 2 Dec)",
+  },
+  {
+    id: "sig/capped-erc1271-without-code",
+    file: SIG,
+    original: "return signer.code.length != 0 && _isValidERC1271Capped(",
+    replacement: "return _isValidERC1271Capped(",
+    why: "an EOA with a bad ECDSA signature is refused in a batch too",
+    equivalent:
+      "a STATICCALL to an account without code returns no data, which the capped check refuses as OpenZeppelin's does: only gas changes",
+  },
+  {
+    id: "sig/underfunded-batch-unchecked",
+    file: SIG,
+    original: "if (!result && gasleft() < walletGas / 63) {",
+    replacement: "if (false) {",
+    why: "a relayer that sends too little gas must not make a valid wallet signature read as invalid",
+  },
+
   // ------------------------------------------------------------------ ConsentGated
   {
     id: "gated/tx-origin",
@@ -1199,6 +1223,62 @@ export const MUTANTS: Mutant[] = [
     original: "return isGuardian;",
     replacement: "return true;",
     why: "rule 3: a stranger cannot cancel a scheduled operation",
+  },
+  {
+    id: "manager/guardian-cancels-guardian-change",
+    file: CAM,
+    original: "if (isGuardian && isGuardianRoleChange(target, data)) {",
+    replacement: "if (false) {",
+    why: "rule 3: a guardian cannot veto its own removal or replacement (review of 2 Dec)",
+  },
+  {
+    id: "manager/guardian-change-any-target",
+    file: CAM,
+    original: "if (target != address(this) || data.length < 0x24) return false;",
+    replacement: "if (data.length < 0x24) return false;",
+    why: "only the manager's own role changes are protected: a call to another contract stays vetoable",
+  },
+  {
+    id: "manager/guardian-change-short-data",
+    file: CAM,
+    original: "if (target != address(this) || data.length < 0x24) return false;",
+    replacement: "if (target != address(this)) return false;",
+    why: "a call too short to name a role is no role change (and must not revert the cancel)",
+  },
+  ...(["grantRole", "revokeRole", "setRoleAdmin", "setRoleGuardian"] as const).map((fn) => ({
+    id: `manager/guardian-change-${fn}-unprotected`,
+    file: CAM,
+    original: `selector != this.${fn}.selector &&`,
+    replacement: "",
+    why: `a guardian cannot cancel a ${fn} of GUARDIAN_ROLE`,
+  })),
+  {
+    id: "manager/guardian-change-setGrantDelay-unprotected",
+    file: CAM,
+    original: "selector != this.setRoleGuardian.selector &&\n            selector != this.setGrantDelay.selector\n",
+    replacement: "selector != this.setRoleGuardian.selector\n",
+    why: "a guardian cannot cancel a setGrantDelay of GUARDIAN_ROLE",
+  },
+  {
+    id: "manager/guardian-change-any-role",
+    file: CAM,
+    original: "return uint256(bytes32(data[4:0x24])) == GUARDIAN_ROLE;",
+    replacement: "return true;",
+    why: "changes of other roles stay under the guardian's veto",
+  },
+  {
+    id: "manager/public-role-admin-allowed",
+    file: CAM,
+    original: "if (admin == PUBLIC_ROLE) revert ConsentAccessManagerPublicRoleAdmin(roleId);",
+    replacement: "",
+    why: "rule 2: PUBLIC_ROLE as a role's admin would let every account grant and revoke it instantly",
+  },
+  {
+    id: "manager/public-role-guardian-allowed",
+    file: CAM,
+    original: "if (guardian == PUBLIC_ROLE) revert ConsentAccessManagerPublicRoleGuardian(roleId);",
+    replacement: "",
+    why: "rule 2: PUBLIC_ROLE as a role's guardian",
   },
   {
     id: "manager/min-delay-reported",
@@ -1592,6 +1672,8 @@ export const CI_SUBSET = [
   "manager/min-delay-unchecked",
   "manager/public-function-allowed",
   "manager/anyone-cancels",
+  "manager/guardian-cancels-guardian-change",
+  "manager/public-role-",
   "deployer/keeps-admin",
 ];
 

@@ -207,6 +207,12 @@ export const ERROR_WORDS: Record<string, (a: Args) => string> = {
     `${a.account} would hold ${roleWords(a.roleId)} with an execution delay of ${a.executionDelay}s, below the ${a.minExecutionDelay}s every member must have`,
   ConsentAccessManagerPublicFunction: (a) =>
     `selector ${a.selector} of ${a.target} cannot be opened to every account (PUBLIC_ROLE)`,
+  ConsentAccessManagerPublicRoleAdmin: (a) =>
+    `PUBLIC_ROLE cannot administer ${roleWords(a.roleId)}: every account could grant and revoke it`,
+  ConsentAccessManagerPublicRoleGuardian: (a) =>
+    `PUBLIC_ROLE cannot guard ${roleWords(a.roleId)}: every account could cancel its operations`,
+  ConsentAccessManagerGuardianRoleChange: (a) =>
+    `${a.guardian} (a guardian) may not cancel the ${a.selector} call that ${a.caller} proposed: it changes GUARDIAN_ROLE, which only its proposer can withdraw`,
   ConsentSystemDeployerZeroAddress: (a) => `the ${a.role} must not be the zero address`,
   ConsentGatedZeroRegistry: () => "a consent gate needs a registry (the zero address was given)",
   ConsentGatedConsentRequired: (a) =>

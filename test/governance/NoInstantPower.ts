@@ -313,6 +313,48 @@ describe("Governance: no instant power from the deployment block on (real Igniti
       );
     });
 
+    it("setRoleAdmin / setRoleGuardian to PUBLIC_ROLE are refused for every role: nobody gets an open grant, revoke or cancel", async () => {
+      const s = await networkHelpers.loadFixture(deployed);
+      const managerAddress = await s.manager.getAddress();
+      const m = s.manager.interface;
+      const refused: [string, string, bigint][] = [];
+      for (const role of [GOVERNOR_ROLE, GUARDIAN_ROLE, 7n]) {
+        refused.push([
+          m.encodeFunctionData("setRoleAdmin", [role, PUBLIC_ROLE]),
+          "ConsentAccessManagerPublicRoleAdmin",
+          role,
+        ]);
+        refused.push([
+          m.encodeFunctionData("setRoleGuardian", [role, PUBLIC_ROLE]),
+          "ConsentAccessManagerPublicRoleGuardian",
+          role,
+        ]);
+      }
+      for (const [data] of refused) await expectScheduledForDelay(s, s.admin, managerAddress, data);
+      await networkHelpers.time.increase(DELAY);
+      for (const [data, error, role] of refused) {
+        await expect(s.manager.connect(s.admin).execute(managerAddress, data))
+          .to.be.revertedWithCustomError(s.manager, error)
+          .withArgs(role);
+      }
+      for (const role of [GOVERNOR_ROLE, GUARDIAN_ROLE, 7n]) {
+        expect(await s.manager.getRoleAdmin(role)).to.equal(ADMIN_ROLE);
+        expect(await s.manager.getRoleGuardian(role)).to.equal(ADMIN_ROLE);
+      }
+      // So a stranger still cannot revoke the governor, nor appoint itself.
+      await expect(s.manager.connect(s.stranger).revokeRole(GOVERNOR_ROLE, s.governor.address))
+        .to.be.revertedWithCustomError(s.manager, "AccessManagerUnauthorizedAccount")
+        .withArgs(s.stranger.address, ADMIN_ROLE);
+      expect(await s.manager.hasRole(GOVERNOR_ROLE, s.governor.address)).to.deep.equal([true, DELAY]);
+      // Any other admin or guardian role is still allowed (after the delay).
+      const allowed = m.encodeFunctionData("setRoleAdmin", [7n, GOVERNOR_ROLE]);
+      await expectScheduledForDelay(s, s.admin, managerAddress, allowed);
+      await networkHelpers.time.increase(DELAY);
+      await expect(s.manager.connect(s.admin).execute(managerAddress, allowed))
+        .to.emit(s.manager, "RoleAdminChanged")
+        .withArgs(7n, GOVERNOR_ROLE);
+    });
+
     it("the governor's scheduled change takes effect only after the delay, and is visible on-chain until then", async () => {
       const s = await networkHelpers.loadFixture(deployed);
       const target = await s.integrations.getAddress();
@@ -334,6 +376,139 @@ describe("Governance: no instant power from the deployment block on (real Igniti
         .to.emit(s.manager, "RoleRevoked")
         .withArgs(GUARDIAN_ROLE, s.guardian.address);
       expect(await s.manager.hasRole(GOVERNOR_ROLE, s.governor.address)).to.deep.equal([true, DELAY]);
+    });
+  });
+
+  describe("the guardian's veto does not reach the guardian role (the admin can always remove it)", () => {
+    /** Every scheduled change of GUARDIAN_ROLE: membership, its admin, its guardian, its grant delay. */
+    type GuardianChange = "revokeRole" | "grantRole" | "setRoleAdmin" | "setRoleGuardian" | "setGrantDelay";
+    function guardianChanges(s: System): [GuardianChange, string][] {
+      const m = s.manager.interface;
+      return [
+        ["revokeRole", m.encodeFunctionData("revokeRole", [GUARDIAN_ROLE, s.guardian.address])],
+        ["grantRole", m.encodeFunctionData("grantRole", [GUARDIAN_ROLE, s.stranger.address, DELAY])],
+        ["setRoleAdmin", m.encodeFunctionData("setRoleAdmin", [GUARDIAN_ROLE, GOVERNOR_ROLE])],
+        ["setRoleGuardian", m.encodeFunctionData("setRoleGuardian", [GUARDIAN_ROLE, GOVERNOR_ROLE])],
+        ["setGrantDelay", m.encodeFunctionData("setGrantDelay", [GUARDIAN_ROLE, 3n * DELAY])],
+        // Trailing bytes change the operation id, not what executes: still a guardian change.
+        ["revokeRole", m.encodeFunctionData("revokeRole", [GUARDIAN_ROLE, s.guardian.address]) + "00".repeat(32)],
+      ];
+    }
+
+    it("a guardian cannot cancel its removal or replacement; the admin revokes it after the delay", async () => {
+      const s = await networkHelpers.loadFixture(deployed);
+      const managerAddress = await s.manager.getAddress();
+      const m = s.manager.interface;
+      const changes = guardianChanges(s);
+      for (const [, data] of changes) await expectScheduledForDelay(s, s.admin, managerAddress, data);
+      for (const [name, data] of changes) {
+        await expect(s.manager.connect(s.guardian).cancel(s.admin.address, managerAddress, data))
+          .to.be.revertedWithCustomError(s.manager, "ConsentAccessManagerGuardianRoleChange")
+          .withArgs(s.guardian.address, s.admin.address, m.getFunction(name)!.selector);
+        // Strangers are refused as before.
+        await expect(s.manager.connect(s.stranger).cancel(s.admin.address, managerAddress, data))
+          .to.be.revertedWithCustomError(s.manager, "AccessManagerUnauthorizedCancel")
+          .withArgs(s.stranger.address, s.admin.address, managerAddress, m.getFunction(name)!.selector);
+      }
+      // The proposer may still withdraw its own proposal.
+      const [, setGrantDelay] = changes[4];
+      await expect(s.manager.connect(s.admin).cancel(s.admin.address, managerAddress, setGrantDelay))
+        .to.emit(s.manager, "OperationCanceled")
+        .withArgs(await s.manager.hashOperation(s.admin.address, managerAddress, setGrantDelay), 1n);
+
+      await networkHelpers.time.increase(DELAY);
+      const [, revoke] = changes[0];
+      await expect(s.manager.connect(s.admin).execute(managerAddress, revoke))
+        .to.emit(s.manager, "RoleRevoked")
+        .withArgs(GUARDIAN_ROLE, s.guardian.address);
+      expect(await s.manager.hasRole(GUARDIAN_ROLE, s.guardian.address)).to.deep.equal([false, 0n]);
+      // The former guardian's veto is gone with the role.
+      const [, grant] = changes[1];
+      await expect(s.manager.connect(s.guardian).cancel(s.admin.address, managerAddress, grant))
+        .to.be.revertedWithCustomError(s.manager, "AccessManagerUnauthorizedCancel")
+        .withArgs(s.guardian.address, s.admin.address, managerAddress, m.getFunction("grantRole")!.selector);
+      // And its replacement takes its seat (after the role's grant delay, which only the admin set).
+      const grantDelay = await s.manager.getRoleGrantDelay(GUARDIAN_ROLE);
+      const at = BigInt(await networkHelpers.time.latest()) + 10n;
+      await networkHelpers.time.setNextBlockTimestamp(at);
+      await expect(s.manager.connect(s.admin).execute(managerAddress, grant))
+        .to.emit(s.manager, "RoleGranted")
+        .withArgs(GUARDIAN_ROLE, s.stranger.address, DELAY, at + grantDelay, true);
+    });
+
+    it("whoever proposes it: once the governor administers GUARDIAN_ROLE, its revocation is not cancellable either", async () => {
+      const s = await networkHelpers.loadFixture(deployed);
+      const managerAddress = await s.manager.getAddress();
+      const m = s.manager.interface;
+      const setAdmin = m.encodeFunctionData("setRoleAdmin", [GUARDIAN_ROLE, GOVERNOR_ROLE]);
+      await expectScheduledForDelay(s, s.admin, managerAddress, setAdmin);
+      await networkHelpers.time.increase(DELAY);
+      await expect(s.manager.connect(s.admin).execute(managerAddress, setAdmin))
+        .to.emit(s.manager, "RoleAdminChanged")
+        .withArgs(GUARDIAN_ROLE, GOVERNOR_ROLE);
+      const revoke = m.encodeFunctionData("revokeRole", [GUARDIAN_ROLE, s.guardian.address]);
+      await expectScheduledForDelay(s, s.governor, managerAddress, revoke);
+      await expect(s.manager.connect(s.guardian).cancel(s.governor.address, managerAddress, revoke))
+        .to.be.revertedWithCustomError(s.manager, "ConsentAccessManagerGuardianRoleChange")
+        .withArgs(s.guardian.address, s.governor.address, m.getFunction("revokeRole")!.selector);
+      await networkHelpers.time.increase(DELAY);
+      await expect(s.manager.connect(s.governor).execute(managerAddress, revoke))
+        .to.emit(s.manager, "RoleRevoked")
+        .withArgs(GUARDIAN_ROLE, s.guardian.address);
+    });
+
+    it("the guardian still vetoes everything else, including calls that merely name its role", async () => {
+      const s = await networkHelpers.loadFixture(deployed);
+      const managerAddress = await s.manager.getAddress();
+      const registry = await s.registry.getAddress();
+      const m = s.manager.interface;
+      const admin: string[] = [
+        m.encodeFunctionData("labelRole", [GUARDIAN_ROLE, "a label changes nothing"]),
+        m.encodeFunctionData("grantRole", [GOVERNOR_ROLE, s.stranger.address, DELAY]),
+        m.encodeFunctionData("revokeRole", [GOVERNOR_ROLE, s.governor.address]),
+        m.encodeFunctionData("revokeRole", [ADMIN_ROLE, s.admin.address]),
+        m.encodeFunctionData("grantRole", [ADMIN_ROLE, s.stranger.address, DELAY]),
+        m.encodeFunctionData("setRoleAdmin", [GOVERNOR_ROLE, GUARDIAN_ROLE]),
+        m.encodeFunctionData("setRoleGuardian", [GOVERNOR_ROLE, GUARDIAN_ROLE]),
+        m.encodeFunctionData("setGrantDelay", [GOVERNOR_ROLE, 0n]),
+        m.encodeFunctionData("setTargetFunctionRole", [registry, ["0x12345678"], GUARDIAN_ROLE]),
+        m.encodeFunctionData("setTargetClosed", [registry, true]),
+        m.encodeFunctionData("updateAuthority", [registry, s.stranger.address]),
+        m.encodeFunctionData("updateAuthority", [managerAddress, s.stranger.address]),
+      ];
+      for (const data of admin) {
+        const { operationId } = await expectScheduledForDelay(s, s.admin, managerAddress, data);
+        await expect(s.manager.connect(s.guardian).cancel(s.admin.address, managerAddress, data))
+          .to.emit(s.manager, "OperationCanceled")
+          .withArgs(operationId, 1n);
+      }
+      // A governed call elsewhere whose first argument happens to be 2 (= GUARDIAN_ROLE).
+      const define = s.registry.interface.encodeFunctionData("definePurpose", [GUARDIAN_ROLE, id("purpose:2")]);
+      const { operationId } = await expectScheduledForDelay(s, s.governor, registry, define);
+      await expect(s.manager.connect(s.guardian).cancel(s.governor.address, registry, define))
+        .to.emit(s.manager, "OperationCanceled")
+        .withArgs(operationId, 1n);
+    });
+
+    it("isGuardianRoleChange names exactly the manager's own GUARDIAN_ROLE changes", async () => {
+      const s = await networkHelpers.loadFixture(deployed);
+      const managerAddress = await s.manager.getAddress();
+      const registry = await s.registry.getAddress();
+      for (const [name, data] of guardianChanges(s)) {
+        expect(await s.manager.isGuardianRoleChange(managerAddress, data), name).to.equal(true);
+        expect(await s.manager.isGuardianRoleChange(registry, data), `${name} elsewhere`).to.equal(false);
+      }
+      const m = s.manager.interface;
+      for (const data of [
+        m.encodeFunctionData("labelRole", [GUARDIAN_ROLE, "x"]),
+        m.encodeFunctionData("revokeRole", [GOVERNOR_ROLE, s.guardian.address]),
+        m.encodeFunctionData("setRoleAdmin", [GOVERNOR_ROLE, GUARDIAN_ROLE]),
+        m.encodeFunctionData("renounceRole", [GUARDIAN_ROLE, managerAddress]),
+        m.encodeFunctionData("updateAuthority", [registry, s.stranger.address]),
+        m.getFunction("revokeRole")!.selector, // too short to name a role
+      ]) {
+        expect(await s.manager.isGuardianRoleChange(managerAddress, data), data).to.equal(false);
+      }
     });
   });
 
