@@ -78,6 +78,17 @@ export interface ChainAnchor {
 
 const ROW_FIELDS = ["block_hash", "tx_hash", "address", "event_name", "args_json", "block_timestamp"] as const;
 
+/** The fields where a stored row and the chain's differ, each with both values (a finding's evidence). */
+function fieldDifferences<K extends string>(
+  stored: Readonly<Record<K, unknown>>,
+  chain: Readonly<Record<K, unknown>>,
+  fields: readonly K[],
+): Record<string, { stored: unknown; chain: unknown }> {
+  const differences: Record<string, { stored: unknown; chain: unknown }> = {};
+  for (const f of fields) if (stored[f] !== chain[f]) differences[f] = { stored: stored[f], chain: chain[f] };
+  return differences;
+}
+
 export async function anchorToChain(
   store: AuditStore,
   meta: SyncMeta,
@@ -226,8 +237,7 @@ async function compareLogs(
         });
         continue;
       }
-      const differences: Record<string, { stored: unknown; chain: unknown }> = {};
-      for (const f of ROW_FIELDS) if (mine[f] !== chain[f]) differences[f] = { stored: mine[f], chain: chain[f] };
+      const differences = fieldDifferences(mine, chain, ROW_FIELDS);
       if (Object.keys(differences).length !== 0) {
         findings.push({
           rule: "log-differs-from-chain",
@@ -494,8 +504,7 @@ async function compareSignedRequests(
         });
         continue;
       }
-      const differences: Record<string, { stored: unknown; chain: unknown }> = {};
-      for (const f of SIGNED_FIELDS) if (r[f] !== c[f]) differences[f] = { stored: r[f], chain: c[f] };
+      const differences = fieldDifferences(r, c, SIGNED_FIELDS);
       if (Object.keys(differences).length !== 0) {
         findings.push({
           rule: "signed-request-differs-from-calldata",

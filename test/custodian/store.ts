@@ -71,30 +71,7 @@ describe("custodians: a store of an older version is migrated; spent nonces keep
       const requester = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
       expect(store.nonceAnswer(requester, `0x${"01".repeat(32)}`)).to.deep.equal({ digest: null, answer: null });
       expect(store.nonceAnswer(requester, `0x${"02".repeat(32)}`)).to.equal(undefined);
-      const e = {
-        atMs: 1,
-        custodian: `0x${"ab".repeat(32)}`,
-        chainId: "31337",
-        registry: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
-        owner: OWNER,
-        requester,
-        dataId: DATA_ID,
-        version: "1",
-        purpose: 3,
-        nonce: `0x${"02".repeat(32)}`,
-        deadline: "2",
-        ephemeralKey: `0x${"22".repeat(32)}`,
-        useTx: `0x${"00".repeat(32)}`,
-        signature: "0x",
-        block: 10,
-        blockHash: `0x${"44".repeat(32)}`,
-        confirmations: 0,
-        useBlock: null,
-        requireUseRecord: false,
-        useRecordMaxAge: 1,
-        shareIndex: 0,
-        manifestDigest: `0x${"55".repeat(32)}`,
-      };
+      const e = releaseEntry({ requester, nonce: `0x${"02".repeat(32)}` });
       expect(store.recordRelease(e, { digest: `0x${"AA".repeat(32)}`, answer: '{"index":0}' })?.seq).to.equal(1);
       expect(store.nonceAnswer(requester, e.nonce)).to.deep.equal({
         digest: `0x${"aa".repeat(32)}`,
@@ -123,28 +100,7 @@ describe("custodians: a store of an older version is migrated; spent nonces keep
         sealedShare: Buffer.from([1]),
       });
       expect(store.exportLog()).to.deep.equal({ format: "omnitensor-release-log/2", entries: [], manifests: [] });
-      const base = {
-        atMs: 1,
-        custodian: `0x${"ab".repeat(32)}`,
-        chainId: "31337",
-        registry: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
-        owner: OWNER,
-        requester: OWNER,
-        dataId: DATA_ID,
-        version: "1",
-        purpose: 3,
-        deadline: "2",
-        ephemeralKey: `0x${"22".repeat(32)}`,
-        useTx: `0x${"00".repeat(32)}`,
-        signature: "0x",
-        block: 10,
-        blockHash: `0x${"44".repeat(32)}`,
-        confirmations: 0,
-        useBlock: null,
-        requireUseRecord: false,
-        useRecordMaxAge: 1,
-        shareIndex: 0,
-      };
+      const base = releaseEntry({});
       store.recordReleases([
         { ...base, nonce: `0x${"01".repeat(32)}`, manifestDigest: `0x${"55".repeat(32)}` },
         { ...base, nonce: `0x${"02".repeat(32)}`, manifestDigest: `0x${"55".repeat(32)}` },
@@ -158,3 +114,31 @@ describe("custodians: a store of an older version is migrated; spent nonces keep
     }
   });
 });
+
+/** A release-log entry of the store's tests (block 10 at 1 ms, plain consent), with `over` on top. */
+function releaseEntry(over: { requester?: string; nonce?: string }) {
+  return {
+    atMs: 1,
+    custodian: `0x${"ab".repeat(32)}`,
+    chainId: "31337",
+    registry: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+    owner: OWNER,
+    requester: over.requester ?? OWNER,
+    dataId: DATA_ID,
+    version: "1",
+    purpose: 3,
+    nonce: over.nonce ?? `0x${"01".repeat(32)}`,
+    deadline: "2",
+    ephemeralKey: `0x${"22".repeat(32)}`,
+    useTx: `0x${"00".repeat(32)}`,
+    signature: "0x",
+    block: 10,
+    blockHash: `0x${"44".repeat(32)}`,
+    confirmations: 0,
+    useBlock: null,
+    requireUseRecord: false,
+    useRecordMaxAge: 1,
+    shareIndex: 0,
+    manifestDigest: `0x${"55".repeat(32)}`,
+  };
+}
