@@ -1056,6 +1056,33 @@ describe("omni-consent, readable (issue 13)", function () {
       ).releases.violations.map((v) => v.code);
       expect(codes[0]).to.equal("LOG_TAMPERED");
 
+      // --manifests: a path that is not there, or a named file that is no manifest, is refused in
+      // one line before the chain is asked; in a folder, JSON files that are not manifests are
+      // skipped (the release is still MANIFEST_MISSING: nothing was taken on trust).
+      const missing = join(dir, "no-such-manifests");
+      const gone = await cli("audit", "verify", "--releases", log, "--manifests", missing);
+      expect([gone.code, gone.stdout, gone.stderr]).to.deep.equal([
+        1,
+        "",
+        `error: --manifests: ${missing}: cannot read it (ENOENT)\n`,
+      ]);
+      const notText = join(dir, "not-a-manifest.json");
+      writeFileSync(notText, "{ not json");
+      const junk = await cli("audit", "verify", "--releases", log, "--manifests", notText);
+      expect([junk.code, junk.stdout, junk.stderr]).to.deep.equal([
+        1,
+        "",
+        `error: --manifests: ${notText}: the manifest is not JSON\n`,
+      ]);
+      const folder = mkdtempSync(join(dir, "manifests-"));
+      writeFileSync(join(folder, "other.json"), JSON.stringify({ hello: "world" }));
+      const skipped = await cli("--json", "audit", "verify", "--releases", log, "--manifests", folder);
+      expect(
+        (JSON.parse(skipped.stdout) as { releases: { violations: { code: string }[] } }).releases.violations.map(
+          (v) => v.code,
+        ),
+      ).to.deep.equal(["MANIFEST_MISSING", "UNCOVERED"]);
+
       // The owner's report takes the same logs (--releases) and the label book (--labels).
       const db = join(dir, "audit.db");
       expect((await cli("audit", "sync", "--db", db)).code).to.equal(0);
