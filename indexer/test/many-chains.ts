@@ -190,9 +190,14 @@ describe("indexer: two chains, one database", function () {
         };
         const indexed = await buildReport(ownerScoped(store, owner), opts);
         const audit = await buildReport(sqlite, opts);
-        expect(indexed).to.deep.equal(audit);
+        // The same report but for its point in time: the auditor's is as of the block its sync
+        // read to (the head), Ponder's tables know no block after the chain's last event.
+        const atNoTime = (r: unknown) =>
+          JSON.parse(JSON.stringify(r, (k, v: unknown) => (k === "lastBlock" || k === "asOf" ? undefined : v)));
+        expect(atNoTime(indexed)).to.deep.equal(atNoTime(audit));
         expect(indexed.chainId).to.equal(s.node.chainId);
         expect(indexed.lastBlock).to.equal((await head(s.node)) - 40); // the chain's last event, not the owner's
+        expect(audit.lastBlock).to.equal(await head(s.node));
         const rows = new Map(indexed.sections.map((x) => [x.name, x.rows.length]));
         expect([...rows.values()].reduce((a, b) => a + b, 0)).to.be.greaterThan(10);
       }
